@@ -1,0 +1,18 @@
+//! `zlink-mq-core`: the `no_std`, allocation-free heart of zlink-mq.
+//!
+//! This crate owns the parts of a ZeroMQ implementation that need neither an
+//! operating system nor a heap:
+//!
+//! - [`pipe`]: the lock-free single-producer / single-consumer *ypipe* that
+//!   carries messages between a socket and each of its peers.
+//!
+//! It never performs I/O, never reads a clock and never allocates: storage is
+//! supplied by the caller (often as a `static`) and time is passed in.
+#![no_std]
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+#[cfg(test)]
+extern crate std;
+
+pub mod pipe;

@@ -1,0 +1,25 @@
+//! **zlink-mq**: a ZeroMQ-compatible messaging library.
+//!
+//! With the default `std` feature this crate re-exports the std backend
+//! (`zlink_mq_std`), for Linux servers. With `default-features = false` it
+//! is `#![no_std]` and re-exports the allocation-free core
+//! ([`zlink_mq_core`]), for firmware and bare-metal targets. Either way the
+//! core is also reachable as [`zlink_mq::core`](crate::core).
+#![cfg_attr(not(feature = "std"), no_std)]
+#![forbid(unsafe_code)]
+
+pub use zlink_mq_core as core;
+
+// The std backend's API (Context, Socket, Poller) is not built yet; until it
+// is, this glob brings nothing the `core` re-export does not already give.
+#[cfg(feature = "std")]
+#[allow(unused_imports)]
+pub use zlink_mq_std::*;
+
+#[cfg(not(feature = "std"))]
+pub use zlink_mq_core::*;
+
+/// The README's Rust examples, compiled and run as doctests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
