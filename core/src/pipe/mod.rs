@@ -533,11 +533,20 @@ impl<P: PipeRef> Writer<P> {
     /// Whether a `write` would fail now. Refreshes the cached reader index
     /// when the cache says full.
     pub fn is_full(&mut self) -> bool {
-        if distance(self.cached_head, self.pending) > self.mask {
+        !self.reserve(1)
+    }
+
+    /// Whether `n` more items can be written now. Refreshes the cached
+    /// reader index when the cache says they cannot. The reader releases
+    /// slots in batches, so this may say no while up to an eighth of the
+    /// capacity has been read but not yet released.
+    pub fn reserve(&mut self, n: usize) -> bool {
+        let cap = self.mask + 1;
+        if cap - distance(self.cached_head, self.pending) < n {
             // ORDERING: as in `write`.
             self.cached_head = self.pipe.pipe().head.load(Ordering::Acquire);
         }
-        distance(self.cached_head, self.pending) > self.mask
+        cap - distance(self.cached_head, self.pending) >= n
     }
 
     /// Number of items written but not yet published by a flush (complete

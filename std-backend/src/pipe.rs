@@ -1,0 +1,596 @@
+//! One direction of a peer connection: the core ypipe on the heap, growing
+//! on demand, with libzmq's high-water-mark accounting and wake-ups.
+//!
+//! Every peer of a socket, whatever its transport, is a pair of these (one
+//! per direction). The writer and the reader are each owned by one thread (a
+//! socket's user thread, or an I/O thread for TCP and IPC connections) and
+//! tell the other side about state changes through its [`Notify`]:
+//!
+//! - **read activation**: the writer's flush found the reader asleep (it had
+//!   drained the pipe); the reader's owner re-activates the pipe and retries.
+//! - **write activation**: the writer stopped at the high-water mark and the
+//!   reader has since consumed enough (the low-water mark) for it to go on.
+//! - **closed**: the other end is gone.
+//!
+//! In the steady state none of these happen: a message costs a slot write
+//! and, per flush, one atomic swap (see `zlink_mq_core::pipe`).
+//!
+//! # Growth
+//!
+//! The ring starts small and doubles when full, so memory follows the queue
+//! depth the high-water mark allows (unbounded when the mark is 0, as in
+//! libzmq). To grow, the writer takes back the incomplete frames of the
+//! message it is writing, writes a link to a new ring into the last slot
+//! (one slot is always kept free for it), publishes, and writes the taken
+//! frames into the new ring: a multipart message never spans two rings, so
+//! it still becomes visible all at once. The reader follows the link.
+#![allow(unsafe_code)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use zlink_mq_core::pipe::{Pipe, PipeRef, Reader, Slot, Storage, Writer};
+
+use crate::Msg;
+
+/// Slots of a fresh ring; it doubles from there.
+const INITIAL_CAPACITY: usize = 256;
+
+/// libzmq's bound on how far below the high-water mark the low-water mark
+/// sits for large marks.
+const MAX_WM_DELTA: u64 = 1024;
+
+/// Where a pipe end's state changes are reported.
+pub(crate) trait Notify: Send + Sync {
+    /// Pipe `id` changed as `event` says, seen from the notified end.
+    fn pipe_event(&self, id: u64, event: PipeEvent);
+}
+
+/// A state change of a pipe, reported to one of its ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PipeEvent {
+    /// To the reader: messages arrived while it was asleep.
+    ReadActivated,
+    /// To the writer: the reader consumed enough for writing to resume.
+    WriteActivated,
+    /// To the writer: the reader end is gone.
+    ReaderClosed,
+}
+
+/// Heap storage for a ring.
+struct HeapSlots(Box<[Slot<Item>]>);
+
+// SAFETY: the boxed slice never moves or changes length while the ring
+// lives, and `ring` only creates power-of-two lengths.
+unsafe impl Storage<Item> for HeapSlots {
+    #[inline]
+    fn slots(&self) -> &[Slot<Item>] {
+        &self.0
+    }
+}
+
+type Ring = Pipe<Item, HeapSlots>;
+
+/// A shared owner of a heap ring, held by both halves.
+#[derive(Clone)]
+struct ArcRing(Arc<Ring>);
+
+// SAFETY: every clone points to the same ring, kept alive by the Arc.
+unsafe impl PipeRef for ArcRing {
+    type Item = Item;
+    type Storage = HeapSlots;
+    #[inline]
+    fn pipe(&self) -> &Ring {
+        &self.0
+    }
+}
+
+fn ring(capacity: usize) -> (Writer<ArcRing>, Reader<ArcRing>) {
+    let slots = (0..capacity.next_power_of_two())
+        .map(|_| Slot::new())
+        .collect();
+    Pipe::split(ArcRing(Arc::new(Pipe::with_storage(HeapSlots(slots)))))
+        .expect("a new ring is split once")
+}
+
+/// What travels in a ring.
+enum Item {
+    Msg(Msg),
+    /// The writer moved to a bigger ring: read on from this one.
+    Next(Reader<ArcRing>),
+    /// The writer closed the pipe: nothing follows.
+    End,
+}
+
+/// State both ends of one pipe share besides the ring.
+#[derive(Debug)]
+struct Shared {
+    id: u64,
+    /// Whole messages the reader has consumed, published every low-water
+    /// mark's worth.
+    msgs_read: AtomicU64,
+    /// The writer stopped at the high-water mark and waits for a
+    /// write activation.
+    writer_waiting: AtomicBool,
+    /// The reader end has been closed: further writes are discarded.
+    reader_closed: AtomicBool,
+}
+
+/// libzmq's low-water mark: the reader reports progress every this many
+/// messages.
+fn low_water_mark(hwm: u64) -> u64 {
+    if hwm > 2 * MAX_WM_DELTA {
+        hwm - MAX_WM_DELTA
+    } else {
+        hwm.div_ceil(2)
+    }
+}
+
+/// Creates a pipe whose writer reports to `writer_owner` and whose reader
+/// reports to `reader_owner`. `hwm` is the number of whole messages that may
+/// be queued (0: unlimited). `id` names the pipe in both owners'
+/// notifications.
+pub(crate) fn pipe(
+    id: u64,
+    hwm: u64,
+    writer_owner: Arc<dyn Notify>,
+    reader_owner: Arc<dyn Notify>,
+) -> (PipeTx, PipeRx) {
+    let (w, r) = ring(INITIAL_CAPACITY);
+    let shared = Arc::new(Shared {
+        id,
+        msgs_read: AtomicU64::new(0),
+        writer_waiting: AtomicBool::new(false),
+        reader_closed: AtomicBool::new(false),
+    });
+    let lwm = low_water_mark(hwm);
+    let tx = PipeTx {
+        ring: w,
+        shared: shared.clone(),
+        reader: reader_owner,
+        hwm,
+        msgs_written: 0,
+        peers_msgs_read: 0,
+        closed: false,
+    };
+    let rx = PipeRx {
+        ring: r,
+        shared,
+        writer: writer_owner,
+        lwm,
+        msgs_read: 0,
+        until_report: lwm,
+        closed: false,
+    };
+    (tx, rx)
+}
+
+/// The writing end of a pipe.
+pub(crate) struct PipeTx {
+    ring: Writer<ArcRing>,
+    shared: Arc<Shared>,
+    reader: Arc<dyn Notify>,
+    hwm: u64,
+    msgs_written: u64,
+    /// The reader's `msgs_read` as last seen.
+    peers_msgs_read: u64,
+    closed: bool,
+}
+
+impl PipeTx {
+    /// The pipe's id.
+    pub(crate) fn id(&self) -> u64 {
+        self.shared.id
+    }
+
+    /// Whether the reader end has been closed.
+    pub(crate) fn reader_closed(&self) -> bool {
+        // ORDERING: a hint only (the closing end also sends ReaderClosed
+        // through the owner's mailbox, which synchronises properly).
+        self.shared.reader_closed.load(Ordering::Relaxed)
+    }
+
+    /// Whether a new message may be started: the high-water mark is not
+    /// reached. When it is, the writer is registered for a write activation
+    /// (a [`PipeEvent::WriteActivated`] once the reader has caught up).
+    pub(crate) fn check_write(&mut self) -> bool {
+        if self.closed {
+            return false;
+        }
+        if self.hwm == 0 || self.msgs_written - self.peers_msgs_read < self.hwm {
+            return true;
+        }
+        // ORDERING: Acquire is not needed for data (the count carries no
+        // data with it) but costs nothing where this runs: only at the mark.
+        self.peers_msgs_read = self.shared.msgs_read.load(Ordering::Acquire);
+        if self.msgs_written - self.peers_msgs_read < self.hwm {
+            return true;
+        }
+        // ORDERING: SeqCst store then SeqCst load, mirrored by the reader's
+        // SeqCst store of `msgs_read` then load of `writer_waiting`: in the
+        // single total order one of the two loads sees the other's store, so
+        // either we see the progress now or the reader sees us waiting and
+        // activates us. A stale `true` left behind only causes a spurious
+        // activation.
+        self.shared.writer_waiting.store(true, Ordering::SeqCst);
+        self.peers_msgs_read = self.shared.msgs_read.load(Ordering::SeqCst);
+        self.msgs_written - self.peers_msgs_read < self.hwm
+    }
+
+    /// Writes one frame. The caller checked [`check_write`](Self::check_write)
+    /// before the first frame of the message; later frames of a started
+    /// message are always accepted (the mark counts whole messages).
+    #[inline]
+    pub(crate) fn write(&mut self, msg: Msg) {
+        // One slot always stays free for a link to a bigger ring.
+        if !self.ring.reserve(2) {
+            self.grow();
+        }
+        let more = msg.more();
+        if self.ring.write(Item::Msg(msg), more).is_err() {
+            unreachable!("room was reserved above");
+        }
+        if !more {
+            self.msgs_written += 1;
+        }
+    }
+
+    #[cold]
+    fn grow(&mut self) {
+        let mut incomplete = Vec::new();
+        while let Some(item) = self.ring.unwrite() {
+            incomplete.push(item);
+        }
+        let (mut w, r) = ring(self.ring.capacity() * 2);
+        if self.ring.write(Item::Next(r), false).is_err() {
+            unreachable!("one slot is always kept free for the link");
+        }
+        self.flush();
+        std::mem::swap(&mut self.ring, &mut w);
+        for item in incomplete.into_iter().rev() {
+            if self.ring.write(item, true).is_err() {
+                unreachable!("a fresh ring twice the size holds the message");
+            }
+        }
+    }
+
+    /// Takes back the frames of an incomplete message.
+    pub(crate) fn rollback(&mut self) {
+        while self.ring.unwrite().is_some() {}
+    }
+
+    /// Publishes what was written; wakes the reader if it was asleep.
+    #[inline]
+    pub(crate) fn flush(&mut self) {
+        if self.ring.flush() {
+            self.reader
+                .pipe_event(self.shared.id, PipeEvent::ReadActivated);
+        }
+    }
+
+    /// Closes the writing end: the reader reads what was sent, then sees the
+    /// end. Incomplete messages are dropped.
+    pub(crate) fn close(&mut self) {
+        if self.closed {
+            return;
+        }
+        self.closed = true;
+        self.rollback();
+        if !self.ring.reserve(1) {
+            self.grow();
+        }
+        if self.ring.write(Item::End, false).is_err() {
+            unreachable!("one slot is always kept free");
+        }
+        self.flush();
+    }
+}
+
+impl Drop for PipeTx {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+impl std::fmt::Debug for PipeTx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PipeTx")
+            .field("id", &self.shared.id)
+            .field("hwm", &self.hwm)
+            .field("msgs_written", &self.msgs_written)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a read found.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Read {
+    /// A frame.
+    Msg(Msg),
+    /// Nothing now; the reader is marked asleep and will get a
+    /// [`PipeEvent::ReadActivated`] when something arrives.
+    Empty,
+    /// The writer closed the pipe and everything it sent has been read.
+    Closed,
+}
+
+/// The reading end of a pipe.
+pub(crate) struct PipeRx {
+    ring: Reader<ArcRing>,
+    shared: Arc<Shared>,
+    writer: Arc<dyn Notify>,
+    lwm: u64,
+    msgs_read: u64,
+    /// Messages left before the next progress report to the writer.
+    until_report: u64,
+    closed: bool,
+}
+
+impl PipeRx {
+    /// The pipe's id.
+    pub(crate) fn id(&self) -> u64 {
+        self.shared.id
+    }
+
+    /// Reads one frame. When the pipe is empty the reader is marked asleep.
+    #[inline]
+    pub(crate) fn read(&mut self) -> Read {
+        loop {
+            match self.ring.read() {
+                Some(Item::Msg(msg)) => {
+                    if !msg.more() {
+                        self.message_consumed();
+                    }
+                    return Read::Msg(msg);
+                }
+                Some(Item::Next(next)) => self.ring = next,
+                Some(Item::End) => {
+                    self.closed = true;
+                    return Read::Closed;
+                }
+                None if self.closed => return Read::Closed,
+                None => return Read::Empty,
+            }
+        }
+    }
+
+    /// Whether a frame (or the end) can be read now; if not, the reader is
+    /// marked asleep as by an empty [`read`](Self::read).
+    pub(crate) fn check_read(&mut self) -> bool {
+        loop {
+            match self.ring.peek() {
+                Some(Item::Next(_)) => {
+                    if let Some(Item::Next(next)) = self.ring.read() {
+                        self.ring = next;
+                    }
+                }
+                Some(_) => return true,
+                None => return self.closed,
+            }
+        }
+    }
+
+    #[inline]
+    fn message_consumed(&mut self) {
+        self.msgs_read += 1;
+        if self.lwm == 0 {
+            return;
+        }
+        self.until_report -= 1;
+        if self.until_report == 0 {
+            self.until_report = self.lwm;
+            self.report_progress();
+        }
+    }
+
+    #[cold]
+    fn report_progress(&mut self) {
+        // ORDERING: SeqCst store then SeqCst load; see `PipeTx::check_write`.
+        self.shared
+            .msgs_read
+            .store(self.msgs_read, Ordering::SeqCst);
+        if self.shared.writer_waiting.load(Ordering::SeqCst)
+            // ORDERING: the swap elects one activation per wait; Relaxed is
+            // enough since the activation travels through the owner's
+            // mailbox, which synchronises.
+            && self.shared.writer_waiting.swap(false, Ordering::Relaxed)
+        {
+            self.writer
+                .pipe_event(self.shared.id, PipeEvent::WriteActivated);
+        }
+    }
+
+    /// Closes the reading end: the writer is told, and what is still queued
+    /// is dropped with the pipe.
+    pub(crate) fn close(&mut self) {
+        // ORDERING: a hint for the writer (see `PipeTx::reader_closed`); the
+        // notification below is what it acts on.
+        if !self.shared.reader_closed.swap(true, Ordering::Relaxed) && !self.closed {
+            self.writer
+                .pipe_event(self.shared.id, PipeEvent::ReaderClosed);
+        }
+    }
+}
+
+impl Drop for PipeRx {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+impl std::fmt::Debug for PipeRx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PipeRx")
+            .field("id", &self.shared.id)
+            .field("msgs_read", &self.msgs_read)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    #[derive(Default)]
+    struct Log(Mutex<Vec<(u64, PipeEvent)>>);
+
+    impl Notify for Log {
+        fn pipe_event(&self, id: u64, event: PipeEvent) {
+            self.0.lock().unwrap().push((id, event));
+        }
+    }
+
+    impl Log {
+        fn take(&self) -> Vec<(u64, PipeEvent)> {
+            std::mem::take(&mut self.0.lock().unwrap())
+        }
+    }
+
+    fn setup(hwm: u64) -> (PipeTx, PipeRx, Arc<Log>, Arc<Log>) {
+        let w = Arc::new(Log::default());
+        let r = Arc::new(Log::default());
+        let (tx, rx) = pipe(7, hwm, w.clone(), r.clone());
+        (tx, rx, w, r)
+    }
+
+    fn msg(n: u32) -> Msg {
+        Msg::copy_from_slice(&n.to_le_bytes())
+    }
+
+    #[test]
+    fn hwm_counts_whole_messages() {
+        let (mut tx, mut rx, wlog, _) = setup(4);
+        for i in 0..4 {
+            assert!(tx.check_write());
+            tx.write(msg(i).with_more(true));
+            tx.write(msg(i).with_more(true));
+            tx.write(msg(i));
+        }
+        assert!(
+            !tx.check_write(),
+            "4 three-frame messages reach a mark of 4"
+        );
+        tx.flush();
+        // The low-water mark of 4 is 2: two messages read report progress.
+        for _ in 0..6 {
+            assert!(matches!(rx.read(), Read::Msg(_)));
+        }
+        assert_eq!(wlog.take(), [(7, PipeEvent::WriteActivated)]);
+        assert!(tx.check_write());
+    }
+
+    #[test]
+    fn flush_to_a_sleeping_reader_activates_it() {
+        let (mut tx, mut rx, _, rlog) = setup(0);
+        assert_eq!(rx.read(), Read::Empty);
+        tx.write(msg(1));
+        tx.flush();
+        assert_eq!(rlog.take(), [(7, PipeEvent::ReadActivated)]);
+        assert_eq!(rx.read(), Read::Msg(msg(1)));
+        tx.write(msg(2));
+        tx.flush();
+        assert!(rlog.take().is_empty(), "the reader is awake");
+    }
+
+    #[test]
+    fn grows_without_splitting_a_multipart_message() {
+        let (mut tx, mut rx, _, _) = setup(0);
+        let frames = INITIAL_CAPACITY as u32 * 5;
+        // One message larger than the first ring, plus single frames around.
+        tx.write(msg(0));
+        for i in 0..frames {
+            tx.write(msg(i).with_more(i + 1 < frames));
+            if i == INITIAL_CAPACITY as u32 {
+                tx.flush();
+                // Only the first, complete message is visible mid-way.
+                assert_eq!(rx.read(), Read::Msg(msg(0)));
+                assert_eq!(rx.read(), Read::Empty);
+            }
+        }
+        tx.flush();
+        for i in 0..frames {
+            assert_eq!(rx.read(), Read::Msg(msg(i).with_more(i + 1 < frames)));
+        }
+        assert_eq!(rx.read(), Read::Empty);
+    }
+
+    #[test]
+    fn rollback_drops_the_incomplete_message() {
+        let (mut tx, mut rx, _, _) = setup(0);
+        tx.write(msg(1));
+        tx.write(msg(2).with_more(true));
+        tx.rollback();
+        tx.flush();
+        assert_eq!(rx.read(), Read::Msg(msg(1)));
+        assert_eq!(rx.read(), Read::Empty);
+    }
+
+    #[test]
+    fn close_is_seen_after_the_queued_messages() {
+        let (mut tx, mut rx, wlog, _) = setup(0);
+        tx.write(msg(1));
+        drop(tx);
+        assert!(rx.check_read());
+        assert_eq!(rx.read(), Read::Msg(msg(1)));
+        assert_eq!(rx.read(), Read::Closed);
+        assert_eq!(rx.read(), Read::Closed);
+        drop(rx);
+        assert!(wlog.take().is_empty(), "the writer is gone already");
+    }
+
+    #[test]
+    fn reader_close_tells_the_writer() {
+        let (tx, rx, wlog, _) = setup(0);
+        drop(rx);
+        assert_eq!(wlog.take(), [(7, PipeEvent::ReaderClosed)]);
+        assert!(tx.reader_closed());
+    }
+
+    #[test]
+    fn two_threads_with_hwm_and_wakeups() {
+        use crate::sys::Signaler;
+        struct Wake(Signaler);
+        impl Notify for Wake {
+            fn pipe_event(&self, _: u64, _: PipeEvent) {
+                self.0.signal();
+            }
+        }
+        let wwake = Arc::new(Wake(Signaler::new().unwrap()));
+        let rwake = Arc::new(Wake(Signaler::new().unwrap()));
+        let (mut tx, mut rx) = pipe(1, 100, wwake.clone(), rwake.clone());
+        const N: u32 = 200_000;
+        let writer = std::thread::spawn(move || {
+            for i in 0..N {
+                while !tx.check_write() {
+                    tx.flush();
+                    wwake.0.wait(None).unwrap();
+                    wwake.0.reset();
+                }
+                tx.write(msg(i).with_more(true));
+                tx.write(msg(i));
+                if i % 7 == 0 {
+                    tx.flush();
+                }
+            }
+            tx.flush();
+        });
+        let mut next = 0;
+        loop {
+            match rx.read() {
+                Read::Msg(m) => {
+                    assert_eq!(m, msg(next).with_more(true));
+                    assert_eq!(rx.read(), Read::Msg(msg(next)), "multipart is atomic");
+                    next += 1;
+                }
+                Read::Empty => {
+                    rwake.0.wait(None).unwrap();
+                    rwake.0.reset();
+                }
+                Read::Closed => break,
+            }
+        }
+        writer.join().unwrap();
+        assert_eq!(next, N);
+    }
+}
