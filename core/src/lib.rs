@@ -5,6 +5,9 @@
 //!
 //! - [`pipe`]: the lock-free single-producer / single-consumer *ypipe* that
 //!   carries messages between a socket and each of its peers.
+//! - [`socket_type`]: the eleven socket types, their ZMTP names and which
+//!   pairs may talk.
+//! - [`time`]: the caller-supplied clock ([`time::Instant`]).
 //!
 //! It never performs I/O, never reads a clock and never allocates: storage is
 //! supplied by the caller (often as a `static`) and time is passed in.
@@ -16,3 +19,5 @@
 extern crate std;
 
 pub mod pipe;
+pub mod socket_type;
+pub mod time;
