@@ -515,13 +515,15 @@ impl<P: PipeRef> Writer<P> {
         // Acquire load/CAS of this word. The swap is a read-modify-write on
         // the same word as the reader's "asleep" CAS, so the two are totally
         // ordered: if the reader's CAS came first we see ASLEEP here; if ours
-        // came first the reader's CAS fails and it sees the new tail. No
-        // other data flows from the reader through this word, so no Acquire.
+        // came first the reader's CAS fails and it sees the new tail.
+        // Acquire pairs with that CAS's Release: whatever the reader did
+        // before it went to sleep (such as saying where it wants to be
+        // woken) is visible to us, who will wake it.
         let previous = self
             .pipe
             .pipe()
             .published
-            .swap(self.complete << 1, Ordering::Release);
+            .swap(self.complete << 1, Ordering::AcqRel);
         previous & ASLEEP != 0
     }
 
@@ -630,11 +632,12 @@ impl<P: PipeRef> Reader<P> {
         // ORDERING: the CAS and the writer's swap are RMWs on one word, so
         // one of them sees the other (see `Writer::flush`). On failure the
         // word holds a newer tail: Acquire, as for the load above, makes its
-        // items visible. On success we read nothing; Acquire is harmless.
+        // items visible. On success, Release hands what we did before
+        // sleeping to the writer's AcqRel swap that will wake us.
         match published.compare_exchange(
             expected,
             expected | ASLEEP,
-            Ordering::Acquire,
+            Ordering::AcqRel,
             Ordering::Acquire,
         ) {
             Ok(_) => false,
