@@ -531,7 +531,9 @@ impl<M: Mechanism, const N: usize> Connection<M, N> {
                     if self.sub_as_data {
                         let whole_message = !self.in_message && !flags.more();
                         self.in_message = flags.more();
-                        if whole_message {
+                        // Same size rule as for split frames, so that the
+                        // chunking never changes the meaning.
+                        if whole_message && body.len() <= N {
                             if let Some((&b @ (0 | 1), topic)) = body.split_first() {
                                 return Ok((pos, Some(subscription(b, topic))));
                             }

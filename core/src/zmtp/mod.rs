@@ -46,6 +46,9 @@ pub mod metadata;
 pub mod null;
 pub mod plain;
 
+#[cfg(test)]
+mod tests;
+
 pub use connection::{Config, ConfigError, Connection, EncodeError, Event};
 pub use mechanism::{AnyMechanism, AuthVerdict, Credentials, Mechanism};
 
