@@ -8,6 +8,8 @@
 //! - [`socket_type`]: the eleven socket types, their ZMTP names and which
 //!   pairs may talk.
 //! - [`time`]: the caller-supplied clock ([`time::Instant`]).
+//! - [`zmtp`]: ZMTP 3.1 (with 3.0 fallback) as a sans-IO state machine:
+//!   greeting, NULL / PLAIN handshakes, metadata, frames, heartbeats.
 //!
 //! It never performs I/O, never reads a clock and never allocates: storage is
 //! supplied by the caller (often as a `static`) and time is passed in.
@@ -21,3 +23,4 @@ extern crate std;
 pub mod pipe;
 pub mod socket_type;
 pub mod time;
+pub mod zmtp;

@@ -1,0 +1,967 @@
+//! The connection state machine: one per peer, whatever the transport.
+//!
+//! ```text
+//!   Greeting ──(peer greeting ok)──▶ Handshake ──(both sides' metadata)──▶ Active
+//!       │                                │                                  │
+//!       └──── any error, timeout, peer ERROR ───────────────────────────────┴──▶ Failed
+//! ```
+//!
+//! Input verbs: [`Connection::handle_input`], [`Connection::handle_timeout`],
+//! [`Connection::handle_auth_verdict`]. Output verbs:
+//! [`Connection::poll_transmit`] (greeting, handshake commands, PING, PONG,
+//! ERROR) and [`Connection::poll_timeout`]. Messages are encoded by the
+//! caller straight into its own buffer with
+//! [`FrameWriter`](super::frame::FrameWriter), once the connection
+//! [`is_active`](Connection::is_active) and after `poll_transmit` has been
+//! drained, so that control bytes always precede data.
+#![forbid(unsafe_code)]
+
+use core::fmt;
+use core::time::Duration;
+
+use heapless::Vec;
+
+use super::Error;
+use super::command::{Command, MAX_PING_CONTEXT_LEN, ttl_to_deciseconds};
+use super::frame::{
+    BufferFull, Decoded, Decoder, FLAG_COMMAND, FrameError, FrameWriter, MAX_HEADER_LEN,
+    encode_header, header_len,
+};
+use super::greeting::{GREETING_LEN, Greeting, GreetingParser};
+use super::heartbeat::{Heartbeat, Timer, Timers};
+use super::mechanism::{AnyMechanism, AuthVerdict, Credentials, Mechanism, Step};
+use super::metadata::{self, MAX_IDENTITY_LEN, Metadata, write_property};
+use crate::socket_type::SocketType;
+use crate::time::Instant;
+
+/// libzmq's default `ZMQ_HANDSHAKE_IVL`.
+pub const DEFAULT_HANDSHAKE_IVL: Duration = Duration::from_secs(30);
+/// Default capacity `N` of a [`Connection`]: see there.
+pub const DEFAULT_CAPACITY: usize = 1024;
+
+/// What a connection needs to know about its own socket.
+#[derive(Debug, Clone, Copy)]
+pub struct Config<'a> {
+    /// Our socket type: sent as `Socket-Type`, and checked against the
+    /// peer's.
+    pub socket_type: SocketType,
+    /// Our routing id (0 to 255 bytes, first byte not 0), sent as
+    /// `Identity` by REQ, DEALER and ROUTER sockets, as libzmq does.
+    pub identity: &'a [u8],
+    /// `Resource` property (ZMTP 3.1), if any.
+    pub resource: Option<&'a [u8]>,
+    /// Application metadata: extra `(name, value)` properties for READY.
+    pub properties: &'a [(&'a str, &'a [u8])],
+    /// MAXMSGSIZE: larger data frames are a protocol error (`None`: no
+    /// limit).
+    pub max_msg_size: Option<u64>,
+    /// HANDSHAKE_IVL: the handshake must complete within this (`None`:
+    /// forever).
+    pub handshake_ivl: Option<Duration>,
+    /// Heartbeat settings.
+    pub heartbeat: Heartbeat,
+}
+
+impl Config<'static> {
+    /// Defaults for a socket of type `socket_type`: no identity, no extra
+    /// properties, no size limit, libzmq's 30 s handshake limit, no
+    /// heartbeats.
+    pub const fn new(socket_type: SocketType) -> Config<'static> {
+        Config {
+            socket_type,
+            identity: &[],
+            resource: None,
+            properties: &[],
+            max_msg_size: None,
+            handshake_ivl: Some(DEFAULT_HANDSHAKE_IVL),
+            heartbeat: Heartbeat {
+                ivl: None,
+                timeout: None,
+                ttl: None,
+            },
+        }
+    }
+}
+
+/// Why a [`Config`] cannot be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The identity is longer than 255 bytes or starts with a zero byte.
+    BadIdentity,
+    /// A property name is empty or longer than 255 bytes.
+    BadPropertyName,
+    /// Our metadata (or the mechanism's largest command) does not fit the
+    /// connection's capacity `N`.
+    CapacityTooSmall,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ConfigError::BadIdentity => {
+                "identity longer than 255 bytes or starting with a zero byte"
+            }
+            ConfigError::BadPropertyName => "property name empty or longer than 255 bytes",
+            ConfigError::CapacityTooSmall => "metadata does not fit the connection's capacity",
+        })
+    }
+}
+
+impl core::error::Error for ConfigError {}
+
+/// Why a message or subscription could not be encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EncodeError {
+    /// The handshake is not complete (or the connection failed).
+    NotReady,
+    /// The output buffer has no room; nothing was written.
+    BufferFull,
+}
+
+impl fmt::Display for EncodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            EncodeError::NotReady => "connection not ready",
+            EncodeError::BufferFull => "output buffer full",
+        })
+    }
+}
+
+impl core::error::Error for EncodeError {}
+
+impl From<BufferFull> for EncodeError {
+    fn from(_: BufferFull) -> Self {
+        EncodeError::BufferFull
+    }
+}
+
+/// What [`Connection::handle_input`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event<'a> {
+    /// The handshake is complete: messages may flow. The peer's metadata
+    /// stays available through [`Connection::peer_metadata`].
+    HandshakeComplete {
+        /// The peer's socket type (already checked against ours).
+        peer_type: SocketType,
+        /// The peer's READY (or INITIATE) properties.
+        peer: Metadata<'a>,
+    },
+    /// The peer's credentials await a verdict: answer with
+    /// [`Connection::handle_auth_verdict`] (now or later; input is not
+    /// consumed meanwhile).
+    AuthRequest(Credentials<'a>),
+    /// A whole message frame, borrowed from the input (or, for short
+    /// single-frame messages to a PUB / XPUB socket that arrived split,
+    /// from the connection).
+    Frame {
+        /// The frame body.
+        data: &'a [u8],
+        /// Another frame of this message follows.
+        more: bool,
+    },
+    /// A message frame too large to lie whole in the input: its body
+    /// follows as [`Event::FramePart`]s. `len` has been checked against
+    /// MAXMSGSIZE, so it is safe to allocate.
+    FrameHead {
+        /// Total body length.
+        len: usize,
+        /// Another frame of this message follows.
+        more: bool,
+    },
+    /// The next piece of the frame announced by [`Event::FrameHead`].
+    FramePart {
+        /// The bytes.
+        data: &'a [u8],
+        /// This piece completes the frame.
+        last: bool,
+    },
+    /// The peer subscribes to `topic` (a ZMTP 3.1 SUBSCRIBE command, or on
+    /// a PUB / XPUB socket a single-frame message starting with byte 1).
+    Subscribe {
+        /// The prefix.
+        topic: &'a [u8],
+    },
+    /// The peer cancels a subscription (CANCEL, or byte 0 as above).
+    Cancel {
+        /// The prefix.
+        topic: &'a [u8],
+    },
+    /// The peer sent PING; a PONG is queued for
+    /// [`Connection::poll_transmit`].
+    Ping {
+        /// The TTL the peer asked for (`None` for no limit).
+        ttl: Option<Duration>,
+    },
+    /// The peer answered one of our PINGs.
+    Pong,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Greeting,
+    Handshake,
+    Active,
+    Failed(Error),
+}
+
+/// Where a frame body that spans inputs is being put.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Collect {
+    /// Into `cmd`, as a command.
+    Command,
+    /// Into `cmd`, as a single-frame message to a PUB / XPUB socket (a
+    /// possible ZMTP 3.0 subscription).
+    Data,
+    /// To the caller, as `FramePart`s.
+    Passthrough,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Src {
+    Input,
+    Buffer,
+}
+
+/// An event whose data is described by position, built before the borrow
+/// that carries it out is taken.
+#[derive(Debug, Clone, Copy)]
+enum Raw {
+    Ready,
+    AuthRequest,
+    Ping(u16),
+    Pong,
+    Frame(Src, usize, usize),
+    Subscribe(Src, usize, usize),
+    Cancel(Src, usize, usize),
+}
+
+/// A ZMTP connection: greeting, security handshake, metadata, frames,
+/// commands and heartbeats, as a sans-IO state machine.
+///
+/// `M` is the security mechanism. `N` is the connection's capacity in
+/// bytes, the one limit of its fixed storage (about `4 * N` bytes in all):
+/// the largest command it accepts (READY metadata, SUBSCRIBE topics, ...:
+/// a larger one is [`FrameError::CommandTooLarge`], whatever the chunking),
+/// the largest metadata it keeps and sends, and the longest single-frame
+/// message a PUB / XPUB connection inspects for a ZMTP 3.0 subscription
+/// (longer ones are delivered as ordinary frames).
+///
+/// # The I/O loop
+///
+/// Two connections over an in-memory byte stream; a real caller reads from
+/// and writes to a socket instead of the `wire` arrays:
+///
+/// ```
+/// use zlink_mq_core::socket_type::SocketType;
+/// use zlink_mq_core::time::Instant;
+/// use zlink_mq_core::zmtp::frame::FrameWriter;
+/// use zlink_mq_core::zmtp::null::Null;
+/// use zlink_mq_core::zmtp::{Config, Connection, Event};
+///
+/// let now = Instant::ZERO;
+/// let mut a: Connection<Null> = Connection::new(&Config::new(SocketType::Push), Null::new(false), now).unwrap();
+/// let mut b: Connection<Null> = Connection::new(&Config::new(SocketType::Pull), Null::new(true), now).unwrap();
+///
+/// let mut wire = [0u8; 512];
+/// // Handshake: move control bytes both ways until both are active.
+/// fn exchange(from: &mut Connection<Null>, to: &mut Connection<Null>, wire: &mut [u8]) {
+///     let n = from.poll_transmit(wire);
+///     let mut pos = 0;
+///     while let (used, Some(ev)) = to.handle_input(&wire[pos..n], Instant::ZERO).unwrap() {
+///         pos += used;
+///         assert!(matches!(ev, Event::HandshakeComplete { .. }));
+///     }
+/// }
+/// for _ in 0..2 {
+///     exchange(&mut a, &mut b, &mut wire);
+///     exchange(&mut b, &mut a, &mut wire);
+/// }
+/// assert!(a.is_active() && b.is_active());
+///
+/// // Data: drain control output first, then batch messages after it.
+/// let mut filled = a.poll_transmit(&mut wire);
+/// let mut w = FrameWriter::with_filled(&mut wire, filled);
+/// w.push_message(&[b"hello", b"world"]).unwrap();
+/// filled = w.len();
+///
+/// // Read side: decode until the connection needs more bytes.
+/// let mut pos = 0;
+/// let mut got = Vec::new();
+/// while pos < filled {
+///     match b.handle_input(&wire[pos..filled], now).unwrap() {
+///         (used, Some(Event::Frame { data, more })) => { got.push((data.to_vec(), more)); pos += used }
+///         (used, _) => pos += used,
+///     }
+/// }
+/// assert_eq!(got, [(b"hello".to_vec(), true), (b"world".to_vec(), false)]);
+/// ```
+#[derive(Debug)]
+pub struct Connection<M: Mechanism = AnyMechanism, const N: usize = DEFAULT_CAPACITY> {
+    state: State,
+    mechanism: M,
+    socket_type: SocketType,
+    greeting: GreetingParser,
+    peer_greeting: Option<Greeting>,
+    peer_type: Option<SocketType>,
+    decoder: Decoder,
+    collect: Collect,
+    /// Reassembly of frames that span inputs (commands, and PUB / XPUB
+    /// single-frame messages).
+    cmd: [u8; N],
+    cmd_len: usize,
+    /// We are PUB / XPUB: single-frame messages starting with 0 or 1 are
+    /// subscriptions (ZMTP 3.0, and libzmq's XSUB passing user messages).
+    sub_as_data: bool,
+    /// The last data frame had MORE set.
+    in_message: bool,
+    our_meta: Vec<u8, N>,
+    peer_meta: Vec<u8, N>,
+    /// Staged control output: `tx[tx_start..tx_end]`.
+    tx: [u8; N],
+    tx_start: usize,
+    tx_end: usize,
+    timers: Timers,
+    heartbeat: Heartbeat,
+    ping_due: bool,
+    pong: Option<Vec<u8, MAX_PING_CONTEXT_LEN>>,
+    awaiting_verdict: bool,
+    peer_error: Vec<u8, 255>,
+}
+
+impl<M: Mechanism, const N: usize> Connection<M, N> {
+    /// A connection that has sent nothing yet; its greeting is queued for
+    /// [`poll_transmit`](Connection::poll_transmit) and its handshake
+    /// deadline runs from `now`.
+    pub fn new(config: &Config<'_>, mechanism: M, now: Instant) -> Result<Self, ConfigError> {
+        if config.identity.len() > MAX_IDENTITY_LEN || config.identity.first() == Some(&0) {
+            return Err(ConfigError::BadIdentity);
+        }
+        let mut meta = [0u8; N];
+        let mut len = 0;
+        let mut add = |name: &str, value: &[u8]| -> Result<(), ConfigError> {
+            if name.is_empty() || name.len() > 255 {
+                return Err(ConfigError::BadPropertyName);
+            }
+            len += write_property(&mut meta[len..], name, value)
+                .ok_or(ConfigError::CapacityTooSmall)?;
+            Ok(())
+        };
+        add(
+            metadata::SOCKET_TYPE,
+            config.socket_type.zmtp_name().as_bytes(),
+        )?;
+        if matches!(
+            config.socket_type,
+            SocketType::Req | SocketType::Dealer | SocketType::Router
+        ) {
+            add(metadata::IDENTITY, config.identity)?;
+        }
+        if let Some(r) = config.resource {
+            add(metadata::RESOURCE, r)?;
+        }
+        for (name, value) in config.properties {
+            add(name, value)?;
+        }
+        let our_meta = Vec::from_slice(&meta[..len]).map_err(|_| ConfigError::CapacityTooSmall)?;
+        // Room for our greeting, the largest command with its header, and a
+        // few short commands (WELCOME, PONG) staged behind it.
+        if GREETING_LEN + 2 * MAX_HEADER_LEN + 16 + mechanism.max_command_len(len) > N {
+            return Err(ConfigError::CapacityTooSmall);
+        }
+        // Zero or sub-millisecond intervals would fire forever: treat them
+        // as "off", as libzmq treats 0.
+        let nonzero = |d: Option<Duration>| d.filter(|d| d.as_millis() > 0);
+        let heartbeat = Heartbeat {
+            ivl: nonzero(config.heartbeat.ivl),
+            timeout: nonzero(config.heartbeat.timeout.or(config.heartbeat.ivl)),
+            ttl: config.heartbeat.ttl,
+        };
+        let mut timers = Timers::default();
+        if let Some(ivl) = nonzero(config.handshake_ivl) {
+            timers.set(Timer::Handshake, now + ivl);
+        }
+        let mut tx = [0u8; N];
+        tx[..GREETING_LEN]
+            .copy_from_slice(&Greeting::ours(mechanism.name(), mechanism.as_server()).to_bytes());
+        Ok(Connection {
+            state: State::Greeting,
+            socket_type: config.socket_type,
+            greeting: GreetingParser::new(),
+            peer_greeting: None,
+            peer_type: None,
+            decoder: Decoder::new(config.max_msg_size.unwrap_or(u64::MAX), N as u64),
+            collect: Collect::Passthrough,
+            cmd: [0; N],
+            cmd_len: 0,
+            sub_as_data: matches!(config.socket_type, SocketType::Pub | SocketType::XPub),
+            in_message: false,
+            our_meta,
+            peer_meta: Vec::new(),
+            tx,
+            tx_start: 0,
+            tx_end: GREETING_LEN,
+            timers,
+            heartbeat,
+            ping_due: false,
+            pong: None,
+            awaiting_verdict: false,
+            peer_error: Vec::new(),
+            mechanism,
+        })
+    }
+
+    /// Our socket type.
+    pub fn socket_type(&self) -> SocketType {
+        self.socket_type
+    }
+
+    /// The handshake is complete and the connection has not failed:
+    /// messages may be encoded (after draining
+    /// [`poll_transmit`](Connection::poll_transmit)).
+    pub fn is_active(&self) -> bool {
+        self.state == State::Active
+    }
+
+    /// Why the connection failed, if it did.
+    pub fn failure(&self) -> Option<Error> {
+        match self.state {
+            State::Failed(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The peer's greeting, once received.
+    pub fn peer_greeting(&self) -> Option<&Greeting> {
+        self.peer_greeting.as_ref()
+    }
+
+    /// The peer's socket type, once its metadata has been accepted.
+    pub fn peer_socket_type(&self) -> Option<SocketType> {
+        self.peer_type
+    }
+
+    /// The peer's metadata, once accepted (READY, or INITIATE for a PLAIN
+    /// server).
+    pub fn peer_metadata(&self) -> Option<Metadata<'_>> {
+        self.peer_type
+            .and_then(|_| Metadata::parse(&self.peer_meta).ok())
+    }
+
+    /// The reason the peer gave in its ERROR command, after
+    /// [`Error::PeerError`].
+    pub fn peer_error_reason(&self) -> Option<&[u8]> {
+        (self.state == State::Failed(Error::PeerError)).then_some(&self.peer_error[..])
+    }
+
+    /// The mechanism (for example to read a PLAIN server's user name).
+    pub fn mechanism(&self) -> &M {
+        &self.mechanism
+    }
+
+    /// Feeds bytes received from the peer.
+    ///
+    /// Returns how many bytes of `input` were used and at most one event,
+    /// which may borrow from `input`. Call again with the unused rest (and
+    /// then with new input) until it returns `(_, None)`: then every byte
+    /// was used, except while an [`Event::AuthRequest`] awaits its verdict,
+    /// when nothing more is read. An event that became due without new
+    /// input (a handshake completed by [`poll_transmit`] or a verdict) is
+    /// reported by a call with empty input.
+    ///
+    /// After an error the connection is failed: every later call returns
+    /// the same error. Flush [`poll_transmit`] (it may hold an ERROR for
+    /// the peer), then close.
+    ///
+    /// [`poll_transmit`]: Connection::poll_transmit
+    pub fn handle_input<'a>(
+        &'a mut self,
+        input: &'a [u8],
+        now: Instant,
+    ) -> Result<(usize, Option<Event<'a>>), Error> {
+        let mut pos = 0;
+        match self.state {
+            State::Active => {
+                if !input.is_empty() {
+                    // Any input proves the peer alive (libzmq cancels these
+                    // on every decoded frame).
+                    self.timers.clear(Timer::Timeout);
+                    self.timers.clear(Timer::Ttl);
+                }
+            }
+            State::Failed(e) => return Err(e),
+            State::Greeting => {
+                let (used, greeting) = match self.greeting.feed(input) {
+                    Ok(r) => r,
+                    Err(e) => return Err(self.fail(e.into())),
+                };
+                pos = used;
+                let Some(greeting) = greeting else {
+                    return Ok((pos, None));
+                };
+                if let Err(e) = self.on_greeting(greeting) {
+                    return Err(self.fail(e));
+                }
+            }
+            State::Handshake => {
+                if self.try_complete(now)? {
+                    return Ok((0, Some(self.materialize(Raw::Ready, input))));
+                }
+            }
+        }
+        loop {
+            if self.awaiting_verdict {
+                return Ok((pos, None));
+            }
+            let (used, decoded) = match self.decoder.decode(&input[pos..]) {
+                Ok(r) => r,
+                Err(e) => return Err(self.fail(e.into())),
+            };
+            pos += used;
+            let Some(decoded) = decoded else {
+                return Ok((pos, None));
+            };
+            let raw = match decoded {
+                Decoded::Frame { flags, body } if !flags.is_command() => {
+                    if self.state != State::Active {
+                        return Err(self.fail(Error::UnexpectedData));
+                    }
+                    if self.sub_as_data {
+                        let whole_message = !self.in_message && !flags.more();
+                        self.in_message = flags.more();
+                        // Same size rule as for split frames, so that the
+                        // chunking never changes the meaning.
+                        if whole_message && body.len() <= N {
+                            if let Some((&b @ (0 | 1), topic)) = body.split_first() {
+                                return Ok((pos, Some(subscription(b, topic))));
+                            }
+                        }
+                    }
+                    return Ok((
+                        pos,
+                        Some(Event::Frame {
+                            data: body,
+                            more: flags.more(),
+                        }),
+                    ));
+                }
+                Decoded::Frame { body, .. } => {
+                    match self.on_command(Src::Input, pos - body.len(), pos, input, now) {
+                        Ok(Some(raw)) => raw,
+                        Ok(None) => continue,
+                        Err(e) => return Err(self.fail(e)),
+                    }
+                }
+                Decoded::Head { flags, len } => {
+                    self.cmd_len = 0;
+                    if flags.is_command() {
+                        self.collect = Collect::Command;
+                        continue;
+                    }
+                    if self.state != State::Active {
+                        return Err(self.fail(Error::UnexpectedData));
+                    }
+                    if self.sub_as_data {
+                        let whole_message = !self.in_message && !flags.more();
+                        self.in_message = flags.more();
+                        if whole_message && len <= N {
+                            self.collect = Collect::Data;
+                            continue;
+                        }
+                    }
+                    self.collect = Collect::Passthrough;
+                    return Ok((
+                        pos,
+                        Some(Event::FrameHead {
+                            len,
+                            more: flags.more(),
+                        }),
+                    ));
+                }
+                Decoded::Part { data, last } => {
+                    if self.collect == Collect::Passthrough {
+                        return Ok((pos, Some(Event::FramePart { data, last })));
+                    }
+                    let end = self.cmd_len + data.len();
+                    // The decoder checked the body against N: this always fits.
+                    let Some(dst) = self.cmd.get_mut(self.cmd_len..end) else {
+                        let e = FrameError::CommandTooLarge {
+                            len: end as u64,
+                            max: N as u64,
+                        };
+                        return Err(self.fail(e.into()));
+                    };
+                    dst.copy_from_slice(data);
+                    self.cmd_len = end;
+                    if !last {
+                        continue;
+                    }
+                    if self.collect == Collect::Data {
+                        match self.cmd[..end].first() {
+                            Some(&1) => Raw::Subscribe(Src::Buffer, 1, end),
+                            Some(&0) => Raw::Cancel(Src::Buffer, 1, end),
+                            _ => Raw::Frame(Src::Buffer, 0, end),
+                        }
+                    } else {
+                        match self.on_command(Src::Buffer, 0, end, input, now) {
+                            Ok(Some(raw)) => raw,
+                            Ok(None) => continue,
+                            Err(e) => return Err(self.fail(e)),
+                        }
+                    }
+                }
+            };
+            return Ok((pos, Some(self.materialize(raw, input))));
+        }
+    }
+
+    /// The caller's verdict on an [`Event::AuthRequest`]. Afterwards, flush
+    /// [`poll_transmit`](Connection::poll_transmit) and resume
+    /// [`handle_input`](Connection::handle_input) with the input it left
+    /// unused. A rejection fails the connection with
+    /// [`Error::AuthenticationFailed`] after queueing ERROR for the peer.
+    pub fn handle_auth_verdict(&mut self, verdict: AuthVerdict) -> Result<(), Error> {
+        if let State::Failed(e) = self.state {
+            return Err(e);
+        }
+        if !self.awaiting_verdict {
+            return Err(Error::NoAuthRequest);
+        }
+        self.awaiting_verdict = false;
+        if let Err(e) = self.mechanism.handle_auth_verdict(verdict) {
+            return Err(self.fail(e));
+        }
+        self.pump();
+        match self.mechanism.failure() {
+            Some(e) => Err(self.fail(e)),
+            None => Ok(()),
+        }
+    }
+
+    /// The earliest deadline at which [`handle_timeout`] must be called, if
+    /// any.
+    ///
+    /// [`handle_timeout`]: Connection::handle_timeout
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.timers.next()
+    }
+
+    /// Fires every timer due at `now`: queues a PING, or fails the
+    /// connection (handshake or heartbeat timeout).
+    pub fn handle_timeout(&mut self, now: Instant) -> Result<(), Error> {
+        if let State::Failed(e) = self.state {
+            return Err(e);
+        }
+        while let Some(timer) = self.timers.pop_expired(now) {
+            match timer {
+                Timer::Handshake => return Err(self.fail(Error::HandshakeTimeout)),
+                Timer::Timeout => return Err(self.fail(Error::HeartbeatTimeout)),
+                Timer::Ttl => return Err(self.fail(Error::PeerTtlExpired)),
+                Timer::Ping => {
+                    self.ping_due = true;
+                    if let Some(ivl) = self.heartbeat.ivl {
+                        self.timers.set(Timer::Ping, now + ivl);
+                    }
+                    if let Some(timeout) = self.heartbeat.timeout {
+                        if self.timers.get(Timer::Timeout).is_none() {
+                            self.timers.set(Timer::Timeout, now + timeout);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes pending control output (greeting, handshake commands, PING,
+    /// PONG, a final ERROR) into `out`; returns the bytes written. Any size
+    /// of `out` works: what does not fit stays queued. Drain it before
+    /// encoding messages after it.
+    pub fn poll_transmit(&mut self, out: &mut [u8]) -> usize {
+        let mut written = 0;
+        while written < out.len() {
+            if self.tx_start == self.tx_end {
+                self.tx_start = 0;
+                self.tx_end = 0;
+                self.stage_output();
+                if self.tx_end == 0 {
+                    break;
+                }
+            }
+            let n = (self.tx_end - self.tx_start).min(out.len() - written);
+            out[written..written + n].copy_from_slice(&self.tx[self.tx_start..self.tx_start + n]);
+            self.tx_start += n;
+            written += n;
+        }
+        written
+    }
+
+    /// Whether [`poll_transmit`](Connection::poll_transmit) has anything to
+    /// write.
+    pub fn has_pending_transmit(&self) -> bool {
+        self.tx_start < self.tx_end
+            || match self.state {
+                State::Handshake => self.mechanism.next_command_len(&self.our_meta).is_some(),
+                State::Active => self.ping_due || self.pong.is_some(),
+                _ => false,
+            }
+    }
+
+    /// Appends a SUBSCRIBE for `topic` in the form the peer understands: a
+    /// SUBSCRIBE command for ZMTP 3.1, a data frame `1 + topic` for 3.0.
+    pub fn encode_subscribe(
+        &self,
+        out: &mut FrameWriter<'_>,
+        topic: &[u8],
+    ) -> Result<(), EncodeError> {
+        self.encode_subscription(out, topic, true)
+    }
+
+    /// Appends a CANCEL for `topic` (a CANCEL command for ZMTP 3.1, a data
+    /// frame `0 + topic` for 3.0).
+    pub fn encode_cancel(
+        &self,
+        out: &mut FrameWriter<'_>,
+        topic: &[u8],
+    ) -> Result<(), EncodeError> {
+        self.encode_subscription(out, topic, false)
+    }
+
+    fn encode_subscription(
+        &self,
+        out: &mut FrameWriter<'_>,
+        topic: &[u8],
+        subscribe: bool,
+    ) -> Result<(), EncodeError> {
+        let (State::Active, Some(peer)) = (self.state, self.peer_greeting) else {
+            return Err(EncodeError::NotReady);
+        };
+        if peer.is_v3_1() {
+            out.push_command(if subscribe { b"SUBSCRIBE" } else { b"CANCEL" }, topic)?;
+        } else {
+            out.push_with_prefix(u8::from(subscribe), topic, false)?;
+        }
+        Ok(())
+    }
+
+    fn on_greeting(&mut self, greeting: Greeting) -> Result<(), Error> {
+        if greeting.mechanism != *self.mechanism.name().as_field() {
+            return Err(Error::MechanismMismatch);
+        }
+        self.mechanism.check_peer_role(greeting.as_server)?;
+        self.peer_greeting = Some(greeting);
+        self.state = State::Handshake;
+        self.pump();
+        Ok(())
+    }
+
+    fn on_command(
+        &mut self,
+        src: Src,
+        start: usize,
+        end: usize,
+        input: &[u8],
+        now: Instant,
+    ) -> Result<Option<Raw>, Error> {
+        let body = match src {
+            Src::Input => &input[start..end],
+            Src::Buffer => &self.cmd[start..end],
+        };
+        let command = Command::parse(body).map_err(|_| Error::MalformedCommand)?;
+        if let Command::Error { reason } = command {
+            self.peer_error.clear();
+            // At most 255 bytes: its length prefix is one byte.
+            let _ = self.peer_error.extend_from_slice(reason);
+            return Err(Error::PeerError);
+        }
+        if self.state == State::Handshake {
+            match self.mechanism.handle_command(command)? {
+                Step::Continue => {}
+                Step::PeerMetadata(raw) => {
+                    let peer = Metadata::parse(raw)?.validate_peer(self.socket_type)?;
+                    self.peer_meta.clear();
+                    self.peer_meta.extend_from_slice(raw).map_err(|_| {
+                        FrameError::CommandTooLarge {
+                            len: raw.len() as u64,
+                            max: N as u64,
+                        }
+                    })?;
+                    self.peer_type = Some(peer);
+                }
+                Step::AuthRequest => {
+                    self.awaiting_verdict = true;
+                    return Ok(Some(Raw::AuthRequest));
+                }
+            }
+            return Ok(self.try_complete(now)?.then_some(Raw::Ready));
+        }
+        Ok(match command {
+            Command::Ping {
+                ttl_deciseconds,
+                context,
+            } => {
+                if ttl_deciseconds > 0 && self.timers.get(Timer::Ttl).is_none() {
+                    self.timers
+                        .set(Timer::Ttl, now + Command::ttl(ttl_deciseconds));
+                }
+                self.pong = Vec::from_slice(context).ok();
+                Some(Raw::Ping(ttl_deciseconds))
+            }
+            Command::Pong { .. } => Some(Raw::Pong),
+            Command::Subscribe { topic } => Some(Raw::Subscribe(src, end - topic.len(), end)),
+            Command::Cancel { topic } => Some(Raw::Cancel(src, end - topic.len(), end)),
+            // RFC 23: unknown commands are ignored; so is a late READY.
+            _ => None,
+        })
+    }
+
+    /// Stages what the mechanism wants to send, then, if both sides are
+    /// done, becomes active. Errors are not yet recorded as the failure.
+    fn try_complete(&mut self, now: Instant) -> Result<bool, Error> {
+        self.pump();
+        if let Some(e) = self.mechanism.failure() {
+            return Err(self.fail(e));
+        }
+        if self.awaiting_verdict || !self.mechanism.is_complete() || self.peer_type.is_none() {
+            return Ok(false);
+        }
+        self.state = State::Active;
+        self.timers.clear(Timer::Handshake);
+        // ZMTP 3.0 peers do not know PING: no heartbeats for them.
+        if let (Some(ivl), Some(true)) =
+            (self.heartbeat.ivl, self.peer_greeting.map(|g| g.is_v3_1()))
+        {
+            self.timers.set(Timer::Ping, now + ivl);
+        }
+        Ok(true)
+    }
+
+    fn materialize<'a>(&'a self, raw: Raw, input: &'a [u8]) -> Event<'a> {
+        let slice = |src: Src, start: usize, end: usize| -> &'a [u8] {
+            match src {
+                Src::Input => &input[start..end],
+                Src::Buffer => &self.cmd[start..end],
+            }
+        };
+        match raw {
+            Raw::Ready => Event::HandshakeComplete {
+                // Set before `Raw::Ready` is produced.
+                peer_type: self.peer_type.unwrap_or(self.socket_type),
+                peer: Metadata::parse(&self.peer_meta).unwrap_or(Metadata::EMPTY),
+            },
+            Raw::AuthRequest => match self.mechanism.credentials() {
+                Some(c) => Event::AuthRequest(c),
+                None => Event::AuthRequest(Credentials::Plain {
+                    username: &[],
+                    password: &[],
+                }),
+            },
+            Raw::Ping(ttl) => Event::Ping {
+                ttl: (ttl > 0).then(|| Command::ttl(ttl)),
+            },
+            Raw::Pong => Event::Pong,
+            Raw::Frame(src, s, e) => Event::Frame {
+                data: slice(src, s, e),
+                more: false,
+            },
+            Raw::Subscribe(src, s, e) => Event::Subscribe {
+                topic: slice(src, s, e),
+            },
+            Raw::Cancel(src, s, e) => Event::Cancel {
+                topic: slice(src, s, e),
+            },
+        }
+    }
+
+    /// Records the failure (once), queues ERROR for handshake failures the
+    /// peer should hear about, and stops every timer.
+    fn fail(&mut self, e: Error) -> Error {
+        if let State::Failed(first) = self.state {
+            return first;
+        }
+        if self.state == State::Handshake {
+            if let Some(reason) = e.error_reason() {
+                self.stage_command(b"ERROR", &[&[reason.len() as u8], reason]);
+            }
+        }
+        self.state = State::Failed(e);
+        self.timers.clear_all();
+        self.ping_due = false;
+        self.pong = None;
+        self.awaiting_verdict = false;
+        e
+    }
+
+    fn stage_output(&mut self) {
+        match self.state {
+            State::Handshake => self.pump(),
+            State::Active => {
+                if let Some(ctx) = self.pong.take() {
+                    if !self.stage_command(b"PONG", &[&ctx]) {
+                        self.pong = Some(ctx);
+                    }
+                }
+                if self.ping_due {
+                    let ttl = self.heartbeat.ttl.map_or(0, ttl_to_deciseconds);
+                    if self.stage_command(b"PING", &[&ttl.to_be_bytes()]) {
+                        self.ping_due = false;
+                    }
+                }
+            }
+            State::Greeting | State::Failed(_) => {}
+        }
+    }
+
+    /// Stages every command the mechanism has ready, while there is room.
+    fn pump(&mut self) {
+        while self.state == State::Handshake {
+            let Some(len) = self.mechanism.next_command_len(&self.our_meta) else {
+                break;
+            };
+            let h = header_len(len);
+            if !self.reserve(h + len) {
+                break;
+            }
+            let at = self.tx_end;
+            encode_header(&mut self.tx[at..], len, FLAG_COMMAND);
+            self.mechanism
+                .write_command(&self.our_meta, &mut self.tx[at + h..at + h + len]);
+            self.tx_end += h + len;
+        }
+    }
+
+    /// Stages one command frame; `false` if there is no room.
+    fn stage_command(&mut self, name: &[u8], parts: &[&[u8]]) -> bool {
+        let len = 1 + name.len() + parts.iter().map(|p| p.len()).sum::<usize>();
+        let h = header_len(len);
+        if !self.reserve(h + len) {
+            return false;
+        }
+        let out = &mut self.tx[self.tx_end..];
+        encode_header(out, len, FLAG_COMMAND);
+        super::mechanism::write_command_body(&mut out[h..], name, parts);
+        self.tx_end += h + len;
+        true
+    }
+
+    /// Makes room for `n` more staged bytes, compacting if needed.
+    fn reserve(&mut self, n: usize) -> bool {
+        if N - self.tx_end >= n {
+            return true;
+        }
+        self.tx.copy_within(self.tx_start..self.tx_end, 0);
+        self.tx_end -= self.tx_start;
+        self.tx_start = 0;
+        N - self.tx_end >= n
+    }
+}
+
+fn subscription(first: u8, topic: &[u8]) -> Event<'_> {
+    if first == 1 {
+        Event::Subscribe { topic }
+    } else {
+        Event::Cancel { topic }
+    }
+}
