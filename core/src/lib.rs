@@ -5,6 +5,12 @@
 //!
 //! - [`pipe`]: the lock-free single-producer / single-consumer *ypipe* that
 //!   carries messages between a socket and each of its peers.
+//! - [`routing`]: the behaviour of every standard socket type (which peer
+//!   gets or gives the next frame), over [`msg::Message`] frames and
+//!   [`storage::Storage`] families.
+//! - [`msg`]: what routing needs to know about a message frame.
+//! - [`storage`]: fixed-capacity collections for routing state, and the
+//!   traits a heap-backed family implements.
 //!
 //! It never performs I/O, never reads a clock and never allocates: storage is
 //! supplied by the caller (often as a `static`) and time is passed in.
@@ -15,4 +21,7 @@
 #[cfg(test)]
 extern crate std;
 
+pub mod msg;
 pub mod pipe;
+pub mod routing;
+pub mod storage;
