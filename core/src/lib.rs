@@ -5,6 +5,12 @@
 //!
 //! - [`pipe`]: the lock-free single-producer / single-consumer *ypipe* that
 //!   carries messages between a socket and each of its peers.
+//! - [`routing`]: the behaviour of every standard socket type (which peer
+//!   gets or gives the next frame), over [`msg::Message`] frames and
+//!   [`storage::Storage`] families.
+//! - [`msg`]: what routing needs to know about a message frame.
+//! - [`storage`]: fixed-capacity collections for routing state, and the
+//!   traits a heap-backed family implements.
 //! - [`socket_type`]: the eleven socket types, their ZMTP names and which
 //!   pairs may talk.
 //! - [`time`]: the caller-supplied clock ([`time::Instant`]).
@@ -20,7 +26,10 @@
 #[cfg(test)]
 extern crate std;
 
+pub mod msg;
 pub mod pipe;
+pub mod routing;
+pub mod storage;
 pub mod socket_type;
 pub mod time;
 pub mod zmtp;

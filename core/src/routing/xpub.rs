@@ -1,0 +1,372 @@
+//! XPUB (RFC 29): PUB that shows its subscriptions to the application;
+//! and the fan-out core it shares with PUB.
+
+use core::fmt;
+
+use super::{
+    AttachError, Attached, FairQueue, FanOut, PeerIdentity, PeerKey, Pipes, RecvError, Removed,
+    Routing, SendError, Subscribers, Subscription,
+};
+use crate::msg::Message;
+use crate::storage::{Queue, Storage};
+
+/// What PUB and XPUB share: subscribers read from the peers, and fan-out
+/// of each message to the peers whose subscriptions match it.
+pub(crate) struct PubCore<S: Storage, K: PeerKey> {
+    /// Subscriptions (and, for XPUB, messages) arriving from the peers.
+    input: FairQueue<S, K>,
+    out: FanOut<S, K>,
+    subscribers: Subscribers<S, K>,
+    verbose_subs: bool,
+    verbose_unsubs: bool,
+    /// Drop messages for full peers (false with XPUB_NODROP).
+    lossy: bool,
+    invert_matching: bool,
+    only_first_subscribe: bool,
+    more_send: bool,
+    more_recv: bool,
+    /// Later frames of the incoming message are parsed as subscriptions.
+    process_subscribe: bool,
+    /// Subscriptions refused because the store was full.
+    rejected: usize,
+}
+
+impl<S: Storage, K: PeerKey> PubCore<S, K> {
+    pub(crate) fn new() -> Self {
+        Self {
+            input: FairQueue::new(),
+            out: FanOut::new(),
+            subscribers: Subscribers::new(),
+            verbose_subs: false,
+            verbose_unsubs: false,
+            lossy: true,
+            invert_matching: false,
+            only_first_subscribe: false,
+            more_send: false,
+            more_recv: false,
+            process_subscribe: false,
+            rejected: 0,
+        }
+    }
+
+    pub(crate) fn set_nodrop(&mut self, on: bool) {
+        self.lossy = !on;
+    }
+
+    pub(crate) fn set_invert_matching(&mut self, on: bool) {
+        self.invert_matching = on;
+    }
+
+    pub(crate) fn topic_count(&self) -> usize {
+        self.subscribers.len()
+    }
+
+    pub(crate) fn rejected_subscriptions(&self) -> usize {
+        self.rejected
+    }
+
+    pub(crate) fn peer_count(&self) -> usize {
+        self.out.len()
+    }
+
+    pub(crate) fn attach(&mut self, peer: K) -> Result<(), AttachError> {
+        self.input.attach(peer)?;
+        if let Err(e) = self.out.attach(peer) {
+            self.input.detach(peer);
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// Removes `peer` and its subscriptions; calls `cancelled` with each
+    /// topic nobody subscribes to any more (every topic the peer had, with
+    /// XPUB_VERBOSER).
+    pub(crate) fn detach(&mut self, peer: K, mut cancelled: impl FnMut(&[u8])) {
+        let verbose = self.verbose_unsubs;
+        self.subscribers.remove_peer(peer, |topic, last| {
+            if last || verbose {
+                cancelled(topic);
+            }
+        });
+        self.input.detach(peer);
+        self.out.detach(peer);
+    }
+
+    pub(crate) fn read_activated(&mut self, peer: K) {
+        self.input.activated(peer);
+    }
+
+    pub(crate) fn write_activated(&mut self, peer: K) {
+        self.out.activated(peer);
+    }
+
+    /// Reads what the peers sent and applies their subscriptions. With a
+    /// `queue` (XPUB), new subscriptions and cancellations (all of them
+    /// with XPUB_VERBOSE / XPUB_VERBOSER) and the peers' other messages
+    /// are queued for the application, and reading stops while the queue
+    /// is full; without one (PUB) everything but the subscriptions is
+    /// discarded.
+    pub(crate) fn process<P, Q>(&mut self, pipes: &mut P, mut queue: Option<&mut Q>)
+    where
+        P: Pipes<Peer = K>,
+        Q: Queue<P::Msg>,
+    {
+        loop {
+            if queue.as_ref().is_some_and(|q| !q.has_room()) {
+                return;
+            }
+            let (peer, mut msg) = match self.input.recv(pipes) {
+                Ok(received) => received,
+                Err(RecvError::Truncated) => {
+                    self.more_recv = false;
+                    continue;
+                }
+                Err(_) => return,
+            };
+            let first_part = !self.more_recv;
+            self.more_recv = msg.more();
+            let subscription = if first_part || self.process_subscribe {
+                Subscription::parse(msg.bytes())
+            } else {
+                None
+            };
+            if first_part {
+                self.process_subscribe = !self.only_first_subscribe || subscription.is_some();
+            }
+            let deliver = match subscription {
+                Some(Subscription::Subscribe(topic)) => match self.subscribers.add(topic, peer) {
+                    Ok(first_added) => first_added || self.verbose_subs,
+                    Err(_) => {
+                        self.rejected += 1;
+                        false
+                    }
+                },
+                Some(Subscription::Cancel(topic)) => {
+                    let removed = self.subscribers.remove(topic, peer);
+                    removed != Removed::SubscribersRemain || self.verbose_unsubs
+                }
+                // Not a subscription: a message an XSUB sent upstream.
+                None => true,
+            };
+            if subscription.is_some() {
+                // Notifications stand alone, whatever frame carried them.
+                msg.set_more(false);
+            }
+            if let (true, Some(q)) = (deliver, queue.as_deref_mut()) {
+                // Room was checked before reading.
+                let _ = q.push_back(msg);
+            }
+        }
+    }
+
+    pub(crate) fn send<P>(&mut self, pipes: &mut P, msg: P::Msg) -> Result<(), SendError<P::Msg>>
+    where
+        P: Pipes<Peer = K>,
+        P::Msg: Clone,
+    {
+        let more = msg.more();
+        if !self.more_send {
+            // The first frame decides who gets the whole message.
+            self.out.unmatch();
+            let Self {
+                subscribers, out, ..
+            } = self;
+            subscribers.for_each_match(msg.bytes(), |peer| out.match_peer(peer));
+            if self.invert_matching {
+                self.out.reverse_match();
+            }
+        }
+        if !self.lossy && !self.out.check_write_matching(pipes) {
+            return Err(SendError::WouldBlock(msg));
+        }
+        self.out.send_to_matching(pipes, msg);
+        if !more {
+            self.out.unmatch();
+        }
+        self.more_send = more;
+        Ok(())
+    }
+}
+
+impl<S: Storage, K: PeerKey> fmt::Debug for PubCore<S, K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PubCore")
+            .field("out", &self.out)
+            .field("subscribers", &self.subscribers)
+            .field("lossy", &self.lossy)
+            .field("invert_matching", &self.invert_matching)
+            .field("more_send", &self.more_send)
+            .finish_non_exhaustive()
+    }
+}
+
+/// XPUB: a PUB whose application also receives the subscriptions, as
+/// messages whose first byte is 1 (subscribe) or 0 (cancel) followed by
+/// the topic, and any other message the peers (XSUBs) send upstream.
+///
+/// - Only the first subscription to a topic and the last cancellation are
+///   shown, unless XPUB_VERBOSE (every subscription) or XPUB_VERBOSER
+///   (every subscription and cancellation). A peer that leaves cancels
+///   its topics that nobody else wants.
+/// - Each message goes to the peers subscribed to a prefix of its first
+///   frame (or to the others, with INVERT_MATCHING). A peer at its
+///   high-water mark misses the message; with XPUB_NODROP sending reports
+///   [`SendError::WouldBlock`] instead while any recipient is full.
+/// - Subscriptions take effect as soon as they are read (on
+///   [`read_activated`](Routing::read_activated) and attach), not when the
+///   application receives them. The notifications wait in a
+///   [`Queue`](crate::storage::Storage::Queue); when a fixed-capacity
+///   queue is full, XPUB leaves further input in the pipes (subscriptions
+///   then wait too) until the application receives.
+pub struct XPub<S: Storage, K: PeerKey, M> {
+    core: PubCore<S, K>,
+    pending: S::Queue<M>,
+    /// Cancellations of departed peers' topics that did not fit the queue
+    /// or the message type.
+    lost_notifications: usize,
+}
+
+impl<S: Storage, K: PeerKey, M: Message> XPub<S, K, M> {
+    /// CONFLATE has no effect on XPUB in libzmq.
+    pub const CONFLATE_ALLOWED: bool = false;
+
+    /// No peers, no subscriptions.
+    pub fn new() -> Self {
+        Self {
+            core: PubCore::new(),
+            pending: Default::default(),
+            lost_notifications: 0,
+        }
+    }
+
+    /// XPUB_VERBOSE: show every subscription, not only the first to each
+    /// topic (cancellations still only when a topic loses its last
+    /// subscriber).
+    pub fn set_verbose(&mut self, on: bool) {
+        self.core.verbose_subs = on;
+        self.core.verbose_unsubs = false;
+    }
+
+    /// XPUB_VERBOSER: show every subscription and every cancellation.
+    pub fn set_verboser(&mut self, on: bool) {
+        self.core.verbose_subs = on;
+        self.core.verbose_unsubs = on;
+    }
+
+    /// XPUB_NODROP: report [`SendError::WouldBlock`] instead of dropping
+    /// the message for a recipient at its high-water mark.
+    pub fn set_nodrop(&mut self, on: bool) {
+        self.core.set_nodrop(on);
+    }
+
+    /// INVERT_MATCHING: send each message to the peers *not* subscribed to
+    /// it.
+    pub fn set_invert_matching(&mut self, on: bool) {
+        self.core.set_invert_matching(on);
+    }
+
+    /// ONLY_FIRST_SUBSCRIBE: parse only the first frame of an incoming
+    /// multipart message as a subscription.
+    pub fn set_only_first_subscribe(&mut self, on: bool) {
+        self.core.only_first_subscribe = on;
+    }
+
+    /// Number of distinct subscribed topics (TOPICS_COUNT).
+    pub fn topic_count(&self) -> usize {
+        self.core.topic_count()
+    }
+
+    /// Subscriptions that were not stored because the store was full
+    /// (fixed-capacity storage only); those peers miss those topics.
+    pub fn rejected_subscriptions(&self) -> usize {
+        self.core.rejected_subscriptions()
+    }
+
+    /// Cancellation notifications lost because the queue was full or the
+    /// message type could not hold them.
+    pub fn lost_notifications(&self) -> usize {
+        self.lost_notifications
+    }
+
+    /// Number of attached peers.
+    pub fn peer_count(&self) -> usize {
+        self.core.peer_count()
+    }
+}
+
+impl<S: Storage, K: PeerKey, M: Message> Default for XPub<S, K, M> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<S: Storage, K: PeerKey, M> fmt::Debug for XPub<S, K, M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("XPub")
+            .field("core", &self.core)
+            .field("pending", &self.pending.len())
+            .finish()
+    }
+}
+
+impl<S, K, P> Routing<P> for XPub<S, K, P::Msg>
+where
+    S: Storage,
+    K: PeerKey,
+    P: Pipes<Peer = K>,
+    P::Msg: Clone,
+{
+    fn attach(
+        &mut self,
+        pipes: &mut P,
+        peer: K,
+        _identity: PeerIdentity<'_>,
+    ) -> Result<Attached<K>, AttachError> {
+        self.core.attach(peer)?;
+        self.core.process(pipes, Some(&mut self.pending));
+        Ok(Attached::default())
+    }
+
+    fn detach(&mut self, _pipes: &mut P, peer: K) {
+        let Self {
+            core,
+            pending,
+            lost_notifications,
+        } = self;
+        core.detach(peer, |topic| {
+            let queued = Subscription::Cancel(topic)
+                .to_message::<P::Msg>()
+                .map(|m| pending.push_back(m));
+            if !matches!(queued, Ok(Ok(()))) {
+                *lost_notifications += 1;
+            }
+        });
+    }
+
+    fn read_activated(&mut self, pipes: &mut P, peer: K) {
+        self.core.read_activated(peer);
+        self.core.process(pipes, Some(&mut self.pending));
+    }
+
+    fn write_activated(&mut self, _pipes: &mut P, peer: K) {
+        self.core.write_activated(peer);
+    }
+
+    fn send(&mut self, pipes: &mut P, msg: P::Msg) -> Result<(), SendError<P::Msg>> {
+        self.core.send(pipes, msg)
+    }
+
+    fn recv(&mut self, pipes: &mut P) -> Result<P::Msg, RecvError> {
+        self.core.process(pipes, Some(&mut self.pending));
+        self.pending.pop_front().ok_or(RecvError::WouldBlock)
+    }
+
+    fn has_in(&mut self, pipes: &mut P) -> bool {
+        self.core.process(pipes, Some(&mut self.pending));
+        !self.pending.is_empty()
+    }
+
+    fn has_out(&mut self, _pipes: &mut P) -> bool {
+        true
+    }
+}
