@@ -301,3 +301,5 @@ pub trait Routing<P: Pipes> {
     fn has_out(&mut self, pipes: &mut P) -> bool;
 }
 
+#[cfg(test)]
+mod tests;
