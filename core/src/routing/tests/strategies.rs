@@ -236,3 +236,51 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn subscriptions_match_prefixes_of_every_length_in_use() {
+    use crate::routing::Subscriptions;
+    let mut subs = Subscriptions::<Heap>::new();
+    let long = [b'z'; 80];
+    assert!(!subs.matches(b"anything"));
+    for topic in [&b"a"[..], b"abc", &long[..64], &long[..70]] {
+        assert_eq!(subs.add(topic), Ok(true));
+    }
+    assert_eq!(subs.add(b"a"), Ok(false));
+    assert!(subs.matches(b"ab"));
+    assert!(subs.matches(b"abcd"));
+    assert!(!subs.matches(b"b"));
+    assert!(!subs.matches(&long[..63]));
+    assert!(subs.matches(&long[..64]));
+    assert!(subs.matches(&long));
+    assert!(!subs.remove(b"a"), "one reference left");
+    assert!(subs.remove(b"a"));
+    assert!(subs.matches(b"abc"));
+    assert!(!subs.matches(b"ab"));
+    assert!(subs.remove(&long[..64]));
+    assert!(subs.matches(&long[..75]), "the 70-byte one remains");
+    assert!(subs.remove(&long[..70]));
+    assert!(!subs.matches(&long));
+    assert!(!subs.remove(b"never"));
+    assert_eq!(subs.len(), 1);
+}
+
+#[test]
+fn subscribers_report_topics_a_departing_peer_leaves_empty() {
+    use crate::routing::{Removed, Subscribers};
+    let mut subs = Subscribers::<Heap, u32>::new();
+    assert_eq!(subs.add(b"A", 1), Ok(true));
+    assert_eq!(subs.add(b"A", 1), Ok(false), "a set: no double entry");
+    assert_eq!(subs.add(b"A", 2), Ok(false));
+    assert_eq!(subs.add(b"B", 1), Ok(true));
+    let mut seen = Vec::new();
+    subs.remove_peer(1, |topic, last| seen.push((topic.to_vec(), last)));
+    seen.sort();
+    assert_eq!(seen, [(b"A".to_vec(), false), (b"B".to_vec(), true)]);
+    let mut matched = Vec::new();
+    subs.for_each_match(b"AB", |p| matched.push(p));
+    assert_eq!(matched, [2]);
+    assert_eq!(subs.remove(b"A", 1), Removed::NotFound);
+    assert_eq!(subs.remove(b"A", 2), Removed::LastSubscriber);
+    assert!(subs.is_empty());
+}
