@@ -32,6 +32,13 @@ impl<S: Storage, K: PeerKey> Dealer<S, K> {
         self.out.len()
     }
 
+    /// Panics unless both strategies are consistent.
+    #[cfg(test)]
+    pub(crate) fn check(&self) {
+        self.out.check();
+        self.input.check();
+    }
+
     /// Sends one frame; returns the peer that took it (`None` when it was
     /// discarded because its message's peer left mid-message). REQ builds
     /// on this.

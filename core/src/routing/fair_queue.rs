@@ -198,6 +198,20 @@ impl<S: Storage, K: PeerKey> FairQueue<S, K> {
         if self.more { self.reading } else { None }
     }
 
+    /// Panics unless the regions and cursor are consistent.
+    #[cfg(test)]
+    pub(crate) fn check(&self) {
+        self.peers.check();
+        assert!(self.active <= self.peers.len());
+        assert!(self.current < self.active.max(1));
+        if let Some(peer) = self.reading {
+            assert!(
+                self.peers.position(peer).is_some(),
+                "reading a detached peer"
+            );
+        }
+    }
+
     /// Number of attached peers.
     pub fn len(&self) -> usize {
         self.peers.len()

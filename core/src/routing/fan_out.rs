@@ -183,6 +183,18 @@ impl<S: Storage, K: PeerKey> FanOut<S, K> {
             .all(|&peer| pipes.check_write(peer))
     }
 
+    /// Panics unless the regions are consistent.
+    #[cfg(test)]
+    pub(crate) fn check(&self) {
+        self.peers.check();
+        assert!(self.matching <= self.active);
+        assert!(self.active <= self.eligible);
+        assert!(self.eligible <= self.peers.len());
+        if !self.more {
+            assert_eq!(self.active, self.eligible);
+        }
+    }
+
     /// Number of attached peers.
     pub fn len(&self) -> usize {
         self.peers.len()

@@ -6,7 +6,7 @@
 //! subscription stores, the REQ/REP envelope state machines) and nothing
 //! else. It never performs I/O, never blocks, never reads a clock and never
 //! allocates: storage comes from a [`Storage`](crate::storage::Storage)
-//! family, messages are any [`Message`](crate::msg::Message), and pipes are
+//! family, messages are any [`Message`], and pipes are
 //! reached through the [`Pipes`] trait that the socket layer implements.
 //!
 //! # Contract with the socket layer
@@ -130,7 +130,7 @@ pub use pull::Pull;
 pub use push::Push;
 pub use rep::Rep;
 pub use req::Req;
-pub use router::Router;
+pub use router::{GENERATED_ID_LEN, Router};
 pub use sub::Sub;
 pub use xpub::XPub;
 pub use xsub::XSub;
@@ -301,3 +301,5 @@ pub trait Routing<P: Pipes> {
     fn has_out(&mut self, pipes: &mut P) -> bool;
 }
 
+#[cfg(test)]
+mod tests;

@@ -94,6 +94,23 @@ impl<S: Storage, K: PeerKey> PeerArray<S, K> {
         positions[pb] = b as u32;
     }
 
+    /// Panics unless every peer's recorded position is where it is, and
+    /// nothing else is recorded.
+    #[cfg(test)]
+    pub(crate) fn check(&self) {
+        let items = self.items.as_slice();
+        for (i, peer) in items.iter().enumerate() {
+            assert_eq!(self.position(*peer), Some(i), "position of {peer:?}");
+        }
+        let recorded = self
+            .positions
+            .as_slice()
+            .iter()
+            .filter(|&&p| p != ABSENT)
+            .count();
+        assert_eq!(recorded, items.len(), "stale positions");
+    }
+
     /// Removes the peer at `position`, moving the last peer into its place
     /// (libzmq's `array_t::erase`).
     pub(crate) fn remove_at(&mut self, position: usize) {

@@ -50,6 +50,12 @@ impl<S: Storage, K: PeerKey> Pub<S, K> {
         self.core.rejected_subscriptions()
     }
 
+    /// Panics unless the fan-out and input are consistent.
+    #[cfg(test)]
+    pub(crate) fn check(&self) {
+        self.core.check();
+    }
+
     /// Number of attached peers.
     pub fn peer_count(&self) -> usize {
         self.core.peer_count()

@@ -159,6 +159,14 @@ impl<S: Storage, K: PeerKey> RoundRobin<S, K> {
         false
     }
 
+    /// Panics unless the regions and cursor are consistent.
+    #[cfg(test)]
+    pub(crate) fn check(&self) {
+        self.peers.check();
+        assert!(self.active <= self.peers.len());
+        assert!(self.current < self.active.max(1));
+    }
+
     /// Number of attached peers.
     pub fn len(&self) -> usize {
         self.peers.len()

@@ -69,6 +69,12 @@ impl<S: Storage, K: PeerKey> PubCore<S, K> {
         self.out.len()
     }
 
+    #[cfg(test)]
+    pub(crate) fn check(&self) {
+        self.out.check();
+        self.input.check();
+    }
+
     pub(crate) fn attach(&mut self, peer: K) -> Result<(), AttachError> {
         self.input.attach(peer)?;
         if let Err(e) = self.out.attach(peer) {
@@ -358,7 +364,11 @@ where
 
     fn recv(&mut self, pipes: &mut P) -> Result<P::Msg, RecvError> {
         self.core.process(pipes, Some(&mut self.pending));
-        self.pending.pop_front().ok_or(RecvError::WouldBlock)
+        let msg = self.pending.pop_front().ok_or(RecvError::WouldBlock)?;
+        // A full queue may have left subscriptions in the pipes: apply
+        // them now that there is room, not at the next receive.
+        self.core.process(pipes, Some(&mut self.pending));
+        Ok(msg)
     }
 
     fn has_in(&mut self, pipes: &mut P) -> bool {
