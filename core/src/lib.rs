@@ -29,7 +29,7 @@ extern crate std;
 pub mod msg;
 pub mod pipe;
 pub mod routing;
-pub mod storage;
 pub mod socket_type;
+pub mod storage;
 pub mod time;
 pub mod zmtp;

@@ -1,24 +1,47 @@
 //! `zlink-mq-std`: the std backend of zlink-mq for Linux servers.
 //!
-//! It re-exports the core ([`core`]) and will host the epoll reactor, the
-//! TCP / IPC / inproc transports and the Context / Socket / Poller API.
-
+//! [`Context`], [`Socket`] and [`Msg`] are the API; the core
+//! ([`zlink_mq_core`], re-exported as [`core`]) provides the pipes, the
+//! ZMTP engine and the routing of every socket type.
+//!
+//! ```
+//! use zlink_mq_std::{Context, Flags, SocketType};
+//!
+//! let ctx = Context::new();
+//! let mut rep = ctx.socket(SocketType::Rep)?;
+//! rep.bind("inproc://lib-doc")?;
+//! let mut req = ctx.socket(SocketType::Req)?;
+//! req.connect("inproc://lib-doc")?;
+//! req.send("ping", Flags::NONE)?;
+//! assert_eq!(&rep.recv(Flags::NONE)?[..], b"ping");
+//! rep.send("pong", Flags::NONE)?;
+//! assert_eq!(&req.recv(Flags::NONE)?[..], b"pong");
+//! # Ok::<(), zlink_mq_std::Error>(())
+//! ```
 #![deny(unsafe_code)]
 
 pub use zlink_mq_core as core;
 
+mod context;
 pub mod endpoint;
 pub mod error;
-// The socket layer that drives the mailbox and the pipes is being built on
-// top of them; until it lands only their own tests use them.
-#[allow(dead_code)]
+mod io;
 mod mailbox;
+pub mod monitor;
 pub mod msg;
-#[allow(dead_code)]
+mod options;
+mod peers;
 mod pipe;
+mod routing;
+mod slab;
+mod socket;
+mod storage;
 #[allow(dead_code)]
 mod sys;
 
+pub use context::Context;
 pub use endpoint::Endpoint;
 pub use error::{Error, ErrorKind, Result};
 pub use msg::Msg;
+pub use socket::{Events, Flags, Socket};
+pub use zlink_mq_core::socket_type::SocketType;

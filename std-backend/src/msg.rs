@@ -200,6 +200,44 @@ impl From<Bytes> for Msg {
     }
 }
 
+impl zlink_mq_core::msg::Message for Msg {
+    #[inline]
+    fn bytes(&self) -> &[u8] {
+        self.as_slice()
+    }
+
+    #[inline]
+    fn more(&self) -> bool {
+        self.more
+    }
+
+    #[inline]
+    fn set_more(&mut self, more: bool) {
+        self.more = more;
+    }
+
+    fn try_from_parts(parts: &[&[u8]]) -> Result<Self, zlink_mq_core::msg::FrameTooLarge> {
+        let len: usize = parts.iter().map(|p| p.len()).sum();
+        if len <= INLINE {
+            let mut data = [0; INLINE];
+            let mut at = 0;
+            for p in parts {
+                data[at..at + p.len()].copy_from_slice(p);
+                at += p.len();
+            }
+            Ok(Self {
+                repr: Repr::Inline {
+                    len: len as u8,
+                    data,
+                },
+                more: false,
+            })
+        } else {
+            Ok(Self::from(parts.concat()))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

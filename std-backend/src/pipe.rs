@@ -116,6 +116,14 @@ struct Shared {
     reader_closed: AtomicBool,
 }
 
+/// A fresh pipe id, unique in the process: both ends' owners name the pipe
+/// by it.
+pub(crate) fn next_id() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    // ORDERING: only uniqueness matters.
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
 /// libzmq's low-water mark: the reader reports progress every this many
 /// messages.
 fn low_water_mark(hwm: u64) -> u64 {
@@ -151,6 +159,7 @@ pub(crate) fn pipe(
         hwm,
         msgs_written: 0,
         peers_msgs_read: 0,
+        in_message: false,
         closed: false,
     };
     let rx = PipeRx {
@@ -174,6 +183,8 @@ pub(crate) struct PipeTx {
     msgs_written: u64,
     /// The reader's `msgs_read` as last seen.
     peers_msgs_read: u64,
+    /// The last frame written had MORE set.
+    in_message: bool,
     closed: bool,
 }
 
@@ -217,11 +228,24 @@ impl PipeTx {
         self.msgs_written - self.peers_msgs_read < self.hwm
     }
 
-    /// Writes one frame. The caller checked [`check_write`](Self::check_write)
-    /// before the first frame of the message; later frames of a started
-    /// message are always accepted (the mark counts whole messages).
+    /// Writes one frame, as libzmq's `pipe_t::write`: the first frame of a
+    /// message is refused (handed back) at the high-water mark; later frames
+    /// of a started message are always accepted (the mark counts whole
+    /// messages).
     #[inline]
-    pub(crate) fn write(&mut self, msg: Msg) {
+    pub(crate) fn write(&mut self, msg: Msg) -> Result<(), Msg> {
+        if !self.in_message && !self.check_write() {
+            return Err(msg);
+        }
+        self.push(msg);
+        Ok(())
+    }
+
+    /// Writes one frame regardless of the high-water mark: for a connection
+    /// handing the socket a frame it already read off the wire (it checked
+    /// the mark before decoding the message).
+    #[inline]
+    pub(crate) fn push(&mut self, msg: Msg) {
         // One slot always stays free for a link to a bigger ring.
         if !self.ring.reserve(2) {
             self.grow();
@@ -230,6 +254,7 @@ impl PipeTx {
         if self.ring.write(Item::Msg(msg), more).is_err() {
             unreachable!("room was reserved above");
         }
+        self.in_message = more;
         if !more {
             self.msgs_written += 1;
         }
@@ -257,6 +282,7 @@ impl PipeTx {
     /// Takes back the frames of an incomplete message.
     pub(crate) fn rollback(&mut self) {
         while self.ring.unwrite().is_some() {}
+        self.in_message = false;
     }
 
     /// Publishes what was written; wakes the reader if it was asleep.
@@ -327,11 +353,6 @@ pub(crate) struct PipeRx {
 }
 
 impl PipeRx {
-    /// The pipe's id.
-    pub(crate) fn id(&self) -> u64 {
-        self.shared.id
-    }
-
     /// Reads one frame. When the pipe is empty the reader is marked asleep.
     #[inline]
     pub(crate) fn read(&mut self) -> Read {
@@ -368,6 +389,11 @@ impl PipeRx {
                 None => return self.closed,
             }
         }
+    }
+
+    /// Whether the writer's end is the next thing to read.
+    pub(crate) fn at_end(&mut self) -> bool {
+        self.closed || matches!(self.ring.peek(), Some(Item::End))
     }
 
     #[inline]
@@ -463,9 +489,9 @@ mod tests {
         let (mut tx, mut rx, wlog, _) = setup(4);
         for i in 0..4 {
             assert!(tx.check_write());
-            tx.write(msg(i).with_more(true));
-            tx.write(msg(i).with_more(true));
-            tx.write(msg(i));
+            tx.push(msg(i).with_more(true));
+            tx.push(msg(i).with_more(true));
+            tx.push(msg(i));
         }
         assert!(
             !tx.check_write(),
@@ -484,11 +510,11 @@ mod tests {
     fn flush_to_a_sleeping_reader_activates_it() {
         let (mut tx, mut rx, _, rlog) = setup(0);
         assert_eq!(rx.read(), Read::Empty);
-        tx.write(msg(1));
+        tx.push(msg(1));
         tx.flush();
         assert_eq!(rlog.take(), [(7, PipeEvent::ReadActivated)]);
         assert_eq!(rx.read(), Read::Msg(msg(1)));
-        tx.write(msg(2));
+        tx.push(msg(2));
         tx.flush();
         assert!(rlog.take().is_empty(), "the reader is awake");
     }
@@ -498,9 +524,9 @@ mod tests {
         let (mut tx, mut rx, _, _) = setup(0);
         let frames = INITIAL_CAPACITY as u32 * 5;
         // One message larger than the first ring, plus single frames around.
-        tx.write(msg(0));
+        tx.push(msg(0));
         for i in 0..frames {
-            tx.write(msg(i).with_more(i + 1 < frames));
+            tx.push(msg(i).with_more(i + 1 < frames));
             if i == INITIAL_CAPACITY as u32 {
                 tx.flush();
                 // Only the first, complete message is visible mid-way.
@@ -518,8 +544,8 @@ mod tests {
     #[test]
     fn rollback_drops_the_incomplete_message() {
         let (mut tx, mut rx, _, _) = setup(0);
-        tx.write(msg(1));
-        tx.write(msg(2).with_more(true));
+        tx.push(msg(1));
+        tx.push(msg(2).with_more(true));
         tx.rollback();
         tx.flush();
         assert_eq!(rx.read(), Read::Msg(msg(1)));
@@ -529,7 +555,7 @@ mod tests {
     #[test]
     fn close_is_seen_after_the_queued_messages() {
         let (mut tx, mut rx, wlog, _) = setup(0);
-        tx.write(msg(1));
+        tx.push(msg(1));
         drop(tx);
         assert!(rx.check_read());
         assert_eq!(rx.read(), Read::Msg(msg(1)));
@@ -567,8 +593,8 @@ mod tests {
                     wwake.0.wait(None).unwrap();
                     wwake.0.reset();
                 }
-                tx.write(msg(i).with_more(true));
-                tx.write(msg(i));
+                tx.push(msg(i).with_more(true));
+                tx.push(msg(i));
                 if i % 7 == 0 {
                     tx.flush();
                 }

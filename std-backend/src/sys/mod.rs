@@ -9,6 +9,7 @@
 //!
 //! Nothing above this module calls the OS for these.
 
+pub(crate) mod net;
 mod selector;
 mod signaler;
 

@@ -1,0 +1,536 @@
+//! One established connection: a stream socket, the core ZMTP state machine
+//! and the buffers between them, moving frames to and from a pipe pair.
+//!
+//! - **Input**: one `read` fills a large buffer; the decoder hands out every
+//!   frame in it (borrowed, copied once into a message — inline when small,
+//!   one allocation of the announced size when large); the pipe to the
+//!   socket is flushed once per read. When the socket's high-water mark is
+//!   reached the engine stops decoding (and reading) until the socket
+//!   catches up.
+//! - **Output**: control bytes (greeting, handshake, PING/PONG) first, then
+//!   every message the pipe holds, encoded back to back into one buffer
+//!   and written with one `write`. A frame larger than the buffer is sent
+//!   as its header plus the payload straight from the message
+//!   (`writev`, no copy). When the pipe runs dry its reader is marked
+//!   asleep and the socket's next flush wakes this thread.
+
+use std::io::{self, IoSlice, Read, Write};
+
+use zlink_mq_core::socket_type::SocketType;
+use zlink_mq_core::time::Instant;
+use zlink_mq_core::zmtp::frame::FrameWriter;
+use zlink_mq_core::zmtp::mechanism::{AnyMechanism, AuthVerdict, Credentials};
+use zlink_mq_core::zmtp::null::Null;
+use zlink_mq_core::zmtp::plain::{PlainClient, PlainServer};
+use zlink_mq_core::zmtp::{Config, Connection, Event};
+
+use super::{Owner, Security};
+use crate::Msg;
+use crate::pipe::{PipeRx, PipeTx, Read as PipeRead};
+use crate::sys::net::Stream;
+
+/// Bytes read per system call at most (and the largest frame decoded in
+/// place; larger ones are assembled).
+const READ_BUF: usize = 64 * 1024;
+/// Bytes batched per write.
+const WRITE_BUF: usize = 64 * 1024;
+/// Frames at least this large are written from the message itself rather
+/// than copied into the write buffer.
+const GATHER_MIN: usize = 8 * 1024;
+
+/// Why a connection ended.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// The peer closed the stream.
+    Eof,
+    /// A system call failed.
+    Io(io::Error),
+    /// The peer broke the protocol, or the handshake failed.
+    Protocol(zlink_mq_core::zmtp::Error),
+    /// The socket side closed the pipes and everything queued was sent.
+    Done,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Eof => f.write_str("connection closed by peer"),
+            Failure::Io(e) => write!(f, "{e}"),
+            Failure::Protocol(e) => write!(f, "{e}"),
+            Failure::Done => f.write_str("closed"),
+        }
+    }
+}
+
+impl From<io::Error> for Failure {
+    fn from(e: io::Error) -> Self {
+        Failure::Io(e)
+    }
+}
+
+impl From<zlink_mq_core::zmtp::Error> for Failure {
+    fn from(e: zlink_mq_core::zmtp::Error) -> Self {
+        Failure::Protocol(e)
+    }
+}
+
+/// An outbound frame written around the write buffer.
+#[derive(Debug)]
+enum Gather {
+    /// Not started: its header did not fit; it goes first into the next
+    /// batch.
+    Pending(Msg),
+    /// Its header is in the buffer; its payload is written from the
+    /// message itself, this many bytes so far.
+    Body(Msg, usize),
+}
+
+/// The pipe pair between a connection and its socket, seen from the
+/// connection.
+#[derive(Debug)]
+pub(crate) struct Pipes {
+    /// Frames from the peer, to the socket.
+    pub tx: PipeTx,
+    /// Frames from the socket, to the peer.
+    pub rx: PipeRx,
+}
+
+/// What the engine tells the session after handling readiness.
+#[derive(Debug, Default)]
+pub(crate) struct Progress {
+    /// The handshake completed now, with the peer's routing id if it
+    /// announced one.
+    pub handshake: Option<Option<Vec<u8>>>,
+    /// New control output (a PONG, a handshake reply) waits to be written.
+    pub control: bool,
+    /// The stream is full: output waits for it to become writable.
+    pub blocked: bool,
+}
+
+/// A connection's protocol state and buffers.
+pub(crate) struct Engine {
+    pub stream: Stream,
+    conn: Connection<AnyMechanism>,
+    authenticator: Option<std::sync::Arc<super::Authenticator>>,
+    socket_type: SocketType,
+    rbuf: Box<[u8]>,
+    rstart: usize,
+    rend: usize,
+    wbuf: Box<[u8]>,
+    wstart: usize,
+    wend: usize,
+    /// A frame that did not go through the write buffer whole.
+    gather: Option<Gather>,
+    /// The last outbound frame had MORE set (the next one continues a
+    /// message, so it cannot be a subscription).
+    out_more: bool,
+    /// A frame too large for the read buffer, being assembled.
+    assembling: Option<(Vec<u8>, bool)>,
+    /// The socket is at its high-water mark: input waits.
+    input_blocked: bool,
+    /// Inside an inbound multipart message.
+    in_message: bool,
+    /// Drop outbound frames up to the end of the current message (its start
+    /// went to a connection that died).
+    skip_outbound: bool,
+    /// The socket closed its end: send what is queued, then finish.
+    outbound_done: bool,
+}
+
+impl Engine {
+    /// Wraps a freshly connected or accepted stream. `as_server` is the
+    /// connection's role in the security handshake.
+    pub(crate) fn new(stream: Stream, owner: &Owner, now: Instant) -> Result<Self, Failure> {
+        let (mechanism, authenticator) = match &owner.security {
+            Security::Null => (AnyMechanism::Null(Null::new(false)), None),
+            Security::PlainClient { username, password } => (
+                AnyMechanism::PlainClient(PlainClient::new(username, password).map_err(|_| {
+                    Failure::Io(io::Error::new(
+                        io::ErrorKind::InvalidInput,
+                        "PLAIN user name or password longer than 255 bytes",
+                    ))
+                })?),
+                None,
+            ),
+            Security::PlainServer { authenticator } => (
+                AnyMechanism::PlainServer(PlainServer::new()),
+                authenticator.clone(),
+            ),
+        };
+        let mut config = Config::new(owner.socket_type);
+        config.identity = &owner.routing_id;
+        config.max_msg_size = owner.maxmsgsize;
+        config.handshake_ivl = owner.handshake_ivl;
+        config.heartbeat = owner.heartbeat;
+        let conn = Connection::new(&config, mechanism, now)
+            .map_err(|e| Failure::Io(io::Error::new(io::ErrorKind::InvalidInput, e.to_string())))?;
+        Ok(Self {
+            stream,
+            conn,
+            authenticator,
+            socket_type: owner.socket_type,
+            rbuf: vec![0; READ_BUF].into_boxed_slice(),
+            rstart: 0,
+            rend: 0,
+            wbuf: vec![0; WRITE_BUF].into_boxed_slice(),
+            wstart: 0,
+            wend: 0,
+            gather: None,
+            out_more: false,
+            assembling: None,
+            input_blocked: false,
+            in_message: false,
+            skip_outbound: false,
+            outbound_done: false,
+        })
+    }
+
+    /// The next protocol deadline (handshake, heartbeat).
+    pub(crate) fn deadline(&self) -> Option<Instant> {
+        self.conn.poll_timeout()
+    }
+
+    /// Fires due protocol timers.
+    pub(crate) fn handle_timeout(&mut self, now: Instant) -> Result<(), Failure> {
+        self.conn.handle_timeout(now)?;
+        Ok(())
+    }
+
+    /// Whether the handshake is over.
+    pub(crate) fn is_active(&self) -> bool {
+        self.conn.is_active()
+    }
+
+    /// Drops outbound frames up to the end of the message under way (its
+    /// first frames left with a previous connection).
+    pub(crate) fn skip_partial_outbound(&mut self) {
+        self.skip_outbound = true;
+    }
+
+    /// Whether a message was cut in the middle: inbound frames written to
+    /// the socket without their last frame.
+    pub(crate) fn in_message(&self) -> bool {
+        self.in_message
+    }
+
+    /// Whether outbound frames of a message were sent without its end.
+    pub(crate) fn out_message_open(&self) -> bool {
+        self.out_more || self.skip_outbound
+    }
+
+    /// The socket caught up: input may resume.
+    pub(crate) fn unblock_input(&mut self) {
+        self.input_blocked = false;
+    }
+
+    /// Reads what the stream has and hands every complete frame to the
+    /// socket.
+    pub(crate) fn readable(
+        &mut self,
+        pipes: &mut Option<Pipes>,
+        now: Instant,
+        progress: &mut Progress,
+    ) -> Result<(), Failure> {
+        loop {
+            self.decode(pipes, now, progress)?;
+            if self.input_blocked || progress.handshake.is_some() {
+                // Blocked, or the pipes must be attached before the frames
+                // that follow the handshake can be delivered.
+                break;
+            }
+            if self.rstart == self.rend {
+                self.rstart = 0;
+                self.rend = 0;
+            } else if self.rstart > 0 && self.rend == self.rbuf.len() {
+                self.rbuf.copy_within(self.rstart..self.rend, 0);
+                self.rend -= self.rstart;
+                self.rstart = 0;
+            }
+            let room = self.rbuf.len() - self.rend;
+            let n = match self.stream.read(&mut self.rbuf[self.rend..]) {
+                Ok(0) => return Err(Failure::Eof),
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e.into()),
+            };
+            self.rend += n;
+            if n < room {
+                // The kernel had less than we asked for: it is drained.
+                self.decode(pipes, now, progress)?;
+                break;
+            }
+        }
+        if let Some(p) = pipes {
+            p.tx.flush();
+        }
+        // Input can make the protocol answer (the next handshake command).
+        progress.control |= self.conn.has_pending_transmit();
+        Ok(())
+    }
+
+    /// Decodes buffered input until it runs out or the socket is full.
+    fn decode(
+        &mut self,
+        pipes: &mut Option<Pipes>,
+        now: Instant,
+        progress: &mut Progress,
+    ) -> Result<(), Failure> {
+        loop {
+            if !self.in_message && self.assembling.is_none() {
+                if let Some(p) = pipes {
+                    if self.conn.is_active() && !p.tx.check_write() {
+                        self.input_blocked = true;
+                        return Ok(());
+                    }
+                }
+            }
+            let (used, event) = self
+                .conn
+                .handle_input(&self.rbuf[self.rstart..self.rend], now)?;
+            self.rstart += used;
+            let Some(event) = event else {
+                return Ok(());
+            };
+            match event {
+                Event::Frame { data, more } => {
+                    self.in_message = more;
+                    if let Some(p) = pipes {
+                        p.tx.push(Msg::copy_from_slice(data).with_more(more));
+                    }
+                }
+                Event::FrameHead { len, more } => {
+                    self.assembling = Some((Vec::with_capacity(len), more));
+                }
+                Event::FramePart { data, last } => {
+                    if let Some((buf, more)) = &mut self.assembling {
+                        buf.extend_from_slice(data);
+                        if last {
+                            let more = *more;
+                            let (buf, _) = self.assembling.take().expect("assembling");
+                            self.in_message = more;
+                            if let Some(p) = pipes {
+                                p.tx.push(Msg::from(buf).with_more(more));
+                            }
+                        }
+                    }
+                }
+                Event::Subscribe { topic } | Event::Cancel { topic } => {
+                    // Subscriptions travel to PUB / XPUB routing as libzmq
+                    // represents them: one frame, 1 (subscribe) or 0
+                    // (cancel), then the prefix.
+                    let flag = u8::from(matches!(event, Event::Subscribe { .. }));
+                    let mut m = Vec::with_capacity(topic.len() + 1);
+                    m.push(flag);
+                    m.extend_from_slice(topic);
+                    if let Some(p) = pipes {
+                        p.tx.push(Msg::from(m));
+                    }
+                }
+                Event::HandshakeComplete { peer, .. } => {
+                    let id = peer
+                        .get("Identity")
+                        .filter(|id| !id.is_empty())
+                        .map(<[u8]>::to_vec);
+                    progress.handshake = Some(id);
+                    return Ok(());
+                }
+                Event::AuthRequest(Credentials::Plain { username, password }) => {
+                    let ok = self
+                        .authenticator
+                        .as_ref()
+                        .is_none_or(|auth| auth(username, password));
+                    let verdict = if ok {
+                        AuthVerdict::Accept
+                    } else {
+                        AuthVerdict::Reject { status_code: 400 }
+                    };
+                    self.conn.handle_auth_verdict(verdict)?;
+                    progress.control = true;
+                }
+                Event::Ping { .. } => progress.control = true,
+                Event::Pong => {}
+                _ => {}
+            }
+        }
+    }
+
+    /// Writes control bytes and queued messages until the stream or the
+    /// pipe runs out. Sets `progress.blocked` when the stream is full.
+    pub(crate) fn writable(
+        &mut self,
+        pipes: &mut Option<Pipes>,
+        now: Instant,
+        progress: &mut Progress,
+    ) -> Result<(), Failure> {
+        loop {
+            let was_active = self.conn.is_active();
+            self.wend += self.conn.poll_transmit(&mut self.wbuf[self.wend..]);
+            if !was_active {
+                // Sending our last handshake command can complete the
+                // handshake; the connection reports that on its next input
+                // call, which may carry no bytes.
+                self.decode(pipes, now, progress)?;
+            }
+            if self.gather.is_none() && self.conn.is_active() && !self.conn.has_pending_transmit() {
+                self.encode(pipes)?;
+            }
+            if self.wstart == self.wend && self.gather.is_none() {
+                if self.outbound_done && !self.conn.has_pending_transmit() {
+                    return Err(Failure::Done);
+                }
+                return Ok(());
+            }
+            if !self.flush_out()? {
+                progress.blocked = true;
+                return Ok(());
+            }
+        }
+    }
+
+    /// Moves messages from the pipe into the write buffer.
+    fn encode(&mut self, pipes: &mut Option<Pipes>) -> Result<(), Failure> {
+        let Some(p) = pipes else {
+            return Ok(());
+        };
+        let subscriptions = matches!(self.socket_type, SocketType::Sub | SocketType::XSub);
+        let mut w = FrameWriter::with_filled(&mut self.wbuf, self.wend);
+        loop {
+            // Room for a small frame and its header, or stop here.
+            if w.remaining() < 64 + 9 {
+                break;
+            }
+            let msg = match p.rx.read() {
+                PipeRead::Msg(m) => m,
+                PipeRead::Empty => break,
+                PipeRead::Closed => {
+                    self.outbound_done = true;
+                    break;
+                }
+            };
+            if self.skip_outbound {
+                self.skip_outbound = msg.more();
+                continue;
+            }
+            let starts_message = !self.out_more;
+            self.out_more = msg.more();
+            if subscriptions && starts_message && !msg.more() {
+                if let Some((&flag, topic)) = msg.split_first() {
+                    if flag <= 1 {
+                        let r = if flag == 1 {
+                            self.conn.encode_subscribe(&mut w, topic)
+                        } else {
+                            self.conn.encode_cancel(&mut w, topic)
+                        };
+                        if r.is_err() {
+                            // No room after all: it opens the next batch.
+                            self.gather = Some(Gather::Pending(msg));
+                            break;
+                        }
+                        continue;
+                    }
+                }
+            }
+            if msg.len() >= GATHER_MIN || w.push(&msg, msg.more()).is_err() {
+                self.gather = Some(if w.push_header(msg.len(), msg.more()).is_ok() {
+                    Gather::Body(msg, 0)
+                } else {
+                    Gather::Pending(msg)
+                });
+                break;
+            }
+        }
+        self.wend = w.len();
+        Ok(())
+    }
+
+    /// Writes the buffer (and a gathered payload). Returns `false` if the
+    /// stream is full.
+    fn flush_out(&mut self) -> Result<bool, Failure> {
+        loop {
+            if self.wstart == self.wend {
+                match self.gather.take() {
+                    // A frame whose header did not fit the last batch: it
+                    // opens this one, as a subscription or a data frame.
+                    Some(Gather::Pending(msg)) => {
+                        self.wstart = 0;
+                        self.wend = 0;
+                        let mut w = FrameWriter::new(&mut self.wbuf);
+                        let subscription =
+                            matches!(self.socket_type, SocketType::Sub | SocketType::XSub)
+                                && !msg.more()
+                                && msg.first().is_some_and(|&f| f <= 1);
+                        if subscription {
+                            let (flag, topic) = msg.split_first().expect("non-empty");
+                            let r = if *flag == 1 {
+                                self.conn.encode_subscribe(&mut w, topic)
+                            } else {
+                                self.conn.encode_cancel(&mut w, topic)
+                            };
+                            if r.is_err() {
+                                // A topic larger than the whole buffer
+                                // cannot be sent as one command: drop it.
+                                self.wend = 0;
+                                continue;
+                            }
+                            self.wend = w.len();
+                        } else {
+                            if w.push_header(msg.len(), msg.more()).is_err() {
+                                unreachable!("an empty buffer holds a frame header");
+                            }
+                            self.wend = w.len();
+                            self.gather = Some(Gather::Body(msg, 0));
+                        }
+                        continue;
+                    }
+                    Some(body @ Gather::Body(..)) => self.gather = Some(body),
+                    None => return Ok(true),
+                }
+            }
+            let head = &self.wbuf[self.wstart..self.wend];
+            let written = match &self.gather {
+                Some(Gather::Body(msg, done)) => self
+                    .stream
+                    .write_vectored(&[IoSlice::new(head), IoSlice::new(&msg[*done..])]),
+                _ => self.stream.write(head),
+            };
+            let mut n = match written {
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e.into()),
+            };
+            let from_buf = n.min(self.wend - self.wstart);
+            self.wstart += from_buf;
+            n -= from_buf;
+            if let Some(Gather::Body(msg, done)) = &mut self.gather {
+                *done += n;
+                if *done == msg.len() {
+                    self.gather = None;
+                }
+            }
+            if self.wstart == self.wend {
+                self.wstart = 0;
+                self.wend = 0;
+                if self.gather.is_none() {
+                    return Ok(true);
+                }
+            }
+        }
+    }
+
+    /// Writes what can be written without blocking; used before closing so
+    /// a final ERROR command reaches the peer.
+    pub(crate) fn flush_best_effort(&mut self) {
+        self.wend += self.conn.poll_transmit(&mut self.wbuf[self.wend..]);
+        let _ = self.stream.write(&self.wbuf[self.wstart..self.wend]);
+    }
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("active", &self.conn.is_active())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,144 @@
+//! I/O threads: they serve every TCP and IPC connection of a context.
+//!
+//! An I/O thread runs an epoll loop over its listeners and connections. A
+//! connection is a core ZMTP state machine ([`engine`]) between a stream
+//! socket and a pipe pair to the socket it belongs to. The thread reads in
+//! large batches, decodes many frames per read, and writes each flush of a
+//! pipe as one `write`: per-message work is a frame decode or encode and a
+//! pipe slot, never a system call.
+//!
+//! Sockets talk to I/O threads through their mailboxes ([`IoCommand`]), and
+//! pipes wake them the same way when a socket writes into a pipe whose
+//! connection had drained it.
+
+mod engine;
+mod thread;
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use zlink_mq_core::socket_type::SocketType;
+use zlink_mq_core::zmtp::heartbeat::Heartbeat;
+
+use crate::mailbox::Mailbox;
+use crate::monitor::{Event, Monitor};
+use crate::pipe::{Notify, PipeEvent, PipeRx, PipeTx};
+use crate::socket::SocketShared;
+use crate::sys::net::{Addr, KeepAlive, Listener};
+
+pub(crate) use thread::spawn;
+
+/// The part of an I/O thread that sockets and pipes hold.
+pub(crate) struct IoShared {
+    pub mailbox: Mailbox<IoCommand>,
+}
+
+impl Notify for IoShared {
+    fn pipe_event(&self, id: u64, event: PipeEvent) {
+        self.mailbox.post(IoCommand::Pipe(id, event));
+    }
+}
+
+impl fmt::Debug for IoShared {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("IoShared")
+    }
+}
+
+/// What sockets ask of an I/O thread.
+pub(crate) enum IoCommand {
+    /// Accept connections on `listener` for `owner`.
+    Listen {
+        listener: Listener,
+        owner: Arc<Owner>,
+    },
+    /// Connect (and keep reconnecting) to `target` for `owner`. `pipes` are
+    /// the connection's ends of a pipe pair already attached to the socket
+    /// (libzmq's behaviour without IMMEDIATE: messages queue while the
+    /// connection is down); `None` attaches one after each handshake.
+    Connect {
+        target: Target,
+        owner: Arc<Owner>,
+        pipes: Option<Box<(PipeTx, PipeRx)>>,
+    },
+    /// A pipe of one of our connections changed.
+    Pipe(u64, PipeEvent),
+    /// Stop listening on `endpoint` (and close what it accepted).
+    Unbind { socket: u64, endpoint: String },
+    /// Close the connection made by connecting to `endpoint`.
+    Disconnect { socket: u64, endpoint: String },
+    /// The socket closed: close its listeners, and give its connections
+    /// `linger` to deliver what is queued.
+    SocketClosed {
+        socket: u64,
+        linger: Option<Duration>,
+    },
+    /// The context is going away: close everything now.
+    Stop,
+}
+
+/// Where a connecting session connects to. Names are resolved at each
+/// attempt, so a host that moves is found again.
+#[derive(Debug, Clone)]
+pub(crate) enum Target {
+    Tcp { host: String, port: u16, ipv6: bool },
+    Ipc(Addr),
+}
+
+/// How a connection secures itself.
+#[derive(Clone)]
+pub(crate) enum Security {
+    Null,
+    PlainClient {
+        username: Vec<u8>,
+        password: Vec<u8>,
+    },
+    PlainServer {
+        authenticator: Option<Arc<Authenticator>>,
+    },
+}
+
+/// Decides whether a PLAIN client's username and password are accepted.
+pub type Authenticator = dyn Fn(&[u8], &[u8]) -> bool + Send + Sync;
+
+impl fmt::Debug for Security {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Security::Null => f.write_str("Null"),
+            Security::PlainClient { .. } => f.write_str("PlainClient"),
+            Security::PlainServer { .. } => f.write_str("PlainServer"),
+        }
+    }
+}
+
+/// What a connection needs to know about the socket it serves: a snapshot
+/// of its options when `bind` or `connect` was called.
+#[derive(Debug)]
+pub(crate) struct Owner {
+    pub socket: Arc<SocketShared>,
+    pub socket_type: SocketType,
+    /// The endpoint as the user wrote it (and as resolved, for `bind`).
+    pub endpoint: String,
+    pub routing_id: Vec<u8>,
+    /// CONNECT_ROUTING_ID given to the connection this owner makes.
+    pub assigned_routing_id: Option<Vec<u8>>,
+    pub sndhwm: u32,
+    pub rcvhwm: u32,
+    pub reconnect_ivl: Option<Duration>,
+    pub reconnect_ivl_max: Option<Duration>,
+    pub heartbeat: Heartbeat,
+    pub handshake_ivl: Option<Duration>,
+    pub maxmsgsize: Option<u64>,
+    pub keepalive: KeepAlive,
+    pub security: Security,
+    pub monitor: Option<Arc<Monitor>>,
+}
+
+impl Owner {
+    pub(crate) fn event(&self, event: Event) {
+        if let Some(m) = &self.monitor {
+            m.emit(event);
+        }
+    }
+}

@@ -1,0 +1,771 @@
+//! The I/O thread's event loop: listeners, connections, timers.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::io;
+use std::os::fd::{AsFd, AsRawFd};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant as StdInstant};
+
+use zlink_mq_core::time::Instant;
+
+use super::engine::{Engine, Failure, Pipes, Progress};
+use super::{IoCommand, IoShared, Owner, Target};
+use crate::mailbox::Mailbox;
+use crate::monitor::{Event, EventKind};
+use crate::pipe::{self, PipeEvent};
+use crate::slab::Slab;
+use crate::socket::{Command, NewPeer};
+use crate::sys::net::{Addr, Connecting, Listener, Stream, resolve_tcp};
+use crate::sys::{Interest, Selector};
+
+const MAILBOX: u64 = 0;
+const LISTENER: u64 = 1 << 56;
+const SESSION: u64 = 2 << 56;
+const KEY_MASK: u64 = (1 << 56) - 1;
+
+/// Starts an I/O thread.
+pub(crate) fn spawn(name: String) -> io::Result<(Arc<IoShared>, JoinHandle<()>)> {
+    let shared = Arc::new(IoShared {
+        mailbox: Mailbox::new()?,
+    });
+    let for_thread = shared.clone();
+    // The selector is made on the thread that uses it (its event buffer is
+    // not `Send`); setup errors come back through this channel.
+    let (ready_tx, ready_rx) = std::sync::mpsc::sync_channel(1);
+    let handle = std::thread::Builder::new().name(name).spawn(move || {
+        let selector = match Selector::new().and_then(|sel| {
+            sel.add(for_thread.mailbox.signaler().fd(), MAILBOX, Interest::READ)?;
+            Ok(sel)
+        }) {
+            Ok(sel) => {
+                let _ = ready_tx.send(Ok(()));
+                sel
+            }
+            Err(e) => {
+                let _ = ready_tx.send(Err(e));
+                return;
+            }
+        };
+        IoThread {
+            shared: for_thread,
+            selector,
+            listeners: Slab::default(),
+            sessions: Slab::default(),
+            by_pipe: HashMap::new(),
+            timers: BinaryHeap::new(),
+            epoch: StdInstant::now(),
+            stopping: false,
+        }
+        .run();
+    })?;
+    ready_rx
+        .recv()
+        .unwrap_or_else(|_| Err(io::Error::other("I/O thread died during setup")))?;
+    Ok((shared, handle))
+}
+
+struct ListenerEntry {
+    listener: Listener,
+    owner: Arc<Owner>,
+}
+
+enum Link {
+    /// Waiting to (re)connect.
+    Idle,
+    Connecting(Connecting),
+    Up(Box<Engine>),
+}
+
+enum Role {
+    /// Accepted by a listener.
+    Accepted { listener: usize },
+    /// Made by `connect`; reconnects with backoff.
+    Connecter { target: Target, next_ivl: Duration },
+}
+
+struct Session {
+    owner: Arc<Owner>,
+    role: Role,
+    link: Link,
+    /// This side's ends of the pipes to the socket, once attached.
+    pipes: Option<Pipes>,
+    pipe_id: Option<u64>,
+    /// The socket keeps the pipes across reconnections (no IMMEDIATE).
+    persistent: bool,
+    /// The last connection died in the middle of an outbound message: the
+    /// next one drops the rest of it.
+    skip_outbound: bool,
+    /// When the session must give up delivering (socket closed, LINGER).
+    linger_until: Option<Instant>,
+    /// The deadline currently in the timer heap.
+    deadline: Option<Instant>,
+    interest: Option<Interest>,
+}
+
+struct IoThread {
+    shared: Arc<IoShared>,
+    selector: Selector,
+    listeners: Slab<ListenerEntry>,
+    sessions: Slab<Session>,
+    by_pipe: HashMap<u64, usize>,
+    timers: BinaryHeap<Reverse<(Instant, usize)>>,
+    epoch: StdInstant,
+    stopping: bool,
+}
+
+impl IoThread {
+    fn now(&self) -> Instant {
+        Instant::from_millis(self.epoch.elapsed().as_millis() as u64)
+    }
+
+    fn run(&mut self) {
+        let mut ready = Vec::new();
+        let mut commands = Vec::new();
+        loop {
+            let now = self.now();
+            let timeout = self
+                .timers
+                .peek()
+                .map(|Reverse((at, _))| at.saturating_duration_since(now));
+            if let Err(e) = self.selector.wait(timeout, |r| ready.push(r)) {
+                // epoll itself failing leaves nothing to serve.
+                eprintln!("zlink-mq: I/O thread stops: epoll_wait failed: {e}");
+                return;
+            }
+            for r in ready.drain(..) {
+                let key = (r.token & KEY_MASK) as usize;
+                match r.token & !KEY_MASK {
+                    MAILBOX => {
+                        self.shared.mailbox.signaler().reset();
+                        self.shared.mailbox.drain_into(&mut commands);
+                        for c in commands.drain(..) {
+                            self.command(c);
+                        }
+                    }
+                    LISTENER => self.accept(key),
+                    _ => self.session_ready(key, r.readable, r.writable),
+                }
+            }
+            self.fire_timers();
+            if self.stopping && self.sessions.len() == 0 {
+                return;
+            }
+        }
+    }
+
+    fn command(&mut self, command: IoCommand) {
+        match command {
+            IoCommand::Listen { listener, owner } => {
+                let key = self.listeners.insert(ListenerEntry { listener, owner });
+                let entry = self.listeners.get(key).expect("just inserted");
+                if let Err(e) =
+                    self.selector
+                        .add(&entry.listener, LISTENER | key as u64, Interest::READ)
+                {
+                    entry.owner.event(
+                        Event::new(EventKind::BindFailed, 0, &entry.owner.endpoint).because(e),
+                    );
+                    self.listeners.remove(key);
+                }
+            }
+            IoCommand::Connect {
+                target,
+                owner,
+                pipes,
+            } => {
+                let persistent = pipes.is_some();
+                let pipe_id = pipes.as_ref().map(|p| p.0.id());
+                let next_ivl = owner.reconnect_ivl.unwrap_or(Duration::ZERO);
+                let key = self.sessions.insert(Session {
+                    owner,
+                    role: Role::Connecter { target, next_ivl },
+                    link: Link::Idle,
+                    pipes: pipes.map(|p| {
+                        let (tx, rx) = *p;
+                        Pipes { tx, rx }
+                    }),
+                    pipe_id,
+                    persistent,
+                    skip_outbound: false,
+                    linger_until: None,
+                    deadline: None,
+                    interest: None,
+                });
+                if let Some(id) = pipe_id {
+                    self.by_pipe.insert(id, key);
+                }
+                self.connect(key);
+            }
+            IoCommand::Pipe(id, event) => {
+                let Some(&key) = self.by_pipe.get(&id) else {
+                    return;
+                };
+                match event {
+                    PipeEvent::ReadActivated => self.pump_output(key),
+                    PipeEvent::WriteActivated => {
+                        if let Some(Link::Up(engine)) =
+                            self.sessions.get_mut(key).map(|s| &mut s.link)
+                        {
+                            engine.unblock_input();
+                        }
+                        self.pump_input(key);
+                    }
+                    // The socket no longer reads this connection: it is
+                    // closing; the end of its outbound pipe follows.
+                    PipeEvent::ReaderClosed => self.pump_output(key),
+                }
+            }
+            IoCommand::Unbind { socket, endpoint } => {
+                let keys: Vec<usize> = self
+                    .listeners
+                    .iter()
+                    .filter(|(_, l)| l.owner.socket.id == socket && l.owner.endpoint == endpoint)
+                    .map(|(k, _)| k)
+                    .collect();
+                for k in keys {
+                    self.close_listener(k);
+                    let accepted: Vec<usize> = self
+                        .sessions
+                        .iter()
+                        .filter(
+                            |(_, s)| matches!(s.role, Role::Accepted { listener } if listener == k),
+                        )
+                        .map(|(k, _)| k)
+                        .collect();
+                    for s in accepted {
+                        self.close_session(s);
+                    }
+                }
+            }
+            IoCommand::Disconnect { socket, endpoint } => {
+                let keys: Vec<usize> = self
+                    .sessions
+                    .iter()
+                    .filter(|(_, s)| {
+                        s.owner.socket.id == socket
+                            && s.owner.endpoint == endpoint
+                            && matches!(s.role, Role::Connecter { .. })
+                    })
+                    .map(|(k, _)| k)
+                    .collect();
+                for k in keys {
+                    self.close_session(k);
+                }
+            }
+            IoCommand::SocketClosed { socket, linger } => {
+                let listeners: Vec<usize> = self
+                    .listeners
+                    .iter()
+                    .filter(|(_, l)| l.owner.socket.id == socket)
+                    .map(|(k, _)| k)
+                    .collect();
+                for k in listeners {
+                    self.close_listener(k);
+                }
+                let now = self.now();
+                let sessions: Vec<usize> = self
+                    .sessions
+                    .iter()
+                    .filter(|(_, s)| s.owner.socket.id == socket)
+                    .map(|(k, _)| k)
+                    .collect();
+                for k in sessions {
+                    let session = self.sessions.get_mut(k).expect("listed");
+                    let connected = matches!(session.link, Link::Up(_));
+                    match linger {
+                        Some(d) if d.is_zero() => self.close_session(k),
+                        // Nothing to deliver over a connection that is not
+                        // up (libzmq would keep reconnecting until LINGER
+                        // runs out; with no peer that is only a delay).
+                        _ if !connected => self.close_session(k),
+                        _ => {
+                            session.linger_until = linger.and_then(|d| now.checked_add(d));
+                            self.reschedule(k);
+                            self.pump_output(k);
+                        }
+                    }
+                }
+            }
+            IoCommand::Stop => {
+                self.stopping = true;
+                let listeners: Vec<usize> = self.listeners.iter().map(|(k, _)| k).collect();
+                for k in listeners {
+                    self.close_listener(k);
+                }
+                let sessions: Vec<usize> = self.sessions.iter().map(|(k, _)| k).collect();
+                for k in sessions {
+                    self.close_session(k);
+                }
+            }
+        }
+    }
+
+    fn close_listener(&mut self, key: usize) {
+        if let Some(entry) = self.listeners.remove(key) {
+            let _ = self.selector.delete(&entry.listener);
+            entry
+                .owner
+                .event(Event::new(EventKind::Closed, 0, &entry.owner.endpoint));
+        }
+    }
+
+    fn accept(&mut self, key: usize) {
+        loop {
+            let Some(entry) = self.listeners.get(key) else {
+                return;
+            };
+            let owner = entry.owner.clone();
+            let stream = match entry.listener.accept() {
+                Ok(Some(s)) => s,
+                Ok(None) => return,
+                Err(e) => {
+                    owner.event(
+                        Event::new(
+                            EventKind::AcceptFailed,
+                            e.raw_os_error().unwrap_or(0) as u32,
+                            &owner.endpoint,
+                        )
+                        .because(e),
+                    );
+                    return;
+                }
+            };
+            let fd = raw_fd(&stream);
+            owner.event(Event::new(EventKind::Accepted, fd, &owner.endpoint));
+            let session = self.sessions.insert(Session {
+                owner,
+                role: Role::Accepted { listener: key },
+                link: Link::Idle,
+                pipes: None,
+                pipe_id: None,
+                persistent: false,
+                skip_outbound: false,
+                linger_until: None,
+                deadline: None,
+                interest: None,
+            });
+            self.start_engine(session, stream);
+        }
+    }
+
+    /// Starts (or restarts) a connecter's connection attempt.
+    fn connect(&mut self, key: usize) {
+        let Some(session) = self.sessions.get_mut(key) else {
+            return;
+        };
+        let Role::Connecter { target, .. } = &session.role else {
+            return;
+        };
+        let addr = match target {
+            Target::Tcp { host, port, ipv6 } => {
+                resolve_tcp(host, *port, *ipv6).map(|a| Addr::Tcp(a[0]))
+            }
+            Target::Ipc(addr) => Ok(addr.clone()),
+        };
+        let attempt = addr.and_then(|a| Connecting::start(&a));
+        match attempt {
+            Ok(c) => {
+                let owner = session.owner.clone();
+                owner.event(Event::new(EventKind::ConnectDelayed, 0, &owner.endpoint));
+                session.link = Link::Connecting(c);
+                self.set_interest(key, Some(Interest::READ_WRITE));
+            }
+            Err(_) => self.retry_later(key),
+        }
+    }
+
+    /// Schedules the next connection attempt with backoff.
+    fn retry_later(&mut self, key: usize) {
+        let now = self.now();
+        let Some(session) = self.sessions.get_mut(key) else {
+            return;
+        };
+        let owner = session.owner.clone();
+        let Role::Connecter { next_ivl, .. } = &mut session.role else {
+            return;
+        };
+        let Some(base) = owner.reconnect_ivl else {
+            // RECONNECT_IVL of -1: never reconnect.
+            self.close_session(key);
+            return;
+        };
+        let ivl = *next_ivl;
+        // Exponential backoff up to RECONNECT_IVL_MAX, as libzmq.
+        *next_ivl = match owner.reconnect_ivl_max {
+            Some(max) if max > base => (ivl * 2).min(max),
+            _ => base,
+        };
+        owner.event(Event::new(
+            EventKind::ConnectRetried,
+            ivl.as_millis() as u32,
+            &owner.endpoint,
+        ));
+        session.link = Link::Idle;
+        session.deadline = None;
+        let at = now.checked_add(ivl).unwrap_or(Instant::MAX);
+        self.set_interest(key, None);
+        let session = self.sessions.get_mut(key).expect("present");
+        session.deadline = Some(at);
+        self.timers.push(Reverse((at, key)));
+    }
+
+    fn start_engine(&mut self, key: usize, stream: Stream) {
+        let now = self.now();
+        let Some(session) = self.sessions.get_mut(key) else {
+            return;
+        };
+        let owner = session.owner.clone();
+        if let Err(e) = stream.configure(&owner.keepalive) {
+            owner.event(Event::new(EventKind::Closed, 0, &owner.endpoint).because(e));
+        }
+        match Engine::new(stream, &owner, now) {
+            Ok(mut engine) => {
+                if std::mem::take(&mut session.skip_outbound) {
+                    // A message whose first frames left with the previous
+                    // connection cannot be finished on this one.
+                    engine.skip_partial_outbound();
+                }
+                session.link = Link::Up(Box::new(engine));
+                self.set_interest(key, Some(Interest::READ_WRITE));
+                self.pump_output(key);
+                self.reschedule(key);
+            }
+            Err(e) => {
+                owner.event(Event::new(EventKind::Closed, 0, &owner.endpoint).because(e));
+                self.connection_lost(key);
+            }
+        }
+    }
+
+    fn set_interest(&mut self, key: usize, interest: Option<Interest>) {
+        let Some(session) = self.sessions.get_mut(key) else {
+            return;
+        };
+        if session.interest == interest {
+            return;
+        }
+        let fd = match &session.link {
+            Link::Idle => None,
+            Link::Connecting(c) => Some(c.as_fd()),
+            Link::Up(e) => Some(e.stream.as_fd()),
+        };
+        let token = SESSION | key as u64;
+        let result = match (fd, session.interest, interest) {
+            (Some(fd), None, Some(i)) => self.selector.add(fd, token, i),
+            (Some(fd), Some(_), Some(i)) => self.selector.modify(fd, token, i),
+            (Some(fd), Some(_), None) => self.selector.delete(fd),
+            _ => Ok(()),
+        };
+        if result.is_ok() {
+            session.interest = interest;
+        }
+    }
+
+    fn session_ready(&mut self, key: usize, readable: bool, writable: bool) {
+        let Some(session) = self.sessions.get_mut(key) else {
+            return;
+        };
+        match &session.link {
+            Link::Connecting(_) => {
+                if !(readable || writable) {
+                    return;
+                }
+                let Link::Connecting(c) = std::mem::replace(&mut session.link, Link::Idle) else {
+                    unreachable!("matched above");
+                };
+                // The fd leaves epoll with the connecting socket.
+                let _ = self.selector.delete(c.as_fd());
+                session.interest = None;
+                match c.finish() {
+                    Ok(stream) => {
+                        let owner = session.owner.clone();
+                        owner.event(Event::new(
+                            EventKind::Connected,
+                            raw_fd(&stream),
+                            &owner.endpoint,
+                        ));
+                        // Reset the backoff after a successful connect.
+                        if let Role::Connecter { next_ivl, .. } = &mut session.role {
+                            *next_ivl = owner.reconnect_ivl.unwrap_or(Duration::ZERO);
+                        }
+                        self.start_engine(key, stream);
+                    }
+                    Err(_) => self.retry_later(key),
+                }
+            }
+            Link::Up(_) => {
+                if readable {
+                    self.pump_input(key);
+                }
+                if writable {
+                    self.pump_output(key);
+                }
+            }
+            Link::Idle => {}
+        }
+    }
+
+    /// Reads and delivers input.
+    fn pump_input(&mut self, key: usize) {
+        let now = self.now();
+        let Some(session) = self.sessions.get_mut(key) else {
+            return;
+        };
+        let Link::Up(engine) = &mut session.link else {
+            return;
+        };
+        let mut progress = Progress::default();
+        let result = engine.readable(&mut session.pipes, now, &mut progress);
+        self.after(key, result, progress);
+    }
+
+    /// Writes queued output.
+    fn pump_output(&mut self, key: usize) {
+        let now = self.now();
+        let Some(session) = self.sessions.get_mut(key) else {
+            return;
+        };
+        let Link::Up(engine) = &mut session.link else {
+            return;
+        };
+        let mut progress = Progress::default();
+        let result = engine.writable(&mut session.pipes, now, &mut progress);
+        self.after(key, result, progress);
+    }
+
+    /// Acts on what an engine call reported: attaches the pipes when the
+    /// handshake completes, writes new control output, and watches for
+    /// writability while output is blocked.
+    fn after(&mut self, key: usize, mut result: Result<(), Failure>, mut progress: Progress) {
+        loop {
+            if let Err(failure) = result {
+                self.engine_failed(key, failure);
+                return;
+            }
+            let now = self.now();
+            if let Some(routing_id) = progress.handshake.take() {
+                self.handshake_done(key, routing_id);
+                // The pipes exist now: deliver the frames that came with the
+                // handshake, then send what the socket has queued.
+                let Some(session) = self.sessions.get_mut(key) else {
+                    return;
+                };
+                let Link::Up(engine) = &mut session.link else {
+                    return;
+                };
+                progress.control = true;
+                result = engine.readable(&mut session.pipes, now, &mut progress);
+                continue;
+            }
+            if !std::mem::take(&mut progress.control) {
+                break;
+            }
+            let Some(session) = self.sessions.get_mut(key) else {
+                return;
+            };
+            let Link::Up(engine) = &mut session.link else {
+                return;
+            };
+            result = engine.writable(&mut session.pipes, now, &mut progress);
+        }
+        let interest = if progress.blocked {
+            Interest::READ_WRITE
+        } else {
+            Interest::READ
+        };
+        self.set_interest(key, Some(interest));
+        self.reschedule(key);
+    }
+
+    fn handshake_done(&mut self, key: usize, routing_id: Option<Vec<u8>>) {
+        let Some(session) = self.sessions.get_mut(key) else {
+            return;
+        };
+        let owner = session.owner.clone();
+        owner.event(Event::new(
+            EventKind::HandshakeSucceeded,
+            0,
+            &owner.endpoint,
+        ));
+        if session.pipes.is_some() {
+            return;
+        }
+        // Attach a fresh pipe pair to the socket now that the peer is known.
+        let id = pipe::next_id();
+        let io: Arc<dyn pipe::Notify> = self.shared.clone();
+        let (to_socket, socket_rx) = pipe::pipe(
+            id,
+            u64::from(owner.rcvhwm),
+            io.clone(),
+            owner.socket.clone(),
+        );
+        let (socket_tx, from_socket) =
+            pipe::pipe(id, u64::from(owner.sndhwm), owner.socket.clone(), io);
+        owner.socket.mailbox.post(Command::Attach(Box::new(NewPeer {
+            tx: socket_tx,
+            rx: socket_rx,
+            routing_id: owner.assigned_routing_id.clone().or(routing_id),
+            endpoint: Some(owner.endpoint.clone()),
+        })));
+        session.pipes = Some(Pipes {
+            tx: to_socket,
+            rx: from_socket,
+        });
+        session.pipe_id = Some(id);
+        self.by_pipe.insert(id, key);
+    }
+
+    fn engine_failed(&mut self, key: usize, failure: Failure) {
+        let Some(session) = self.sessions.get_mut(key) else {
+            return;
+        };
+        let owner = session.owner.clone();
+        if let Link::Up(engine) = &mut session.link {
+            engine.flush_best_effort();
+            let handshaken = engine.is_active();
+            match &failure {
+                Failure::Done => {}
+                Failure::Protocol(e) if !handshaken => {
+                    let kind = match e {
+                        zlink_mq_core::zmtp::Error::AuthenticationFailed => {
+                            EventKind::HandshakeFailedAuth
+                        }
+                        zlink_mq_core::zmtp::Error::HandshakeTimeout => {
+                            EventKind::HandshakeFailedNoDetail
+                        }
+                        _ => EventKind::HandshakeFailedProtocol,
+                    };
+                    owner.event(Event::new(kind, 0, &owner.endpoint).because(e));
+                }
+                _ => {}
+            }
+        }
+        if matches!(failure, Failure::Done) {
+            self.close_session(key);
+            return;
+        }
+        owner.event(Event::new(EventKind::Disconnected, 0, &owner.endpoint).because(&failure));
+        self.connection_lost(key);
+    }
+
+    /// The stream is gone: an accepted session ends; a connecter keeps its
+    /// pipes (unless IMMEDIATE) and reconnects.
+    fn connection_lost(&mut self, key: usize) {
+        self.set_interest(key, None);
+        let Some(session) = self.sessions.get_mut(key) else {
+            return;
+        };
+        let link = std::mem::replace(&mut session.link, Link::Idle);
+        let closing = session.linger_until.is_some();
+        match (&session.role, session.persistent) {
+            (Role::Connecter { .. }, true) if !closing => {
+                if let Link::Up(engine) = &link {
+                    if let Some(p) = &mut session.pipes {
+                        if engine.in_message() {
+                            // The socket must not see half a message.
+                            p.tx.rollback();
+                        }
+                    }
+                    session.skip_outbound = engine.out_message_open();
+                }
+                drop(link);
+                self.retry_later(key);
+            }
+            (Role::Connecter { .. }, false) if !closing => {
+                drop(link);
+                self.detach_pipes(key);
+                self.retry_later(key);
+            }
+            _ => {
+                drop(link);
+                self.close_session(key);
+            }
+        }
+    }
+
+    fn detach_pipes(&mut self, key: usize) {
+        if let Some(session) = self.sessions.get_mut(key) {
+            session.pipes = None;
+            if let Some(id) = session.pipe_id.take() {
+                self.by_pipe.remove(&id);
+            }
+        }
+    }
+
+    fn close_session(&mut self, key: usize) {
+        self.set_interest(key, None);
+        if let Some(session) = self.sessions.remove(key) {
+            if let Some(id) = session.pipe_id {
+                self.by_pipe.remove(&id);
+            }
+            if matches!(session.link, Link::Up(_)) {
+                session
+                    .owner
+                    .event(Event::new(EventKind::Closed, 0, &session.owner.endpoint));
+            }
+            // Dropping the pipes ends them for the socket.
+        }
+    }
+
+    /// Puts the session's next deadline in the timer heap.
+    fn reschedule(&mut self, key: usize) {
+        let Some(session) = self.sessions.get_mut(key) else {
+            return;
+        };
+        let engine_deadline = match &session.link {
+            Link::Up(e) => e.deadline(),
+            _ => session
+                .deadline
+                .filter(|_| matches!(session.link, Link::Idle)),
+        };
+        let deadline = match (engine_deadline, session.linger_until) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        if deadline != session.deadline || matches!(session.link, Link::Up(_)) {
+            session.deadline = deadline;
+            if let Some(at) = deadline {
+                self.timers.push(Reverse((at, key)));
+            }
+        }
+    }
+
+    fn fire_timers(&mut self) {
+        let now = self.now();
+        while let Some(&Reverse((at, key))) = self.timers.peek() {
+            if at > now {
+                break;
+            }
+            self.timers.pop();
+            let Some(session) = self.sessions.get_mut(key) else {
+                continue;
+            };
+            if session.deadline != Some(at) {
+                // Stale: the session rescheduled since.
+                continue;
+            }
+            session.deadline = None;
+            if session.linger_until.is_some_and(|l| l <= now) {
+                self.close_session(key);
+                continue;
+            }
+            match &mut session.link {
+                Link::Idle => self.connect(key),
+                Link::Up(engine) => {
+                    if let Err(f) = engine.handle_timeout(now) {
+                        self.engine_failed(key, f);
+                    } else {
+                        self.pump_output(key);
+                    }
+                }
+                Link::Connecting(_) => {}
+            }
+        }
+    }
+}
+
+fn raw_fd(stream: &Stream) -> u32 {
+    stream.as_fd().as_raw_fd() as u32
+}

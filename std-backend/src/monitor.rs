@@ -1,0 +1,168 @@
+//! Socket monitor events, as libzmq's `zmq_socket_monitor`: delivered on a
+//! channel, or on an inproc PAIR socket in libzmq's two-frame format.
+
+use std::fmt;
+use std::sync::{Mutex, mpsc};
+
+use crate::context::lock;
+use crate::socket::{Flags, Socket};
+
+/// What happened, with libzmq's event numbers (`ZMQ_EVENT_*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum EventKind {
+    /// A connection was established (`ZMQ_EVENT_CONNECTED`).
+    Connected,
+    /// A connect is in progress (`ZMQ_EVENT_CONNECT_DELAYED`).
+    ConnectDelayed,
+    /// A reconnect is scheduled; the value is the interval in ms
+    /// (`ZMQ_EVENT_CONNECT_RETRIED`).
+    ConnectRetried,
+    /// The socket listens on the endpoint (`ZMQ_EVENT_LISTENING`).
+    Listening,
+    /// Binding failed; the value is the errno (`ZMQ_EVENT_BIND_FAILED`).
+    BindFailed,
+    /// A connection was accepted (`ZMQ_EVENT_ACCEPTED`).
+    Accepted,
+    /// Accepting failed; the value is the errno (`ZMQ_EVENT_ACCEPT_FAILED`).
+    AcceptFailed,
+    /// A listener or connection was closed (`ZMQ_EVENT_CLOSED`).
+    Closed,
+    /// A connection was lost (`ZMQ_EVENT_DISCONNECTED`).
+    Disconnected,
+    /// The monitor stopped (`ZMQ_EVENT_MONITOR_STOPPED`).
+    MonitorStopped,
+    /// The ZMTP handshake failed for a reason other than protocol or
+    /// authentication (`ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL`).
+    HandshakeFailedNoDetail,
+    /// The ZMTP handshake succeeded (`ZMQ_EVENT_HANDSHAKE_SUCCEEDED`).
+    HandshakeSucceeded,
+    /// The peer broke the protocol during the handshake
+    /// (`ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL`).
+    HandshakeFailedProtocol,
+    /// Authentication failed (`ZMQ_EVENT_HANDSHAKE_FAILED_AUTH`).
+    HandshakeFailedAuth,
+}
+
+impl EventKind {
+    /// libzmq's number for the event.
+    pub const fn code(self) -> u16 {
+        match self {
+            EventKind::Connected => 0x0001,
+            EventKind::ConnectDelayed => 0x0002,
+            EventKind::ConnectRetried => 0x0004,
+            EventKind::Listening => 0x0008,
+            EventKind::BindFailed => 0x0010,
+            EventKind::Accepted => 0x0020,
+            EventKind::AcceptFailed => 0x0040,
+            EventKind::Closed => 0x0080,
+            EventKind::Disconnected => 0x0200,
+            EventKind::MonitorStopped => 0x0400,
+            EventKind::HandshakeFailedNoDetail => 0x0800,
+            EventKind::HandshakeSucceeded => 0x1000,
+            EventKind::HandshakeFailedProtocol => 0x2000,
+            EventKind::HandshakeFailedAuth => 0x4000,
+        }
+    }
+}
+
+/// Every event (`ZMQ_EVENT_ALL`).
+pub const EVENT_ALL: u16 = 0xffff;
+
+/// A monitor event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    /// What happened.
+    pub kind: EventKind,
+    /// The event's value: a file descriptor, an errno or an interval in
+    /// milliseconds, as libzmq documents per event (0 where it has none).
+    pub value: u32,
+    /// The endpoint it concerns.
+    pub endpoint: String,
+    /// Why, for failures (a protocol or OS error message), if known.
+    pub reason: Option<String>,
+}
+
+impl Event {
+    pub(crate) fn new(kind: EventKind, value: u32, endpoint: &str) -> Self {
+        Self {
+            kind,
+            value,
+            endpoint: endpoint.to_owned(),
+            reason: None,
+        }
+    }
+
+    pub(crate) fn because(mut self, reason: impl fmt::Display) -> Self {
+        self.reason = Some(reason.to_string());
+        self
+    }
+}
+
+enum Sink {
+    Channel(mpsc::Sender<Event>),
+    Socket(Box<Mutex<Socket>>),
+}
+
+/// Where a socket's events go.
+pub(crate) struct Monitor {
+    mask: u16,
+    sink: Sink,
+}
+
+impl Monitor {
+    pub(crate) fn channel(mask: u16) -> (Self, mpsc::Receiver<Event>) {
+        let (tx, rx) = mpsc::channel();
+        (
+            Self {
+                mask,
+                sink: Sink::Channel(tx),
+            },
+            rx,
+        )
+    }
+
+    pub(crate) fn socket(mask: u16, pair: Socket) -> Self {
+        Self {
+            mask,
+            sink: Sink::Socket(Box::new(Mutex::new(pair))),
+        }
+    }
+
+    /// Delivers `event` if the mask selects it. Never blocks: an event the
+    /// consumer has no room for is dropped, as libzmq's monitor does.
+    pub(crate) fn emit(&self, event: Event) {
+        if self.mask & event.kind.code() == 0 {
+            return;
+        }
+        match &self.sink {
+            Sink::Channel(tx) => {
+                let _ = tx.send(event);
+            }
+            Sink::Socket(pair) => {
+                // libzmq's format: frame 1 = event number (u16) and value
+                // (u32), native byte order; frame 2 = the endpoint.
+                let mut head = [0u8; 6];
+                head[..2].copy_from_slice(&event.kind.code().to_ne_bytes());
+                head[2..].copy_from_slice(&event.value.to_ne_bytes());
+                let mut pair = lock(pair);
+                if pair.send(&head, Flags::DONTWAIT | Flags::SNDMORE).is_ok() {
+                    let _ = pair.send(event.endpoint.as_bytes(), Flags::DONTWAIT);
+                }
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Monitor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Monitor").field("mask", &self.mask).finish()
+    }
+}
+
+impl Drop for Monitor {
+    fn drop(&mut self) {
+        let stopped = Event::new(EventKind::MonitorStopped, 0, "");
+        self.emit(stopped);
+    }
+}

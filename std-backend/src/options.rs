@@ -1,0 +1,133 @@
+//! Socket options, with libzmq's names and defaults.
+//!
+//! The socket exposes typed getters and setters (`Socket::set_sndhwm`,
+//! `Socket::sndhwm`, ...); this module holds the values and checks them.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::io::Authenticator;
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// Every option a socket carries. Defaults are libzmq 4.3's.
+#[derive(Clone)]
+pub(crate) struct Options {
+    pub sndhwm: u32,
+    pub rcvhwm: u32,
+    /// `None`: wait forever for pending messages at close (libzmq's -1).
+    pub linger: Option<Duration>,
+    pub routing_id: Option<Vec<u8>>,
+    /// Routing id to assign to the next connected peer (ROUTER).
+    pub connect_routing_id: Option<Vec<u8>>,
+    pub router_mandatory: bool,
+    pub router_handover: bool,
+    pub xpub_verbose: bool,
+    pub xpub_verboser: bool,
+    pub xpub_nodrop: bool,
+    pub invert_matching: bool,
+    pub req_correlate: bool,
+    pub req_relaxed: bool,
+    pub immediate: bool,
+    pub reconnect_ivl: Option<Duration>,
+    pub reconnect_ivl_max: Option<Duration>,
+    pub heartbeat_ivl: Option<Duration>,
+    pub heartbeat_ttl: Option<Duration>,
+    pub heartbeat_timeout: Option<Duration>,
+    pub handshake_ivl: Option<Duration>,
+    pub maxmsgsize: Option<u64>,
+    pub sndtimeo: Option<Duration>,
+    pub rcvtimeo: Option<Duration>,
+    /// `None`: leave the OS default (libzmq's -1).
+    pub tcp_keepalive: Option<bool>,
+    pub tcp_keepalive_cnt: Option<u32>,
+    pub tcp_keepalive_idle: Option<Duration>,
+    pub tcp_keepalive_intvl: Option<Duration>,
+    pub backlog: u32,
+    pub ipv6: bool,
+    pub plain_server: bool,
+    pub plain_username: Option<Vec<u8>>,
+    pub plain_password: Option<Vec<u8>>,
+    pub plain_authenticator: Option<Arc<Authenticator>>,
+}
+
+impl std::fmt::Debug for Options {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Options")
+            .field("sndhwm", &self.sndhwm)
+            .field("rcvhwm", &self.rcvhwm)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            sndhwm: 1000,
+            rcvhwm: 1000,
+            linger: None,
+            routing_id: None,
+            connect_routing_id: None,
+            router_mandatory: false,
+            router_handover: false,
+            xpub_verbose: false,
+            xpub_verboser: false,
+            xpub_nodrop: false,
+            invert_matching: false,
+            req_correlate: false,
+            req_relaxed: false,
+            immediate: false,
+            reconnect_ivl: Some(Duration::from_millis(100)),
+            reconnect_ivl_max: None,
+            heartbeat_ivl: None,
+            heartbeat_ttl: None,
+            heartbeat_timeout: None,
+            handshake_ivl: Some(Duration::from_secs(30)),
+            maxmsgsize: None,
+            sndtimeo: None,
+            rcvtimeo: None,
+            tcp_keepalive: None,
+            tcp_keepalive_cnt: None,
+            tcp_keepalive_idle: None,
+            tcp_keepalive_intvl: None,
+            backlog: 100,
+            ipv6: false,
+            plain_server: false,
+            plain_username: None,
+            plain_password: None,
+            plain_authenticator: None,
+        }
+    }
+}
+
+/// Checks a routing id: 1 to 255 bytes, not starting with a zero byte
+/// (those are reserved for ids a ROUTER generates).
+pub(crate) fn check_routing_id(id: &[u8]) -> Result<()> {
+    if id.is_empty() || id.len() > 255 {
+        return Err(Error::with_text(
+            ErrorKind::InvalidArgument,
+            "a routing id has 1 to 255 bytes",
+        ));
+    }
+    if id[0] == 0 {
+        return Err(Error::with_text(
+            ErrorKind::InvalidArgument,
+            "a routing id must not start with a zero byte",
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routing_ids_are_checked_as_libzmq_does() {
+        assert!(check_routing_id(b"a").is_ok());
+        assert!(check_routing_id(&[1; 255]).is_ok());
+        assert!(check_routing_id(b"").is_err());
+        assert!(check_routing_id(&[1; 256]).is_err());
+        assert!(check_routing_id(b"\0abc").is_err());
+    }
+}

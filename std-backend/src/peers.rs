@@ -1,0 +1,145 @@
+//! A socket's peer table: every peer's pipe pair, reached by routing
+//! through the core's `Pipes` trait.
+//!
+//! Peers are named by dense indices ([`PeerId`]) reused after detach, which
+//! routing uses to index its own per-peer state; pipe ids (unique per pipe
+//! pair in a context) map to them for the notifications pipes send.
+
+use std::collections::HashMap;
+
+use zlink_mq_core::routing::{PeerId, Pipes};
+
+use crate::Msg;
+use crate::pipe::{PipeRx, PipeTx, Read};
+use crate::slab::Slab;
+
+/// One peer: what the socket writes to it and reads from it.
+#[derive(Debug)]
+pub(crate) struct Peer {
+    pub tx: PipeTx,
+    pub rx: PipeRx,
+    /// The endpoint (as the user wrote it) this peer came from, for
+    /// `unbind` and `disconnect`.
+    pub endpoint: Option<String>,
+}
+
+/// The peer table.
+#[derive(Debug, Default)]
+pub(crate) struct Peers {
+    slots: Slab<Peer>,
+    by_pipe: HashMap<u64, PeerId>,
+    /// Peers whose inbound pipe reached its end during a routing call; the
+    /// socket detaches them once the call returns.
+    ended: Vec<PeerId>,
+}
+
+impl Peers {
+    /// Adds a peer and names it.
+    pub(crate) fn insert(&mut self, peer: Peer) -> PeerId {
+        let pipe_id = peer.tx.id();
+        let key = self.slots.insert(peer);
+        let id = PeerId(u32::try_from(key).expect("fewer than 2^32 peers"));
+        self.by_pipe.insert(pipe_id, id);
+        id
+    }
+
+    /// Removes a peer (its pipes close as they drop).
+    pub(crate) fn remove(&mut self, id: PeerId) -> Option<Peer> {
+        let peer = self.slots.remove(id.0 as usize)?;
+        self.by_pipe.remove(&peer.tx.id());
+        Some(peer)
+    }
+
+    /// The peer a pipe notification is about.
+    pub(crate) fn by_pipe(&self, pipe_id: u64) -> Option<PeerId> {
+        self.by_pipe.get(&pipe_id).copied()
+    }
+
+    pub(crate) fn get(&self, id: PeerId) -> Option<&Peer> {
+        self.slots.get(id.0 as usize)
+    }
+
+    /// Every attached peer.
+    pub(crate) fn ids(&self) -> impl Iterator<Item = PeerId> + '_ {
+        self.slots.iter().map(|(k, _)| PeerId(k as u32))
+    }
+
+    /// Peers whose inbound pipe ended since the last call.
+    pub(crate) fn take_ended(&mut self) -> Option<PeerId> {
+        self.ended.pop()
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.by_pipe.len()
+    }
+
+    fn end(&mut self, peer: PeerId) {
+        if !self.ended.contains(&peer) {
+            self.ended.push(peer);
+        }
+    }
+
+    #[inline]
+    fn peer(&mut self, id: PeerId) -> &mut Peer {
+        // Routing only names attached peers (the `Pipes` contract).
+        self.slots
+            .get_mut(id.0 as usize)
+            .expect("routing named a detached peer")
+    }
+}
+
+impl Pipes for Peers {
+    type Peer = PeerId;
+    type Msg = Msg;
+
+    #[inline]
+    fn check_write(&mut self, peer: PeerId) -> bool {
+        let tx = &mut self.peer(peer).tx;
+        // A peer whose reader is gone never becomes writable again: routing
+        // parks it until its inbound end is read and it is detached.
+        !tx.reader_closed() && tx.check_write()
+    }
+
+    #[inline]
+    fn write(&mut self, peer: PeerId, frame: Msg) -> Result<(), Msg> {
+        let tx = &mut self.peer(peer).tx;
+        if tx.reader_closed() {
+            return Err(frame);
+        }
+        tx.write(frame)
+    }
+
+    fn rollback(&mut self, peer: PeerId) {
+        self.peer(peer).tx.rollback();
+    }
+
+    #[inline]
+    fn flush(&mut self, peer: PeerId) {
+        self.peer(peer).tx.flush();
+    }
+
+    fn check_read(&mut self, peer: PeerId) -> bool {
+        let rx = &mut self.peer(peer).rx;
+        if !rx.check_read() {
+            return false;
+        }
+        // `check_read` is true at the end too: look at what is there.
+        if rx.at_end() {
+            self.end(peer);
+            return false;
+        }
+        true
+    }
+
+    #[inline]
+    fn read(&mut self, peer: PeerId) -> Option<Msg> {
+        match self.peer(peer).rx.read() {
+            Read::Msg(m) => Some(m),
+            Read::Empty => None,
+            Read::Closed => {
+                self.end(peer);
+                None
+            }
+        }
+    }
+}

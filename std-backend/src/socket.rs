@@ -1,0 +1,1105 @@
+//! The socket: one of the eleven ZeroMQ socket types, owned by one thread at
+//! a time, talking to any number of peers over inproc, IPC and TCP.
+//!
+//! A socket is a peer table (a pipe pair per peer), the core routing of its
+//! type deciding which pipe each frame goes to or comes from, and a mailbox
+//! through which pipes and the context report state changes. Blocking calls
+//! wait on the mailbox's signaler: a pipe that a receive found empty is
+//! marked asleep, and the writer that next fills it wakes the socket.
+
+use std::fmt;
+use std::ops::BitOr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use zlink_mq_core::routing::{PeerId, PeerIdentity, RecvError, SendError};
+use zlink_mq_core::socket_type::SocketType;
+
+use crate::Msg;
+use crate::context::{Context, InprocSide};
+use crate::endpoint::{Endpoint, IpcAddr};
+use crate::error::{Error, ErrorKind, Result};
+use crate::io::{IoCommand, Owner, Security, Target};
+use crate::mailbox::Mailbox;
+use crate::monitor::{Event, EventKind, Monitor};
+use crate::options::{Options, check_routing_id};
+use crate::peers::{Peer, Peers};
+use crate::pipe::{Notify, PipeEvent, PipeRx, PipeTx};
+use crate::routing::{self, AnyRouting};
+use crate::sys::net::{Addr, KeepAlive, Listener, resolve_tcp};
+
+/// Flags of [`Socket::send`] and [`Socket::recv`], as libzmq's.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Flags(u8);
+
+impl Flags {
+    /// No flag: block until the operation can complete (or its timeout).
+    pub const NONE: Flags = Flags(0);
+    /// Do not block: fail with [`ErrorKind::WouldBlock`] instead
+    /// (`ZMQ_DONTWAIT`).
+    pub const DONTWAIT: Flags = Flags(1);
+    /// More frames of this message follow (`ZMQ_SNDMORE`); send only.
+    pub const SNDMORE: Flags = Flags(2);
+
+    /// Whether every flag of `other` is set in `self`.
+    pub const fn contains(self, other: Flags) -> bool {
+        self.0 & other.0 == other.0
+    }
+}
+
+impl BitOr for Flags {
+    type Output = Flags;
+    fn bitor(self, rhs: Flags) -> Flags {
+        Flags(self.0 | rhs.0)
+    }
+}
+
+/// What other threads tell a socket.
+pub(crate) enum Command {
+    /// A new peer: its pipe ends, for this socket to attach.
+    Attach(Box<NewPeer>),
+    /// A pipe's state changed.
+    Pipe(u64, PipeEvent),
+    /// The context was shut down.
+    Terminate,
+}
+
+/// One end of a new peer connection.
+pub(crate) struct NewPeer {
+    pub tx: PipeTx,
+    pub rx: PipeRx,
+    /// The routing id the peer announced, if any.
+    pub routing_id: Option<Vec<u8>>,
+    /// The endpoint the connection belongs to, as the user wrote it.
+    pub endpoint: Option<String>,
+}
+
+/// The part of a socket other threads hold: its mailbox.
+pub(crate) struct SocketShared {
+    pub id: u64,
+    pub mailbox: Mailbox<Command>,
+}
+
+impl SocketShared {
+    pub(crate) fn new(id: u64) -> Result<Self> {
+        Ok(Self {
+            id,
+            mailbox: Mailbox::new()?,
+        })
+    }
+}
+
+impl fmt::Debug for SocketShared {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SocketShared")
+            .field("id", &self.id)
+            .finish()
+    }
+}
+
+impl Notify for SocketShared {
+    fn pipe_event(&self, id: u64, event: PipeEvent) {
+        self.mailbox.post(Command::Pipe(id, event));
+    }
+}
+
+/// An endpoint this socket bound or connected, for unbind / disconnect.
+#[derive(Debug)]
+struct Attachment {
+    /// As the user wrote it.
+    endpoint: String,
+    /// As resolved (e.g. the port chosen for `tcp://*:*`).
+    resolved: String,
+    bound: bool,
+}
+
+/// A ZeroMQ socket.
+///
+/// `Send` but not `Sync`: one thread uses it at a time, as in libzmq.
+pub struct Socket {
+    ctx: Context,
+    kind: SocketType,
+    shared: Arc<SocketShared>,
+    options: Options,
+    routing: AnyRouting,
+    peers: Peers,
+    commands: Vec<Command>,
+    attachments: Vec<Attachment>,
+    last_endpoint: Option<String>,
+    monitor: Option<Arc<Monitor>>,
+    rcvmore: bool,
+    terminated: bool,
+}
+
+impl Socket {
+    pub(crate) fn new(ctx: Context, kind: SocketType, shared: Arc<SocketShared>) -> Self {
+        let options = Options::default();
+        Self {
+            routing: routing::new(kind, &options),
+            ctx,
+            kind,
+            shared,
+            options,
+            peers: Peers::default(),
+            commands: Vec::new(),
+            attachments: Vec::new(),
+            last_endpoint: None,
+            monitor: None,
+            rcvmore: false,
+            terminated: false,
+        }
+    }
+
+    /// The socket's type.
+    pub fn socket_type(&self) -> SocketType {
+        self.kind
+    }
+
+    /// The context the socket belongs to.
+    pub fn context(&self) -> &Context {
+        &self.ctx
+    }
+
+    /// The last endpoint bound or connected, resolved (the port chosen for
+    /// `tcp://*:*`, the path chosen for `ipc://*`): `ZMQ_LAST_ENDPOINT`.
+    pub fn last_endpoint(&self) -> Option<&str> {
+        self.last_endpoint.as_deref()
+    }
+
+    /// Number of peers attached now.
+    pub fn peer_count(&self) -> usize {
+        self.peers.len()
+    }
+
+    fn check_alive(&self) -> Result<()> {
+        if self.terminated {
+            Err(ErrorKind::Terminated.into())
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Accepts connections on `endpoint`.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidEndpoint`], [`ErrorKind::TransportNotSupported`],
+    /// [`ErrorKind::AddrInUse`], [`ErrorKind::Terminated`], ...
+    pub fn bind(&mut self, endpoint: &str) -> Result<()> {
+        self.process_commands();
+        self.check_alive()?;
+        let parsed = Endpoint::parse(endpoint)?;
+        let resolved = match parsed {
+            Endpoint::Inproc(name) => {
+                let side = self.inproc_side();
+                let waiting = self.ctx.inproc_bind(side, &name)?;
+                for peer in waiting {
+                    self.attach(peer);
+                }
+                endpoint.to_owned()
+            }
+            Endpoint::Tcp { host, port } => {
+                let result = resolve_tcp(&host, port.unwrap_or(0), self.options.ipv6)
+                    .and_then(|addrs| Listener::bind(&Addr::Tcp(addrs[0]), self.options.backlog))
+                    .and_then(|l| {
+                        let local = l.local_tcp_addr()?;
+                        Ok((l, local))
+                    });
+                let (listener, local) = self.bind_result(endpoint, result)?;
+                let resolved = format!("tcp://{local}");
+                self.listen(listener, &resolved)?;
+                resolved
+            }
+            Endpoint::Ipc(addr) => {
+                let (addr, resolved) = match addr {
+                    IpcAddr::Path(p) => {
+                        // As libzmq: a stale socket file from an earlier run
+                        // does not block the bind.
+                        let _ = std::fs::remove_file(&p);
+                        (Addr::Path(p), endpoint.to_owned())
+                    }
+                    IpcAddr::Abstract(name) => (Addr::Abstract(name), endpoint.to_owned()),
+                    IpcAddr::Wildcard => {
+                        let path = wildcard_ipc_path();
+                        let resolved = format!("ipc://{}", path.display());
+                        (Addr::Path(path), resolved)
+                    }
+                };
+                let result = Listener::bind(&addr, self.options.backlog);
+                let listener = self.bind_result(endpoint, result)?;
+                self.listen(listener, &resolved)?;
+                resolved
+            }
+        };
+        self.attachments.push(Attachment {
+            endpoint: endpoint.to_owned(),
+            resolved: resolved.clone(),
+            bound: true,
+        });
+        self.last_endpoint = Some(resolved);
+        Ok(())
+    }
+
+    /// Maps a bind failure to our error and reports it to the monitor.
+    fn bind_result<T>(&self, endpoint: &str, result: std::io::Result<T>) -> Result<T> {
+        result.map_err(|e| {
+            self.emit(
+                Event::new(
+                    EventKind::BindFailed,
+                    e.raw_os_error().unwrap_or(0) as u32,
+                    endpoint,
+                )
+                .because(&e),
+            );
+            let kind = Error::from(e);
+            let text = format!("{endpoint}: {kind}");
+            Error::with_text(kind.kind(), text)
+        })
+    }
+
+    /// Hands a listener to an I/O thread.
+    fn listen(&mut self, listener: Listener, resolved: &str) -> Result<()> {
+        let io = self.ctx.pick_io()?;
+        let owner = self.owner(resolved.to_owned(), None);
+        io.mailbox.post(IoCommand::Listen { listener, owner });
+        self.emit(Event::new(EventKind::Listening, 0, resolved));
+        Ok(())
+    }
+
+    /// What connections made for `endpoint` need to know about us now.
+    fn owner(&self, endpoint: String, assigned_routing_id: Option<Vec<u8>>) -> Arc<Owner> {
+        let o = &self.options;
+        let security = if o.plain_server {
+            Security::PlainServer {
+                authenticator: o.plain_authenticator.clone(),
+            }
+        } else if let (Some(u), Some(p)) = (&o.plain_username, &o.plain_password) {
+            Security::PlainClient {
+                username: u.clone(),
+                password: p.clone(),
+            }
+        } else {
+            Security::Null
+        };
+        Arc::new(Owner {
+            socket: self.shared.clone(),
+            socket_type: self.kind,
+            endpoint,
+            routing_id: o.routing_id.clone().unwrap_or_default(),
+            assigned_routing_id,
+            sndhwm: o.sndhwm,
+            rcvhwm: o.rcvhwm,
+            reconnect_ivl: o.reconnect_ivl,
+            reconnect_ivl_max: o.reconnect_ivl_max,
+            heartbeat: zlink_mq_core::zmtp::heartbeat::Heartbeat {
+                ivl: o.heartbeat_ivl,
+                timeout: o.heartbeat_timeout,
+                ttl: o.heartbeat_ttl,
+            },
+            handshake_ivl: o.handshake_ivl,
+            maxmsgsize: o.maxmsgsize,
+            keepalive: KeepAlive {
+                enabled: o.tcp_keepalive,
+                count: o.tcp_keepalive_cnt,
+                idle: o.tcp_keepalive_idle,
+                interval: o.tcp_keepalive_intvl,
+            },
+            security,
+            monitor: self.monitor.clone(),
+        })
+    }
+
+    fn emit(&self, event: Event) {
+        if let Some(m) = &self.monitor {
+            m.emit(event);
+        }
+    }
+
+    /// Connects to `endpoint`. As in libzmq, connecting does not wait for
+    /// the peer: messages queue (up to the high-water mark) until it is
+    /// there, and an inproc connect may precede the bind.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidEndpoint`], [`ErrorKind::TransportNotSupported`],
+    /// [`ErrorKind::Terminated`], ...
+    pub fn connect(&mut self, endpoint: &str) -> Result<()> {
+        self.process_commands();
+        self.check_alive()?;
+        let target = match Endpoint::parse(endpoint)? {
+            Endpoint::Inproc(name) => {
+                let side = self.inproc_side();
+                let peer = self.ctx.inproc_connect(side, &name)?;
+                self.attach(peer);
+                None
+            }
+            Endpoint::Tcp { host, port } => {
+                let Some(port) = port else {
+                    return Err(Error::with_text(
+                        ErrorKind::InvalidEndpoint,
+                        format!("{endpoint}: connect needs a port"),
+                    ));
+                };
+                if host == "*" {
+                    return Err(Error::with_text(
+                        ErrorKind::InvalidEndpoint,
+                        format!("{endpoint}: connect needs a host"),
+                    ));
+                }
+                Some(Target::Tcp {
+                    host,
+                    port,
+                    ipv6: self.options.ipv6,
+                })
+            }
+            Endpoint::Ipc(IpcAddr::Path(p)) => Some(Target::Ipc(Addr::Path(p))),
+            Endpoint::Ipc(IpcAddr::Abstract(n)) => Some(Target::Ipc(Addr::Abstract(n))),
+            Endpoint::Ipc(IpcAddr::Wildcard) => {
+                return Err(Error::with_text(
+                    ErrorKind::InvalidEndpoint,
+                    format!("{endpoint}: connect needs a path"),
+                ));
+            }
+        };
+        if let Some(target) = target {
+            let io = self.ctx.pick_io()?;
+            let assigned = self.options.connect_routing_id.take();
+            let owner = self.owner(endpoint.to_owned(), assigned);
+            // Without IMMEDIATE the peer exists for routing from now on and
+            // messages queue for it while the connection is down, as in
+            // libzmq. A ROUTER learns its peers' ids only in the handshake,
+            // so it attaches them then.
+            let pipes = if self.options.immediate || self.kind == SocketType::Router {
+                None
+            } else {
+                let id = crate::pipe::next_id();
+                let notify: Arc<dyn Notify> = io.clone();
+                let (tx, engine_rx) = crate::pipe::pipe(
+                    id,
+                    u64::from(self.options.sndhwm),
+                    self.shared.clone(),
+                    notify.clone(),
+                );
+                let (engine_tx, rx) = crate::pipe::pipe(
+                    id,
+                    u64::from(self.options.rcvhwm),
+                    notify,
+                    self.shared.clone(),
+                );
+                self.attach(NewPeer {
+                    tx,
+                    rx,
+                    routing_id: None,
+                    endpoint: Some(endpoint.to_owned()),
+                });
+                Some((engine_tx, engine_rx))
+            };
+            io.mailbox.post(IoCommand::Connect {
+                target,
+                owner,
+                pipes: pipes.map(Box::new),
+            });
+        }
+        self.attachments.push(Attachment {
+            endpoint: endpoint.to_owned(),
+            resolved: endpoint.to_owned(),
+            bound: false,
+        });
+        self.last_endpoint = Some(endpoint.to_owned());
+        Ok(())
+    }
+
+    /// Stops accepting connections on `endpoint` (as given to `bind`, or as
+    /// resolved) and closes the connections accepted through it.
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotFound`] if the socket is not bound there.
+    pub fn unbind(&mut self, endpoint: &str) -> Result<()> {
+        self.detach_endpoint(endpoint, true)
+    }
+
+    /// Closes the connection made by `connect(endpoint)`.
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotFound`] if the socket is not connected there.
+    pub fn disconnect(&mut self, endpoint: &str) -> Result<()> {
+        self.detach_endpoint(endpoint, false)
+    }
+
+    fn detach_endpoint(&mut self, endpoint: &str, bound: bool) -> Result<()> {
+        self.process_commands();
+        self.check_alive()?;
+        let Some(at) = self
+            .attachments
+            .iter()
+            .position(|a| a.bound == bound && (a.endpoint == endpoint || a.resolved == endpoint))
+        else {
+            return Err(Error::with_text(
+                ErrorKind::NotFound,
+                format!(
+                    "not {} {endpoint}",
+                    if bound { "bound to" } else { "connected to" }
+                ),
+            ));
+        };
+        let attachment = self.attachments.remove(at);
+        match Endpoint::parse(&attachment.resolved) {
+            Ok(Endpoint::Inproc(name)) if bound => self.ctx.inproc_unbind(&self.shared, &name)?,
+            Ok(Endpoint::Inproc(_)) => {}
+            _ => {
+                let socket = self.shared.id;
+                let endpoint = attachment.resolved.clone();
+                self.ctx.post_io(|| {
+                    if bound {
+                        IoCommand::Unbind {
+                            socket,
+                            endpoint: endpoint.clone(),
+                        }
+                    } else {
+                        IoCommand::Disconnect {
+                            socket,
+                            endpoint: endpoint.clone(),
+                        }
+                    }
+                });
+            }
+        }
+        let gone: Vec<PeerId> = self
+            .peers
+            .ids()
+            .filter(|&p| {
+                self.peers
+                    .get(p)
+                    .and_then(|peer| peer.endpoint.as_deref())
+                    .is_some_and(|e| e == attachment.endpoint || e == attachment.resolved)
+            })
+            .collect();
+        for p in gone {
+            self.detach(p);
+        }
+        Ok(())
+    }
+
+    fn inproc_side(&self) -> InprocSide<'_> {
+        InprocSide {
+            socket: &self.shared,
+            socket_type: self.kind,
+            routing_id: self.options.routing_id.clone(),
+            sndhwm: self.options.sndhwm,
+            rcvhwm: self.options.rcvhwm,
+        }
+    }
+
+    /// Attaches a new peer; a peer routing refuses is closed at once.
+    fn attach(&mut self, new: NewPeer) {
+        let NewPeer {
+            tx,
+            rx,
+            routing_id,
+            endpoint,
+        } = new;
+        let id = self.peers.insert(Peer { tx, rx, endpoint });
+        let assigned = self.options.connect_routing_id.take();
+        let identity = match (&assigned, &routing_id) {
+            (Some(a), _) => PeerIdentity::Assigned(a),
+            (None, Some(r)) if !r.is_empty() => PeerIdentity::Announced(r),
+            _ => PeerIdentity::Anonymous,
+        };
+        match self.routing.attach(&mut self.peers, id, identity) {
+            Ok(attached) => {
+                if let Some(replaced) = attached.replaced {
+                    self.detach(replaced);
+                }
+            }
+            Err(_) => {
+                // Refused (a second PAIR peer, a duplicate routing id, ...):
+                // dropping the pipes closes the connection.
+                self.peers.remove(id);
+            }
+        }
+        self.reap();
+    }
+
+    fn detach(&mut self, id: PeerId) {
+        if self.peers.get(id).is_some() {
+            self.routing.detach(&mut self.peers, id);
+            self.peers.remove(id);
+        }
+    }
+
+    /// Detaches the peers whose inbound pipes reached their end.
+    #[inline]
+    fn reap(&mut self) {
+        while let Some(id) = self.peers.take_ended() {
+            self.detach(id);
+        }
+    }
+
+    /// Handles what other threads told us, if anything (one load when not).
+    #[inline]
+    fn process_commands(&mut self) {
+        if self.shared.mailbox.has_pending() {
+            self.drain_commands();
+        }
+    }
+
+    #[cold]
+    fn drain_commands(&mut self) {
+        let mut commands = std::mem::take(&mut self.commands);
+        self.shared.mailbox.drain_into(&mut commands);
+        for command in commands.drain(..) {
+            match command {
+                Command::Attach(peer) => self.attach(*peer),
+                Command::Pipe(pipe_id, event) => {
+                    let Some(id) = self.peers.by_pipe(pipe_id) else {
+                        continue;
+                    };
+                    match event {
+                        PipeEvent::ReadActivated => {
+                            self.routing.read_activated(&mut self.peers, id);
+                        }
+                        PipeEvent::WriteActivated => {
+                            self.routing.write_activated(&mut self.peers, id);
+                        }
+                        // The peer stopped reading: routing finds its pipe
+                        // unwritable from now on, and the peer is detached
+                        // once what it sent before leaving has been read.
+                        PipeEvent::ReaderClosed => {
+                            self.routing.read_activated(&mut self.peers, id);
+                        }
+                    }
+                }
+                Command::Terminate => self.terminated = true,
+            }
+        }
+        self.commands = commands;
+        self.reap();
+    }
+
+    /// Blocks until something may have changed or `deadline` passes.
+    /// Returns `false` on timeout.
+    fn wait(&mut self, deadline: Option<Instant>) -> Result<bool> {
+        let timeout = match deadline {
+            None => None,
+            Some(d) => {
+                let now = Instant::now();
+                if now >= d {
+                    return Ok(false);
+                }
+                Some(d - now)
+            }
+        };
+        let signaler = self.shared.mailbox.signaler();
+        if !signaler.wait(timeout)? {
+            return Ok(false);
+        }
+        // Reset before draining: a signal that lands after the reset comes
+        // with a command the drain below (or the next one) sees.
+        signaler.reset();
+        self.process_commands();
+        self.check_alive()?;
+        Ok(true)
+    }
+
+    fn deadline(flags: Flags, timeout: Option<Duration>) -> Option<Option<Instant>> {
+        if flags.contains(Flags::DONTWAIT) {
+            None
+        } else {
+            Some(timeout.map(|t| Instant::now() + t))
+        }
+    }
+
+    /// Sends one frame; with [`Flags::SNDMORE`], more frames of the same
+    /// message follow. Blocks while no peer can take it (up to SNDTIMEO)
+    /// unless [`Flags::DONTWAIT`].
+    ///
+    /// # Errors
+    /// [`ErrorKind::WouldBlock`] (`EAGAIN`), [`ErrorKind::InvalidState`]
+    /// (`EFSM`), [`ErrorKind::NotSupported`], [`ErrorKind::HostUnreachable`],
+    /// [`ErrorKind::Terminated`].
+    pub fn send(&mut self, msg: impl Into<Msg>, flags: Flags) -> Result<()> {
+        let msg = msg.into().with_more(flags.contains(Flags::SNDMORE));
+        self.send_msg(msg, flags)
+    }
+
+    fn send_msg(&mut self, mut msg: Msg, flags: Flags) -> Result<()> {
+        self.process_commands();
+        self.check_alive()?;
+        let mut deadline = None;
+        loop {
+            match self.routing.send(&mut self.peers, msg) {
+                Ok(()) => {
+                    self.reap();
+                    return Ok(());
+                }
+                Err(SendError::WouldBlock(back)) => {
+                    self.reap();
+                    msg = back;
+                }
+                Err(e) => {
+                    self.reap();
+                    return Err(send_error(&e));
+                }
+            }
+            let deadline = match deadline {
+                Some(d) => d,
+                None => {
+                    let Some(d) = Self::deadline(flags, self.options.sndtimeo) else {
+                        return Err(ErrorKind::WouldBlock.into());
+                    };
+                    deadline = Some(d);
+                    d
+                }
+            };
+            if !self.wait(deadline)? {
+                return Err(ErrorKind::WouldBlock.into());
+            }
+        }
+    }
+
+    /// Sends every frame of `parts` as one message.
+    ///
+    /// # Errors
+    /// As [`send`](Self::send).
+    pub fn send_multipart<I, M>(&mut self, parts: I, flags: Flags) -> Result<()>
+    where
+        I: IntoIterator<Item = M>,
+        M: Into<Msg>,
+    {
+        let mut parts = parts.into_iter().peekable();
+        while let Some(part) = parts.next() {
+            let more = parts.peek().is_some();
+            self.send_msg(part.into().with_more(more), flags)?;
+        }
+        Ok(())
+    }
+
+    /// Receives one frame; [`Msg::more`] says whether more frames of the
+    /// same message follow. Blocks while there is none (up to RCVTIMEO)
+    /// unless [`Flags::DONTWAIT`].
+    ///
+    /// # Errors
+    /// [`ErrorKind::WouldBlock`] (`EAGAIN`), [`ErrorKind::InvalidState`]
+    /// (`EFSM`), [`ErrorKind::NotSupported`], [`ErrorKind::Terminated`].
+    pub fn recv(&mut self, flags: Flags) -> Result<Msg> {
+        self.process_commands();
+        self.check_alive()?;
+        let mut deadline = None;
+        loop {
+            match self.routing.recv(&mut self.peers) {
+                Ok(msg) => {
+                    self.reap();
+                    self.rcvmore = msg.more();
+                    return Ok(msg);
+                }
+                Err(RecvError::WouldBlock) => self.reap(),
+                Err(e) => {
+                    self.reap();
+                    return Err(recv_error(e));
+                }
+            }
+            let deadline = match deadline {
+                Some(d) => d,
+                None => {
+                    let Some(d) = Self::deadline(flags, self.options.rcvtimeo) else {
+                        return Err(ErrorKind::WouldBlock.into());
+                    };
+                    deadline = Some(d);
+                    d
+                }
+            };
+            if !self.wait(deadline)? {
+                return Err(ErrorKind::WouldBlock.into());
+            }
+        }
+    }
+
+    /// Receives every frame of the next message.
+    ///
+    /// # Errors
+    /// As [`recv`](Self::recv); once the first frame has arrived the rest
+    /// are already there (messages are delivered whole).
+    pub fn recv_multipart(&mut self, flags: Flags) -> Result<Vec<Msg>> {
+        let mut parts = vec![self.recv(flags)?];
+        while self.rcvmore {
+            parts.push(self.recv(flags)?);
+        }
+        Ok(parts)
+    }
+
+    /// Whether the last frame received has more frames after it
+    /// (`ZMQ_RCVMORE`).
+    pub fn rcvmore(&self) -> bool {
+        self.rcvmore
+    }
+
+    /// Closes the socket. Messages already handed to inproc peers stay
+    /// readable by them. Dropping the socket does the same.
+    pub fn close(self) {}
+
+    // ----- options -------------------------------------------------------
+
+    /// Sets `ZMQ_SNDHWM`: at most this many outbound messages queue per
+    /// peer (0: no limit). Applies to peers attached afterwards.
+    pub fn set_sndhwm(&mut self, hwm: u32) {
+        self.options.sndhwm = hwm;
+    }
+
+    /// `ZMQ_SNDHWM`.
+    pub fn sndhwm(&self) -> u32 {
+        self.options.sndhwm
+    }
+
+    /// Sets `ZMQ_RCVHWM`: at most this many inbound messages queue per peer
+    /// (0: no limit). Applies to peers attached afterwards.
+    pub fn set_rcvhwm(&mut self, hwm: u32) {
+        self.options.rcvhwm = hwm;
+    }
+
+    /// `ZMQ_RCVHWM`.
+    pub fn rcvhwm(&self) -> u32 {
+        self.options.rcvhwm
+    }
+
+    /// Sets `ZMQ_SNDTIMEO`: how long a blocking send waits (`None`:
+    /// forever).
+    pub fn set_sndtimeo(&mut self, timeout: Option<Duration>) {
+        self.options.sndtimeo = timeout;
+    }
+
+    /// `ZMQ_SNDTIMEO`.
+    pub fn sndtimeo(&self) -> Option<Duration> {
+        self.options.sndtimeo
+    }
+
+    /// Sets `ZMQ_RCVTIMEO`: how long a blocking receive waits (`None`:
+    /// forever).
+    pub fn set_rcvtimeo(&mut self, timeout: Option<Duration>) {
+        self.options.rcvtimeo = timeout;
+    }
+
+    /// `ZMQ_RCVTIMEO`.
+    pub fn rcvtimeo(&self) -> Option<Duration> {
+        self.options.rcvtimeo
+    }
+
+    /// Sets `ZMQ_LINGER`: how long closing waits for unsent messages to
+    /// leave (`None`: until they have).
+    pub fn set_linger(&mut self, linger: Option<Duration>) {
+        self.options.linger = linger;
+    }
+
+    /// `ZMQ_LINGER`.
+    pub fn linger(&self) -> Option<Duration> {
+        self.options.linger
+    }
+
+    /// Sets `ZMQ_ROUTING_ID`: the id this socket announces to its peers
+    /// (1 to 255 bytes, not starting with a zero byte).
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidArgument`] for an invalid id.
+    pub fn set_routing_id(&mut self, id: &[u8]) -> Result<()> {
+        check_routing_id(id)?;
+        self.options.routing_id = Some(id.to_vec());
+        Ok(())
+    }
+
+    /// `ZMQ_ROUTING_ID`.
+    pub fn routing_id(&self) -> Option<&[u8]> {
+        self.options.routing_id.as_deref()
+    }
+
+    /// Sets `ZMQ_CONNECT_ROUTING_ID`: the routing id this ROUTER gives the
+    /// peer of its next `connect` (instead of the one the peer announces).
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidArgument`] for an invalid id.
+    pub fn set_connect_routing_id(&mut self, id: &[u8]) -> Result<()> {
+        check_routing_id(id)?;
+        self.options.connect_routing_id = Some(id.to_vec());
+        Ok(())
+    }
+
+    /// `ZMQ_SUBSCRIBE` on a SUB socket: receive messages starting with
+    /// `topic` (empty: everything). Subscribing twice needs two
+    /// unsubscribes.
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotSupported`] on other socket types (an XSUB
+    /// subscribes by sending `\x01topic`).
+    pub fn subscribe(&mut self, topic: &[u8]) -> Result<()> {
+        self.subscription(topic, true)
+    }
+
+    /// `ZMQ_UNSUBSCRIBE` on a SUB socket: drops one reference to `topic`.
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotSupported`] on other socket types.
+    pub fn unsubscribe(&mut self, topic: &[u8]) -> Result<()> {
+        self.subscription(topic, false)
+    }
+
+    fn subscription(&mut self, topic: &[u8], subscribe: bool) -> Result<()> {
+        self.process_commands();
+        self.check_alive()?;
+        let result = self
+            .routing
+            .subscription(&mut self.peers, topic, subscribe)
+            .ok_or_else(|| {
+                Error::with_text(ErrorKind::NotSupported, "only SUB sockets subscribe")
+            })?;
+        self.reap();
+        result.map_err(|e| Error::with_text(ErrorKind::InvalidArgument, e.to_string()))
+    }
+
+    /// What the socket can do now without blocking (`ZMQ_EVENTS`).
+    pub fn events(&mut self) -> Result<Events> {
+        self.process_commands();
+        self.check_alive()?;
+        let events = Events {
+            readable: self.routing.has_in(&mut self.peers),
+            writable: self.routing.has_out(&mut self.peers),
+        };
+        self.reap();
+        Ok(events)
+    }
+
+    /// Starts monitoring: events of the kinds in `mask` ([`crate::monitor::EVENT_ALL`]
+    /// for all; `EventKind::code` values or-ed together) for endpoints bound
+    /// or connected from now on arrive on the returned channel.
+    pub fn monitor_channel(&mut self, mask: u16) -> std::sync::mpsc::Receiver<Event> {
+        let (m, rx) = Monitor::channel(mask);
+        self.monitor = Some(Arc::new(m));
+        rx
+    }
+
+    /// libzmq's `zmq_socket_monitor`: events of the kinds in `mask` are sent,
+    /// in libzmq's two-frame format (event number and value, then the
+    /// endpoint), by a PAIR socket bound to `endpoint` (an `inproc://`
+    /// name); connect a PAIR to it to read them.
+    ///
+    /// # Errors
+    /// As [`Socket::bind`] for the monitor's PAIR socket.
+    pub fn monitor(&mut self, endpoint: &str, mask: u16) -> Result<()> {
+        let mut pair = self.ctx.socket(SocketType::Pair)?;
+        pair.bind(endpoint)?;
+        self.monitor = Some(Arc::new(Monitor::socket(mask, pair)));
+        Ok(())
+    }
+
+    fn set_routing_flag(&mut self, set: impl FnOnce(&mut Options)) {
+        set(&mut self.options);
+        self.routing.apply(&self.options);
+    }
+
+    /// `ZMQ_ROUTER_MANDATORY`: a ROUTER fails with
+    /// [`ErrorKind::HostUnreachable`] (or blocks / [`ErrorKind::WouldBlock`]
+    /// when the peer is full) instead of dropping unroutable messages.
+    pub fn set_router_mandatory(&mut self, on: bool) {
+        self.set_routing_flag(|o| o.router_mandatory = on);
+    }
+
+    /// `ZMQ_ROUTER_HANDOVER`: a new peer with a routing id in use takes it
+    /// over instead of being refused.
+    pub fn set_router_handover(&mut self, on: bool) {
+        self.set_routing_flag(|o| o.router_handover = on);
+    }
+
+    /// `ZMQ_REQ_CORRELATE`: a REQ matches replies to requests by id.
+    pub fn set_req_correlate(&mut self, on: bool) {
+        self.set_routing_flag(|o| o.req_correlate = on);
+    }
+
+    /// `ZMQ_REQ_RELAXED`: a REQ may send a new request without waiting for
+    /// the reply to the last.
+    pub fn set_req_relaxed(&mut self, on: bool) {
+        self.set_routing_flag(|o| o.req_relaxed = on);
+    }
+
+    /// `ZMQ_XPUB_VERBOSE`: an XPUB passes every subscription up, not only
+    /// new ones.
+    pub fn set_xpub_verbose(&mut self, on: bool) {
+        self.set_routing_flag(|o| o.xpub_verbose = on);
+    }
+
+    /// `ZMQ_XPUB_VERBOSER`: as verbose, and unsubscriptions too.
+    pub fn set_xpub_verboser(&mut self, on: bool) {
+        self.set_routing_flag(|o| o.xpub_verboser = on);
+    }
+
+    /// `ZMQ_XPUB_NODROP`: a PUB / XPUB blocks (or fails with
+    /// [`ErrorKind::WouldBlock`]) instead of dropping when a subscriber is
+    /// full.
+    pub fn set_xpub_nodrop(&mut self, on: bool) {
+        self.set_routing_flag(|o| o.xpub_nodrop = on);
+    }
+
+    /// `ZMQ_INVERT_MATCHING`: PUB / XPUB / SUB deliver what does *not*
+    /// match the subscriptions.
+    pub fn set_invert_matching(&mut self, on: bool) {
+        self.set_routing_flag(|o| o.invert_matching = on);
+    }
+
+    /// `ZMQ_IMMEDIATE`: queue messages only to completed connections (a
+    /// connecting socket's pipe exists only while connected).
+    pub fn set_immediate(&mut self, on: bool) {
+        self.options.immediate = on;
+    }
+
+    /// `ZMQ_RECONNECT_IVL`: wait this long before reconnecting (`None`:
+    /// never reconnect, libzmq's -1).
+    pub fn set_reconnect_ivl(&mut self, ivl: Option<Duration>) {
+        self.options.reconnect_ivl = ivl;
+    }
+
+    /// `ZMQ_RECONNECT_IVL_MAX`: double the reconnect interval after each
+    /// failure up to this (`None`: no backoff).
+    pub fn set_reconnect_ivl_max(&mut self, max: Option<Duration>) {
+        self.options.reconnect_ivl_max = max;
+    }
+
+    /// `ZMQ_HEARTBEAT_IVL`: send a PING this often (`None`: never).
+    pub fn set_heartbeat_ivl(&mut self, ivl: Option<Duration>) {
+        self.options.heartbeat_ivl = ivl;
+    }
+
+    /// `ZMQ_HEARTBEAT_TTL`: ask peers to drop us after this much silence.
+    pub fn set_heartbeat_ttl(&mut self, ttl: Option<Duration>) {
+        self.options.heartbeat_ttl = ttl;
+    }
+
+    /// `ZMQ_HEARTBEAT_TIMEOUT`: drop a peer silent this long after a PING
+    /// (`None`: the heartbeat interval).
+    pub fn set_heartbeat_timeout(&mut self, timeout: Option<Duration>) {
+        self.options.heartbeat_timeout = timeout;
+    }
+
+    /// `ZMQ_HANDSHAKE_IVL`: drop connections whose handshake takes longer
+    /// (`None`: no limit).
+    pub fn set_handshake_ivl(&mut self, ivl: Option<Duration>) {
+        self.options.handshake_ivl = ivl;
+    }
+
+    /// `ZMQ_MAXMSGSIZE`: drop peers that send a larger frame (`None`: no
+    /// limit).
+    pub fn set_maxmsgsize(&mut self, max: Option<u64>) {
+        self.options.maxmsgsize = max;
+    }
+
+    /// `ZMQ_TCP_KEEPALIVE` (`None`: the OS default).
+    pub fn set_tcp_keepalive(&mut self, on: Option<bool>) {
+        self.options.tcp_keepalive = on;
+    }
+
+    /// `ZMQ_TCP_KEEPALIVE_CNT`, `_IDLE` and `_INTVL` (`None`: OS default).
+    pub fn set_tcp_keepalive_params(
+        &mut self,
+        count: Option<u32>,
+        idle: Option<Duration>,
+        interval: Option<Duration>,
+    ) {
+        self.options.tcp_keepalive_cnt = count;
+        self.options.tcp_keepalive_idle = idle;
+        self.options.tcp_keepalive_intvl = interval;
+    }
+
+    /// `ZMQ_BACKLOG`: pending connections a listener queues.
+    pub fn set_backlog(&mut self, backlog: u32) {
+        self.options.backlog = backlog;
+    }
+
+    /// `ZMQ_IPV6`: resolve and bind IPv6 too (`tcp://*` binds dual-stack).
+    pub fn set_ipv6(&mut self, on: bool) {
+        self.options.ipv6 = on;
+    }
+
+    /// `ZMQ_PLAIN_SERVER`: act as PLAIN server; `authenticator` judges each
+    /// client's user name and password (`None` accepts every client, as
+    /// libzmq does without a ZAP handler).
+    pub fn set_plain_server(
+        &mut self,
+        authenticator: Option<impl Fn(&[u8], &[u8]) -> bool + Send + Sync + 'static>,
+    ) {
+        self.options.plain_server = true;
+        self.options.plain_authenticator =
+            authenticator.map(|a| Arc::new(a) as Arc<crate::io::Authenticator>);
+    }
+
+    /// `ZMQ_PLAIN_USERNAME` and `ZMQ_PLAIN_PASSWORD`: act as PLAIN client
+    /// with these credentials (each at most 255 bytes).
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidArgument`] if either is longer than 255 bytes.
+    pub fn set_plain_client(&mut self, username: &[u8], password: &[u8]) -> Result<()> {
+        if username.len() > 255 || password.len() > 255 {
+            return Err(Error::with_text(
+                ErrorKind::InvalidArgument,
+                "PLAIN user names and passwords have at most 255 bytes",
+            ));
+        }
+        self.options.plain_server = false;
+        self.options.plain_username = Some(username.to_vec());
+        self.options.plain_password = Some(password.to_vec());
+        Ok(())
+    }
+}
+
+/// What a socket can do without blocking (`ZMQ_EVENTS`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Events {
+    /// A receive would not block (`ZMQ_POLLIN`).
+    pub readable: bool,
+    /// A send would not block (`ZMQ_POLLOUT`).
+    pub writable: bool,
+}
+
+impl Drop for Socket {
+    fn drop(&mut self) {
+        self.ctx.unregister(&self.shared);
+        let socket = self.shared.id;
+        let linger = self.options.linger;
+        self.ctx
+            .post_io(|| IoCommand::SocketClosed { socket, linger });
+        // Dropping the peer table closes every pipe: peers read what we sent
+        // and then the end.
+    }
+}
+
+impl fmt::Debug for Socket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Socket")
+            .field("type", &self.kind)
+            .field("peers", &self.peers.len())
+            .field("last_endpoint", &self.last_endpoint)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A fresh path for `ipc://*`, in the temporary directory.
+fn wildcard_ipc_path() -> std::path::PathBuf {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    // ORDERING: only uniqueness matters.
+    let n = N.fetch_add(1, Ordering::Relaxed);
+    std::env::temp_dir().join(format!("zlink-mq-{}-{n}.ipc", std::process::id()))
+}
+
+fn send_error<M>(e: &SendError<M>) -> Error {
+    match e {
+        SendError::WouldBlock(_) => ErrorKind::WouldBlock.into(),
+        SendError::State(_) => ErrorKind::InvalidState.into(),
+        SendError::Unroutable(_) => ErrorKind::HostUnreachable.into(),
+        SendError::NotSupported(_) => ErrorKind::NotSupported.into(),
+        SendError::FrameTooLarge(_) => ErrorKind::MessageTooLarge.into(),
+        other => Error::with_text(ErrorKind::InvalidArgument, other.to_string()),
+    }
+}
+
+fn recv_error(e: RecvError) -> Error {
+    match e {
+        RecvError::WouldBlock => ErrorKind::WouldBlock.into(),
+        RecvError::State => ErrorKind::InvalidState.into(),
+        RecvError::NotSupported => ErrorKind::NotSupported.into(),
+        RecvError::FrameTooLarge => ErrorKind::MessageTooLarge.into(),
+        other => Error::with_text(ErrorKind::Protocol, other.to_string()),
+    }
+}

@@ -1,0 +1,356 @@
+//! Non-blocking stream sockets: TCP and Unix domain, listening, connecting
+//! and the per-connection options.
+
+use std::io::{self, IoSlice, Read, Write};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream, ToSocketAddrs};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::unix::net::UnixStream;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use rustix::io::Errno;
+use rustix::net::{AddressFamily, SocketAddrAny, SocketAddrUnix, SocketFlags, SocketType, sockopt};
+
+/// Where a stream socket connects or listens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Addr {
+    Tcp(SocketAddr),
+    /// A Unix domain socket path.
+    Path(PathBuf),
+    /// A name in Linux's abstract namespace.
+    Abstract(Vec<u8>),
+}
+
+impl Addr {
+    fn family(&self) -> AddressFamily {
+        match self {
+            Addr::Tcp(SocketAddr::V4(_)) => AddressFamily::INET,
+            Addr::Tcp(SocketAddr::V6(_)) => AddressFamily::INET6,
+            Addr::Path(_) | Addr::Abstract(_) => AddressFamily::UNIX,
+        }
+    }
+
+    fn to_rustix(&self) -> io::Result<SocketAddrAny> {
+        Ok(match self {
+            Addr::Tcp(a) => SocketAddrAny::from(*a),
+            Addr::Path(p) => SocketAddrAny::from(SocketAddrUnix::new(p.as_path())?),
+            Addr::Abstract(n) => SocketAddrAny::from(SocketAddrUnix::new_abstract_name(n)?),
+        })
+    }
+}
+
+/// Resolves the host of a `tcp://` endpoint. `*` is every interface (IPv4,
+/// or IPv6 dual-stack when `ipv6` is set); IPv6 results are skipped unless
+/// `ipv6` is set, as libzmq does.
+pub(crate) fn resolve_tcp(host: &str, port: u16, ipv6: bool) -> io::Result<Vec<SocketAddr>> {
+    if host == "*" {
+        let ip = if ipv6 {
+            IpAddr::V6(Ipv6Addr::UNSPECIFIED)
+        } else {
+            IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+        };
+        return Ok(vec![SocketAddr::new(ip, port)]);
+    }
+    if let Ok(ip) = host.parse::<IpAddr>() {
+        return Ok(vec![SocketAddr::new(ip, port)]);
+    }
+    let addrs: Vec<SocketAddr> = (host, port)
+        .to_socket_addrs()?
+        .filter(|a| ipv6 || a.is_ipv4())
+        .collect();
+    if addrs.is_empty() {
+        return Err(io::Error::new(
+            io::ErrorKind::AddrNotAvailable,
+            format!("{host} has no usable address"),
+        ));
+    }
+    Ok(addrs)
+}
+
+fn stream_socket(family: AddressFamily) -> io::Result<OwnedFd> {
+    Ok(rustix::net::socket_with(
+        family,
+        SocketType::STREAM,
+        SocketFlags::NONBLOCK | SocketFlags::CLOEXEC,
+        None,
+    )?)
+}
+
+/// A listening socket.
+#[derive(Debug)]
+pub(crate) struct Listener {
+    fd: OwnedFd,
+    unix: bool,
+    /// The socket file to remove when the listener goes away.
+    path: Option<PathBuf>,
+}
+
+impl Listener {
+    /// Listens on `addr`. For TCP, a port of 0 picks an ephemeral one.
+    pub(crate) fn bind(addr: &Addr, backlog: u32) -> io::Result<Self> {
+        let fd = stream_socket(addr.family())?;
+        if let Addr::Tcp(a) = addr {
+            sockopt::set_socket_reuseaddr(&fd, true)?;
+            if a.is_ipv6() {
+                // Dual-stack, as libzmq with ZMQ_IPV6.
+                sockopt::set_ipv6_v6only(&fd, false)?;
+            }
+        }
+        rustix::net::bind(&fd, &addr.to_rustix()?)?;
+        rustix::net::listen(&fd, i32::try_from(backlog).unwrap_or(i32::MAX))?;
+        Ok(Self {
+            fd,
+            unix: !matches!(addr, Addr::Tcp(_)),
+            path: match addr {
+                Addr::Path(p) => Some(p.clone()),
+                _ => None,
+            },
+        })
+    }
+
+    /// The TCP address actually bound (with the port chosen for port 0).
+    pub(crate) fn local_tcp_addr(&self) -> io::Result<SocketAddr> {
+        let any = rustix::net::getsockname(&self.fd)?;
+        SocketAddr::try_from(any).map_err(|_| io::Error::other("not an IP socket"))
+    }
+
+    /// Accepts one pending connection, or `Ok(None)` if there is none.
+    pub(crate) fn accept(&self) -> io::Result<Option<Stream>> {
+        loop {
+            match rustix::net::accept_with(&self.fd, SocketFlags::NONBLOCK | SocketFlags::CLOEXEC) {
+                Ok(fd) => return Ok(Some(Stream::from_fd(fd, self.unix))),
+                Err(Errno::AGAIN) => return Ok(None),
+                Err(Errno::INTR) => continue,
+                // The peer gave up before we accepted: not our failure.
+                Err(Errno::CONNABORTED) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+}
+
+impl AsFd for Listener {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        if let Some(p) = &self.path {
+            // libzmq removes the socket file on unbind and close.
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
+/// A connection being established (non-blocking `connect`).
+#[derive(Debug)]
+pub(crate) struct Connecting {
+    fd: OwnedFd,
+    unix: bool,
+}
+
+impl Connecting {
+    /// Starts connecting to `addr`. Completion is signalled by the socket
+    /// becoming writable; then call [`finish`](Self::finish).
+    pub(crate) fn start(addr: &Addr) -> io::Result<Self> {
+        let fd = stream_socket(addr.family())?;
+        match rustix::net::connect(&fd, &addr.to_rustix()?) {
+            // Unix sockets connect at once; TCP reports progress.
+            Ok(()) | Err(Errno::INPROGRESS) | Err(Errno::AGAIN) | Err(Errno::INTR) => Ok(Self {
+                fd,
+                unix: !matches!(addr, Addr::Tcp(_)),
+            }),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The connection's outcome, once the socket is writable.
+    pub(crate) fn finish(self) -> io::Result<Stream> {
+        sockopt::socket_error(&self.fd)??;
+        Ok(Stream::from_fd(self.fd, self.unix))
+    }
+}
+
+impl AsFd for Connecting {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
+/// TCP keep-alive settings (`None`: the OS default).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct KeepAlive {
+    pub enabled: Option<bool>,
+    pub count: Option<u32>,
+    pub idle: Option<Duration>,
+    pub interval: Option<Duration>,
+}
+
+/// A connected stream socket.
+#[derive(Debug)]
+pub(crate) enum Stream {
+    Tcp(TcpStream),
+    Unix(UnixStream),
+}
+
+impl Stream {
+    fn from_fd(fd: OwnedFd, unix: bool) -> Self {
+        if unix {
+            Stream::Unix(UnixStream::from(fd))
+        } else {
+            Stream::Tcp(TcpStream::from(fd))
+        }
+    }
+
+    /// Applies the per-connection options: TCP_NODELAY always (ZMTP batches
+    /// by itself), keep-alive as configured.
+    pub(crate) fn configure(&self, keepalive: &KeepAlive) -> io::Result<()> {
+        let Stream::Tcp(s) = self else {
+            return Ok(());
+        };
+        s.set_nodelay(true)?;
+        if let Some(on) = keepalive.enabled {
+            sockopt::set_socket_keepalive(s, on)?;
+        }
+        if let Some(n) = keepalive.count {
+            sockopt::set_tcp_keepcnt(s, n)?;
+        }
+        if let Some(d) = keepalive.idle {
+            sockopt::set_tcp_keepidle(s, d)?;
+        }
+        if let Some(d) = keepalive.interval {
+            sockopt::set_tcp_keepintvl(s, d)?;
+        }
+        Ok(())
+    }
+
+    /// The peer's address, for monitor events.
+    pub(crate) fn peer_description(&self) -> String {
+        match self {
+            Stream::Tcp(s) => s
+                .peer_addr()
+                .map(|a| format!("tcp://{a}"))
+                .unwrap_or_default(),
+            Stream::Unix(_) => String::from("ipc://"),
+        }
+    }
+
+    /// Writes several buffers with one system call.
+    pub(crate) fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        match self {
+            Stream::Tcp(s) => s.write_vectored(bufs),
+            Stream::Unix(s) => s.write_vectored(bufs),
+        }
+    }
+}
+
+impl Read for Stream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Stream::Tcp(s) => s.read(buf),
+            Stream::Unix(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Stream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Stream::Tcp(s) => s.write(buf),
+            Stream::Unix(s) => s.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl AsFd for Stream {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        match self {
+            Stream::Tcp(s) => s.as_fd(),
+            Stream::Unix(s) => s.as_fd(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves_wildcards_and_literals() {
+        assert_eq!(
+            resolve_tcp("*", 5, false).unwrap(),
+            ["0.0.0.0:5".parse::<SocketAddr>().unwrap()]
+        );
+        assert_eq!(
+            resolve_tcp("*", 5, true).unwrap(),
+            ["[::]:5".parse::<SocketAddr>().unwrap()]
+        );
+        assert_eq!(
+            resolve_tcp("::1", 7, false).unwrap(),
+            ["[::1]:7".parse::<SocketAddr>().unwrap()]
+        );
+        assert!(
+            resolve_tcp("localhost", 1, false)
+                .unwrap()
+                .iter()
+                .all(|a| a.is_ipv4())
+        );
+    }
+
+    #[test]
+    fn listen_accept_connect_over_tcp_and_unix() {
+        let l = Listener::bind(&Addr::Tcp("127.0.0.1:0".parse().unwrap()), 10).unwrap();
+        let port = l.local_tcp_addr().unwrap().port();
+        assert_ne!(port, 0);
+        let c = Connecting::start(&Addr::Tcp(SocketAddr::from(([127, 0, 0, 1], port)))).unwrap();
+        let mut accepted = None;
+        for _ in 0..100 {
+            if let Some(s) = l.accept().unwrap() {
+                accepted = Some(s);
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let mut server = accepted.expect("accepted");
+        let mut client = loop {
+            std::thread::sleep(Duration::from_millis(5));
+            if let Ok(s) = Connecting::finish(Connecting {
+                fd: c.fd.try_clone().unwrap(),
+                unix: false,
+            }) {
+                break s;
+            }
+        };
+        client.configure(&KeepAlive::default()).unwrap();
+        client.write_all(b"hi").unwrap();
+        let mut buf = [0u8; 2];
+        loop {
+            match server.read_exact(&mut buf) {
+                Ok(()) => break,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    std::thread::sleep(Duration::from_millis(5))
+                }
+                Err(e) => panic!("{e}"),
+            }
+        }
+        assert_eq!(&buf, b"hi");
+
+        let path = std::env::temp_dir().join(format!("zlink-net-test-{}", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let l = Listener::bind(&Addr::Path(path.clone()), 10).unwrap();
+        let c = Connecting::start(&Addr::Path(path.clone()))
+            .unwrap()
+            .finish()
+            .unwrap();
+        assert!(matches!(c, Stream::Unix(_)));
+        assert!(l.accept().unwrap().is_some());
+        drop(l);
+        assert!(!path.exists(), "the socket file goes with the listener");
+    }
+}
