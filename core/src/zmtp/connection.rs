@@ -750,7 +750,6 @@ impl<M: Mechanism, const N: usize> Connection<M, N> {
         if greeting.mechanism != *self.mechanism.name().as_field() {
             return Err(Error::MechanismMismatch);
         }
-        self.mechanism.check_peer_role(greeting.as_server)?;
         self.peer_greeting = Some(greeting);
         self.state = State::Handshake;
         self.pump();

@@ -76,9 +76,6 @@ pub trait Mechanism {
     /// Our greeting's as-server flag.
     fn as_server(&self) -> bool;
 
-    /// Checks the peer's as-server flag against our role.
-    fn check_peer_role(&self, peer_as_server: bool) -> Result<(), Error>;
-
     /// The largest command body this mechanism will ever send, given our
     /// metadata length: the connection checks at construction that it fits.
     fn max_command_len(&self, metadata_len: usize) -> usize;
@@ -149,9 +146,6 @@ impl Mechanism for AnyMechanism {
     }
     fn as_server(&self) -> bool {
         delegate!(self, m => m.as_server())
-    }
-    fn check_peer_role(&self, peer_as_server: bool) -> Result<(), Error> {
-        delegate!(self, m => m.check_peer_role(peer_as_server))
     }
     fn max_command_len(&self, metadata_len: usize) -> usize {
         delegate!(self, m => m.max_command_len(metadata_len))

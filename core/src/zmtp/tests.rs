@@ -472,7 +472,7 @@ fn plain_verdict_may_come_later() {
 }
 
 #[test]
-fn mechanism_and_role_mismatch_fail_cleanly() {
+fn mechanism_mismatch_and_two_clients_fail_cleanly() {
     let mut p = Pair::new(
         Peer::null(SocketType::Push),
         Peer::new(&Config::new(SocketType::Pull), PlainServer::new()),
@@ -491,9 +491,15 @@ fn mechanism_and_role_mismatch_fail_cleanly() {
             PlainClient::new(b"", b"").unwrap(),
         ),
     );
+    // Two PLAIN clients: the greeting's as-server flag is not checked
+    // (libzmq never sets it), so each refuses the other's HELLO.
     p.drive();
-    assert_eq!(p.a.error, Some(Error::RoleMismatch));
-    assert_eq!(p.b.error, Some(Error::RoleMismatch));
+    assert_eq!(p.a.error, Some(Error::UnexpectedCommand));
+    assert_eq!(p.b.error, Some(Error::UnexpectedCommand));
+    assert!(
+        p.a.sent
+            .ends_with(b"\x04\x19\x05ERROR\x12Unexpected command")
+    );
 }
 
 #[test]
