@@ -128,8 +128,8 @@ pub enum Decoded<'a> {
         body: &'a [u8],
     },
     /// The header of a frame whose body did not lie whole in the input; its
-    /// body follows as one or more [`Decoded::Part`]s (none if `len` is 0 is
-    /// impossible: empty bodies always come as [`Decoded::Frame`]).
+    /// body follows as one or more [`Decoded::Part`]s. `len` is never 0:
+    /// empty bodies always come as [`Decoded::Frame`].
     Head {
         /// Data or command, and MORE.
         flags: Flags,

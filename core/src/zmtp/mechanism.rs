@@ -11,9 +11,9 @@
 //! commands, metadata checks and timers stay in the connection, so a new
 //! mechanism is one more implementation of this trait.
 //!
-//! Implemented: [`Null`](super::null::Null) (RFC 23) and
-//! [`PlainClient`](super::plain::PlainClient) /
-//! [`PlainServer`](super::plain::PlainServer) (RFC 24). [`AnyMechanism`]
+//! Implemented: [`Null`] (RFC 23) and
+//! [`PlainClient`] /
+//! [`PlainServer`] (RFC 24). [`AnyMechanism`]
 //! picks one at run time.
 //!
 //! [`Connection`]: super::connection::Connection
