@@ -631,6 +631,29 @@ mod tests {
     }
 
     #[test]
+    fn gathered_header_and_body_decode_as_one_frame() {
+        // The caller writes the header from the buffer and the body from its
+        // own storage (writev); the peer sees an ordinary frame.
+        let body = [3u8; 1000];
+        let mut hdr = [0u8; 16];
+        let mut w = FrameWriter::new(&mut hdr);
+        w.push_header(body.len(), true).unwrap();
+        let mut wire = w.filled().to_vec();
+        wire.extend_from_slice(&body);
+        let mut d = Decoder::new(u64::MAX, 64);
+        assert_eq!(
+            d.decode(&wire),
+            Ok((
+                1009,
+                Some(Decoded::Frame {
+                    flags: Flags::data(true),
+                    body: &body[..]
+                })
+            ))
+        );
+    }
+
+    #[test]
     fn writer_batches_and_refuses_what_does_not_fit() {
         let mut buf = [0u8; 16];
         let mut w = FrameWriter::new(&mut buf);

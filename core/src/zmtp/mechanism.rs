@@ -11,6 +11,12 @@
 //! commands, metadata checks and timers stay in the connection, so a new
 //! mechanism is one more implementation of this trait.
 //!
+//! Not covered yet: mechanisms that also transform messages after the
+//! handshake. CURVE (RFC 26) wraps every frame in an encrypted MESSAGE
+//! command; adding it needs, besides an implementation of this trait, a
+//! data-phase hook (seal on encode, open into a buffer on decode) in the
+//! connection, which then cannot hand out frames straight from the input.
+//!
 //! Implemented: [`Null`] (RFC 23) and
 //! [`PlainClient`] /
 //! [`PlainServer`] (RFC 24). [`AnyMechanism`]
