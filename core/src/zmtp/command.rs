@@ -18,9 +18,18 @@
 //!
 //! Mechanism commands (HELLO, WELCOME, INITIATE, ...) are left to the
 //! mechanism as [`Command::Other`]: their layout depends on the mechanism.
+//!
+//! libzmq's PLAIN mechanism (4.2 to at least 4.3.5) writes ERROR as
+//! `"^RROR" reason-size reason`: its C literal `"\x05ERROR"` reads `\x05E` as
+//! one hex escape (0x5E, `^`). [`Command::parse`] accepts that form as ERROR
+//! too, so a libzmq PLAIN server's rejection is reported as such; we always
+//! send the RFC form.
 #![forbid(unsafe_code)]
 
 use core::time::Duration;
+
+/// The first bytes of libzmq's PLAIN ERROR command (see the module doc).
+const LIBZMQ_PLAIN_ERROR: &[u8] = b"^RROR";
 
 /// Longest PING context the RFC allows; longer ones are truncated when
 /// echoed, as libzmq does.
@@ -87,6 +96,9 @@ impl core::error::Error for MalformedCommand {}
 impl<'a> Command<'a> {
     /// Parses a command frame's body.
     pub fn parse(body: &'a [u8]) -> Result<Command<'a>, MalformedCommand> {
+        if let Some(data) = body.strip_prefix(LIBZMQ_PLAIN_ERROR) {
+            return Command::parse_error(data);
+        }
         let (&name_len, rest) = body.split_first().ok_or(MalformedCommand)?;
         let name_len = usize::from(name_len);
         if name_len == 0 || rest.len() < name_len {
@@ -95,12 +107,7 @@ impl<'a> Command<'a> {
         let (name, data) = rest.split_at(name_len);
         Ok(match name {
             b"READY" => Command::Ready { metadata: data },
-            b"ERROR" => {
-                let (&len, reason) = data.split_first().ok_or(MalformedCommand)?;
-                // Bytes after the reason are ignored, as libzmq does.
-                let reason = reason.get(..usize::from(len)).ok_or(MalformedCommand)?;
-                Command::Error { reason }
-            }
+            b"ERROR" => Command::parse_error(data)?,
             b"PING" => {
                 if data.len() < 2 {
                     return Err(MalformedCommand);
@@ -117,6 +124,13 @@ impl<'a> Command<'a> {
             b"CANCEL" => Command::Cancel { topic: data },
             _ => Command::Other { name, data },
         })
+    }
+
+    fn parse_error(data: &'a [u8]) -> Result<Command<'a>, MalformedCommand> {
+        let (&len, reason) = data.split_first().ok_or(MalformedCommand)?;
+        // Bytes after the reason are ignored, as libzmq does.
+        let reason = reason.get(..usize::from(len)).ok_or(MalformedCommand)?;
+        Ok(Command::Error { reason })
     }
 
     /// The PING's TTL as a duration.
@@ -155,6 +169,12 @@ mod tests {
             Command::parse(b"\x05ERROR\x02bad"),
             Ok(Command::Error { reason: b"ba" })
         );
+        // What libzmq 4.3.4's PLAIN server really sends on rejection.
+        assert_eq!(
+            Command::parse(b"^RROR\x03400"),
+            Ok(Command::Error { reason: b"400" })
+        );
+        assert_eq!(Command::parse(b"^RROR\x04400"), Err(MalformedCommand));
         assert_eq!(
             Command::parse(b"\x04PING\x00\x64ctx"),
             Ok(Command::Ping {

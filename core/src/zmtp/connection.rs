@@ -11,7 +11,7 @@
 //! [`Connection::poll_transmit`] (greeting, handshake commands, PING, PONG,
 //! ERROR) and [`Connection::poll_timeout`]. Messages are encoded by the
 //! caller straight into its own buffer with
-//! [`FrameWriter`](super::frame::FrameWriter), once the connection
+//! [`FrameWriter`], once the connection
 //! [`is_active`](Connection::is_active) and after `poll_transmit` has been
 //! drained, so that control bytes always precede data.
 #![forbid(unsafe_code)]
@@ -52,8 +52,9 @@ pub struct Config<'a> {
     pub resource: Option<&'a [u8]>,
     /// Application metadata: extra `(name, value)` properties for READY.
     pub properties: &'a [(&'a str, &'a [u8])],
-    /// MAXMSGSIZE: larger data frames are a protocol error (`None`: no
-    /// limit).
+    /// MAXMSGSIZE: a data frame larger than this is a protocol error,
+    /// detected from its header before any of its body is accepted. Checked
+    /// per frame, as libzmq does (`None`: no limit).
     pub max_msg_size: Option<u64>,
     /// HANDSHAKE_IVL: the handshake must complete within this (`None`:
     /// forever).
@@ -750,7 +751,6 @@ impl<M: Mechanism, const N: usize> Connection<M, N> {
         if greeting.mechanism != *self.mechanism.name().as_field() {
             return Err(Error::MechanismMismatch);
         }
-        self.mechanism.check_peer_role(greeting.as_server)?;
         self.peer_greeting = Some(greeting);
         self.state = State::Handshake;
         self.pump();
@@ -791,6 +791,11 @@ impl<M: Mechanism, const N: usize> Connection<M, N> {
                     self.peer_type = Some(peer);
                 }
                 Step::AuthRequest => {
+                    // The trait's contract; a mechanism that breaks it
+                    // fails the connection rather than asking about nothing.
+                    if self.mechanism.credentials().is_none() {
+                        return Err(Error::UnexpectedCommand);
+                    }
                     self.awaiting_verdict = true;
                     return Ok(Some(Raw::AuthRequest));
                 }

@@ -128,8 +128,8 @@ pub enum Decoded<'a> {
         body: &'a [u8],
     },
     /// The header of a frame whose body did not lie whole in the input; its
-    /// body follows as one or more [`Decoded::Part`]s (none if `len` is 0 is
-    /// impossible: empty bodies always come as [`Decoded::Frame`]).
+    /// body follows as one or more [`Decoded::Part`]s. `len` is never 0:
+    /// empty bodies always come as [`Decoded::Frame`].
     Head {
         /// Data or command, and MORE.
         flags: Flags,
@@ -628,6 +628,29 @@ mod tests {
             )
         );
         assert!(d.is_idle());
+    }
+
+    #[test]
+    fn gathered_header_and_body_decode_as_one_frame() {
+        // The caller writes the header from the buffer and the body from its
+        // own storage (writev); the peer sees an ordinary frame.
+        let body = [3u8; 1000];
+        let mut hdr = [0u8; 16];
+        let mut w = FrameWriter::new(&mut hdr);
+        w.push_header(body.len(), true).unwrap();
+        let mut wire = w.filled().to_vec();
+        wire.extend_from_slice(&body);
+        let mut d = Decoder::new(u64::MAX, 64);
+        assert_eq!(
+            d.decode(&wire),
+            Ok((
+                1009,
+                Some(Decoded::Frame {
+                    flags: Flags::data(true),
+                    body: &body[..]
+                })
+            ))
+        );
     }
 
     #[test]

@@ -66,9 +66,6 @@ pub enum Error {
     Greeting(GreetingError),
     /// The peer uses a different security mechanism.
     MechanismMismatch,
-    /// Both peers claim the same role of a mechanism that needs a client
-    /// and a server (PLAIN).
-    RoleMismatch,
     /// A frame was invalid (reserved bits, size limits).
     Frame(FrameError),
     /// A command's body does not follow its layout.
@@ -119,7 +116,6 @@ impl fmt::Display for Error {
         match self {
             Error::Greeting(e) => write!(f, "greeting: {e}"),
             Error::MechanismMismatch => f.write_str("peer uses a different security mechanism"),
-            Error::RoleMismatch => f.write_str("both peers claim the same mechanism role"),
             Error::Frame(e) => write!(f, "framing: {e}"),
             Error::MalformedCommand => f.write_str("malformed command"),
             Error::UnexpectedCommand => f.write_str("unexpected command during the handshake"),

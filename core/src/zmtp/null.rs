@@ -48,10 +48,6 @@ impl Mechanism for Null {
         self.as_server
     }
 
-    fn check_peer_role(&self, _peer_as_server: bool) -> Result<(), Error> {
-        Ok(())
-    }
-
     fn max_command_len(&self, metadata_len: usize) -> usize {
         command_len(b"READY", metadata_len)
     }

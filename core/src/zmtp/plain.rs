@@ -13,6 +13,11 @@
 //!   INITIATE  %d8 "INITIATE" | metadata |
 //! ```
 //!
+//! The as-server byte of the greeting is sent as the RFC says but not
+//! checked: libzmq 4.3 never sets it (its greeting code leaves it zero for
+//! every mechanism), so two clients or two servers meet as an unexpected
+//! command instead.
+//!
 //! The server never judges credentials itself: it raises
 //! [`Step::AuthRequest`] and waits for the caller's verdict, which a ZAP
 //! handler (RFC 27) may give asynchronously. A rejected client gets ERROR
@@ -82,14 +87,6 @@ impl Mechanism for PlainClient {
 
     fn as_server(&self) -> bool {
         false
-    }
-
-    fn check_peer_role(&self, peer_as_server: bool) -> Result<(), Error> {
-        if peer_as_server {
-            Ok(())
-        } else {
-            Err(Error::RoleMismatch)
-        }
     }
 
     fn max_command_len(&self, metadata_len: usize) -> usize {
@@ -214,14 +211,6 @@ impl Mechanism for PlainServer {
 
     fn as_server(&self) -> bool {
         true
-    }
-
-    fn check_peer_role(&self, peer_as_server: bool) -> Result<(), Error> {
-        if peer_as_server {
-            Err(Error::RoleMismatch)
-        } else {
-            Ok(())
-        }
     }
 
     fn max_command_len(&self, metadata_len: usize) -> usize {
@@ -440,15 +429,5 @@ mod tests {
             PlainClient::new(&[0; 256], b"").err(),
             Some(CredentialTooLong)
         );
-    }
-
-    #[test]
-    fn roles_must_differ() {
-        let c = PlainClient::new(b"", b"").unwrap();
-        assert_eq!(c.check_peer_role(false), Err(Error::RoleMismatch));
-        assert_eq!(c.check_peer_role(true), Ok(()));
-        let s = PlainServer::new();
-        assert_eq!(s.check_peer_role(true), Err(Error::RoleMismatch));
-        assert_eq!(s.check_peer_role(false), Ok(()));
     }
 }
