@@ -564,6 +564,13 @@ impl Socket {
                         // once what it sent before leaving has been read.
                         PipeEvent::ReaderClosed => {
                             self.routing.read_activated(&mut self.peers, id);
+                            // A peer whose inbound pipe is drained already
+                            // (or never read: a PUSH receives nothing) is
+                            // gone now; waiting for a read that never comes
+                            // would keep it attached forever.
+                            if self.kind == SocketType::Push || self.peers.at_end(id) {
+                                self.detach(id);
+                            }
                         }
                     }
                 }
