@@ -223,11 +223,11 @@ impl Context {
         Ok(threads[(n % threads.len() as u64) as usize].shared.clone())
     }
 
-    /// Tells every started I/O thread.
-    pub(crate) fn post_io(&self, command: impl Fn() -> IoCommand) {
+    /// Tells every started I/O thread (`command` makes each one's).
+    pub(crate) fn post_io(&self, command: impl Fn(&Arc<IoShared>) -> IoCommand) {
         if let Some(threads) = self.inner.io.get() {
             for t in threads {
-                t.shared.mailbox.post(command());
+                t.shared.mailbox.post(command(&t.shared));
             }
         }
     }

@@ -19,7 +19,7 @@ use crate::Msg;
 use crate::context::{Context, InprocSide};
 use crate::endpoint::{Endpoint, IpcAddr};
 use crate::error::{Error, ErrorKind, Result};
-use crate::io::{IoCommand, Owner, Security, Target};
+use crate::io::{IoCommand, IoShared, Owner, Security, Target, wait_done};
 use crate::mailbox::Mailbox;
 use crate::monitor::{Event, EventKind, Monitor};
 use crate::options::{Options, check_routing_id};
@@ -111,6 +111,8 @@ struct Attachment {
     /// As resolved (e.g. the port chosen for `tcp://*:*`).
     resolved: String,
     bound: bool,
+    /// The I/O thread serving it (TCP and IPC).
+    io: Option<Arc<IoShared>>,
 }
 
 /// A ZeroMQ socket.
@@ -188,6 +190,7 @@ impl Socket {
         self.process_commands();
         self.check_alive()?;
         let parsed = Endpoint::parse(endpoint)?;
+        let mut io = None;
         let resolved = match parsed {
             Endpoint::Inproc(name) => {
                 let side = self.inproc_side();
@@ -206,7 +209,7 @@ impl Socket {
                     });
                 let (listener, local) = self.bind_result(endpoint, result)?;
                 let resolved = format!("tcp://{local}");
-                self.listen(listener, &resolved)?;
+                io = Some(self.listen(listener, &resolved)?);
                 resolved
             }
             Endpoint::Ipc(addr) => {
@@ -226,7 +229,7 @@ impl Socket {
                 };
                 let result = Listener::bind(&addr, self.options.backlog);
                 let listener = self.bind_result(endpoint, result)?;
-                self.listen(listener, &resolved)?;
+                io = Some(self.listen(listener, &resolved)?);
                 resolved
             }
         };
@@ -234,6 +237,7 @@ impl Socket {
             endpoint: endpoint.to_owned(),
             resolved: resolved.clone(),
             bound: true,
+            io,
         });
         self.last_endpoint = Some(resolved);
         Ok(())
@@ -256,13 +260,13 @@ impl Socket {
         })
     }
 
-    /// Hands a listener to an I/O thread.
-    fn listen(&mut self, listener: Listener, resolved: &str) -> Result<()> {
+    /// Hands a listener to an I/O thread; returns the thread.
+    fn listen(&mut self, listener: Listener, resolved: &str) -> Result<Arc<IoShared>> {
         let io = self.ctx.pick_io()?;
         let owner = self.owner(resolved.to_owned(), None);
         io.mailbox.post(IoCommand::Listen { listener, owner });
         self.emit(Event::new(EventKind::Listening, 0, resolved));
-        Ok(())
+        Ok(io)
     }
 
     /// What connections made for `endpoint` need to know about us now.
@@ -359,8 +363,10 @@ impl Socket {
                 ));
             }
         };
+        let mut io_thread = None;
         if let Some(target) = target {
             let io = self.ctx.pick_io()?;
+            io_thread = Some(io.clone());
             let assigned = self.options.connect_routing_id.take();
             let owner = self.owner(endpoint.to_owned(), assigned);
             // Without IMMEDIATE the peer exists for routing from now on and
@@ -402,6 +408,7 @@ impl Socket {
             endpoint: endpoint.to_owned(),
             resolved: endpoint.to_owned(),
             bound: false,
+            io: io_thread,
         });
         self.last_endpoint = Some(endpoint.to_owned());
         Ok(())
@@ -447,19 +454,22 @@ impl Socket {
             _ => {
                 let socket = self.shared.id;
                 let endpoint = attachment.resolved.clone();
-                self.ctx.post_io(|| {
+                if let Some(io) = &attachment.io {
                     if bound {
-                        IoCommand::Unbind {
+                        // Wait for the listener to close, so that the
+                        // address is free when `unbind` returns (binding it
+                        // again at once is common, in tests especially).
+                        let (done, closed) = std::sync::mpsc::sync_channel(0);
+                        io.mailbox.post(IoCommand::Unbind {
                             socket,
-                            endpoint: endpoint.clone(),
-                        }
+                            endpoint,
+                            done,
+                        });
+                        wait_done(closed);
                     } else {
-                        IoCommand::Disconnect {
-                            socket,
-                            endpoint: endpoint.clone(),
-                        }
+                        io.mailbox.post(IoCommand::Disconnect { socket, endpoint });
                     }
-                });
+                }
             }
         }
         let gone: Vec<PeerId> = self
@@ -885,8 +895,17 @@ impl Socket {
     /// name); connect a PAIR to it to read them.
     ///
     /// # Errors
-    /// As [`Socket::bind`] for the monitor's PAIR socket.
+    /// [`ErrorKind::TransportNotSupported`] unless `endpoint` is
+    /// `inproc://`; otherwise as [`Socket::bind`] for the monitor's PAIR
+    /// socket.
     pub fn monitor(&mut self, endpoint: &str, mask: u16) -> Result<()> {
+        if !matches!(Endpoint::parse(endpoint)?, Endpoint::Inproc(_)) {
+            // As libzmq: monitor events stay in the process.
+            return Err(Error::with_text(
+                ErrorKind::TransportNotSupported,
+                format!("{endpoint}: a monitor endpoint must be inproc://"),
+            ));
+        }
         let mut pair = self.ctx.socket(SocketType::Pair)?;
         pair.bind(endpoint)?;
         self.monitor = Some(Arc::new(Monitor::socket(mask, pair)));
@@ -1064,8 +1083,24 @@ impl Drop for Socket {
         self.ctx.unregister(&self.shared);
         let socket = self.shared.id;
         let linger = self.options.linger;
-        self.ctx
-            .post_io(|| IoCommand::SocketClosed { socket, linger });
+        // As `unbind`: the listeners are closed when `close` returns.
+        let (done, closed) = std::sync::mpsc::sync_channel(0);
+        let listening: Vec<&Arc<IoShared>> = self
+            .attachments
+            .iter()
+            .filter(|a| a.bound)
+            .filter_map(|a| a.io.as_ref())
+            .collect();
+        self.ctx.post_io(|io| IoCommand::SocketClosed {
+            socket,
+            linger,
+            done: listening
+                .iter()
+                .any(|l| Arc::ptr_eq(l, io))
+                .then(|| done.clone()),
+        });
+        drop(done);
+        wait_done(closed);
         // Dropping the peer table closes every pipe: peers read what we sent
         // and then the end.
     }

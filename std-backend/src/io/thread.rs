@@ -48,8 +48,8 @@ pub(crate) fn spawn(name: String) -> io::Result<(Arc<IoShared>, JoinHandle<()>)>
                 return;
             }
         };
-        IoThread {
-            shared: for_thread,
+        let mut thread = IoThread {
+            shared: for_thread.clone(),
             selector,
             listeners: Slab::default(),
             sessions: Slab::default(),
@@ -57,8 +57,12 @@ pub(crate) fn spawn(name: String) -> io::Result<(Arc<IoShared>, JoinHandle<()>)>
             timers: BinaryHeap::new(),
             epoch: StdInstant::now(),
             stopping: false,
-        }
-        .run();
+        };
+        thread.run();
+        // Whatever is posted from now on is dropped on arrival, so a socket
+        // waiting for us to handle a command does not wait forever.
+        for_thread.mailbox.close();
+        drop(thread);
     })?;
     ready_rx
         .recv()
@@ -97,7 +101,11 @@ struct Session {
     /// The last connection died in the middle of an outbound message: the
     /// next one drops the rest of it.
     skip_outbound: bool,
-    /// When the session must give up delivering (socket closed, LINGER).
+    /// The socket is closed: the session only delivers what is queued
+    /// (LINGER), then ends; it never reconnects.
+    closing: bool,
+    /// When a closing session must give up delivering (`None`: LINGER is
+    /// infinite).
     linger_until: Option<Instant>,
     /// The deadline currently in the timer heap.
     deadline: Option<Instant>,
@@ -189,6 +197,7 @@ impl IoThread {
                     pipe_id,
                     persistent,
                     skip_outbound: false,
+                    closing: false,
                     linger_until: None,
                     deadline: None,
                     interest: None,
@@ -217,7 +226,11 @@ impl IoThread {
                     PipeEvent::ReaderClosed => self.pump_output(key),
                 }
             }
-            IoCommand::Unbind { socket, endpoint } => {
+            IoCommand::Unbind {
+                socket,
+                endpoint,
+                done,
+            } => {
                 let keys: Vec<usize> = self
                     .listeners
                     .iter()
@@ -238,6 +251,7 @@ impl IoThread {
                         self.close_session(s);
                     }
                 }
+                drop(done);
             }
             IoCommand::Disconnect { socket, endpoint } => {
                 let keys: Vec<usize> = self
@@ -254,7 +268,11 @@ impl IoThread {
                     self.close_session(k);
                 }
             }
-            IoCommand::SocketClosed { socket, linger } => {
+            IoCommand::SocketClosed {
+                socket,
+                linger,
+                done,
+            } => {
                 let listeners: Vec<usize> = self
                     .listeners
                     .iter()
@@ -264,6 +282,7 @@ impl IoThread {
                 for k in listeners {
                     self.close_listener(k);
                 }
+                drop(done);
                 let now = self.now();
                 let sessions: Vec<usize> = self
                     .sessions
@@ -281,6 +300,7 @@ impl IoThread {
                         // runs out; with no peer that is only a delay).
                         _ if !connected => self.close_session(k),
                         _ => {
+                            session.closing = true;
                             session.linger_until = linger.and_then(|d| now.checked_add(d));
                             self.reschedule(k);
                             self.pump_output(k);
@@ -289,13 +309,22 @@ impl IoThread {
                 }
             }
             IoCommand::Stop => {
+                // Every socket is closed by now. Sessions still delivering
+                // what their socket queued before closing keep going until
+                // done or until LINGER runs out (libzmq's zmq_ctx_term);
+                // the thread ends with the last of them.
                 self.stopping = true;
                 let listeners: Vec<usize> = self.listeners.iter().map(|(k, _)| k).collect();
                 for k in listeners {
                     self.close_listener(k);
                 }
-                let sessions: Vec<usize> = self.sessions.iter().map(|(k, _)| k).collect();
-                for k in sessions {
+                let idle: Vec<usize> = self
+                    .sessions
+                    .iter()
+                    .filter(|(_, s)| !s.closing)
+                    .map(|(k, _)| k)
+                    .collect();
+                for k in idle {
                     self.close_session(k);
                 }
             }
@@ -342,6 +371,7 @@ impl IoThread {
                 pipe_id: None,
                 persistent: false,
                 skip_outbound: false,
+                closing: false,
                 linger_until: None,
                 deadline: None,
                 interest: None,
@@ -658,7 +688,7 @@ impl IoThread {
             return;
         };
         let link = std::mem::replace(&mut session.link, Link::Idle);
-        let closing = session.linger_until.is_some();
+        let closing = session.closing;
         match (&session.role, session.persistent) {
             (Role::Connecter { .. }, true) if !closing => {
                 if let Link::Up(engine) = &link {
