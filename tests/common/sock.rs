@@ -147,3 +147,37 @@ pub fn pub_until_received(publisher: &mut Socket, subscriber: &mut Socket, msg: 
         std::thread::sleep(Duration::from_millis(2));
     }
 }
+
+/// Makes sure every subscription `subscriber` made so far has reached
+/// `publisher`: subscriptions travel in order, so once a fresh probe
+/// subscription passes, the earlier ones have arrived too. Leaves no probe
+/// behind.
+pub fn sync_subscriptions(publisher: &mut Socket, subscriber: &mut Socket) {
+    static N: AtomicU64 = AtomicU64::new(0);
+    let topic = format!("\u{7f}sync{}-", N.fetch_add(1, Ordering::Relaxed));
+    subscriber.subscribe(topic.as_bytes()).unwrap();
+    let start = Instant::now();
+    let mut sent = 0u64;
+    let mut first = None;
+    loop {
+        publisher
+            .send(format!("{topic}{sent}").as_str(), Flags::NONE)
+            .unwrap();
+        sent += 1;
+        if let Ok(m) = subscriber.recv(Flags::DONTWAIT) {
+            first = Some(m);
+            break;
+        }
+        assert!(start.elapsed() < TIMEOUT, "the subscription never arrived");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    // Probes sent after the first that passed may still be on their way:
+    // they arrive in order, the last one last.
+    let last = format!("{topic}{}", sent - 1);
+    let mut m = first.unwrap();
+    while m[..] != *last.as_bytes() {
+        assert!(m.starts_with(topic.as_bytes()), "unexpected {m:?}");
+        m = subscriber.recv(Flags::NONE).unwrap();
+    }
+    subscriber.unsubscribe(topic.as_bytes()).unwrap();
+}
