@@ -84,6 +84,9 @@ struct Binding {
 struct Pending {
     peer: NewPeer,
     notify: Arc<Deferred>,
+    /// The connecter's marks, to sum with the binder's at bind time.
+    sndhwm: u32,
+    rcvhwm: u32,
 }
 
 #[derive(Default)]
@@ -268,8 +271,12 @@ impl Context {
         let waiting = inproc.pending.remove(name).unwrap_or_default();
         Ok(waiting
             .into_iter()
-            .map(|p| {
+            .map(|mut p| {
                 *lock(&p.notify.0) = Some(me.socket.clone());
+                // Now both sides are known: the marks become sums, as if
+                // the bind had come first (libzmq's connect_inproc_sockets).
+                p.peer.rx.raise_hwm(sum_hwm(p.sndhwm, me.rcvhwm));
+                p.peer.tx.set_hwm(sum_hwm(me.sndhwm, p.rcvhwm));
                 p.peer
             })
             .collect())
@@ -332,21 +339,11 @@ impl Context {
             });
         }
         // Nobody bound yet: libzmq lets the connection exist anyway and
-        // queue messages. Without the binder's options, our own marks stand
-        // in for its side of the sums.
+        // queue messages, up to our own marks until the binder adds its own
+        // (see `inproc_bind`).
         let notify = Arc::new(Deferred::default());
-        let (my_tx, their_rx) = pipe(
-            id,
-            sum_hwm(me.sndhwm, me.rcvhwm),
-            me.socket.clone(),
-            notify.clone(),
-        );
-        let (their_tx, my_rx) = pipe(
-            id,
-            sum_hwm(me.sndhwm, me.rcvhwm),
-            notify.clone(),
-            me.socket.clone(),
-        );
+        let (my_tx, their_rx) = pipe(id, u64::from(me.sndhwm), me.socket.clone(), notify.clone());
+        let (their_tx, my_rx) = pipe(id, u64::from(me.rcvhwm), notify.clone(), me.socket.clone());
         inproc
             .pending
             .entry(name.to_owned())
@@ -359,6 +356,8 @@ impl Context {
                     endpoint: Some(endpoint.clone()),
                 },
                 notify,
+                sndhwm: me.sndhwm,
+                rcvhwm: me.rcvhwm,
             });
         Ok(NewPeer {
             tx: my_tx,
