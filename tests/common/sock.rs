@@ -158,23 +158,21 @@ pub fn sync_subscriptions(publisher: &mut Socket, subscriber: &mut Socket) {
     subscriber.subscribe(topic.as_bytes()).unwrap();
     let start = Instant::now();
     let mut sent = 0u64;
-    let mut first = None;
-    loop {
+    let first = loop {
         publisher
             .send(format!("{topic}{sent}").as_str(), Flags::NONE)
             .unwrap();
         sent += 1;
         if let Ok(m) = subscriber.recv(Flags::DONTWAIT) {
-            first = Some(m);
-            break;
+            break m;
         }
         assert!(start.elapsed() < TIMEOUT, "the subscription never arrived");
         std::thread::sleep(Duration::from_millis(1));
-    }
+    };
     // Probes sent after the first that passed may still be on their way:
     // they arrive in order, the last one last.
     let last = format!("{topic}{}", sent - 1);
-    let mut m = first.unwrap();
+    let mut m = first;
     while m[..] != *last.as_bytes() {
         assert!(m.starts_with(topic.as_bytes()), "unexpected {m:?}");
         m = subscriber.recv(Flags::NONE).unwrap();
