@@ -131,6 +131,13 @@ pub struct Socket {
     monitor: Option<Arc<Monitor>>,
     rcvmore: bool,
     terminated: bool,
+    /// `fd()` was called: keep the descriptor level-triggered for input.
+    fd_exposed: bool,
+    /// The descriptor is readable: we signalled it since the last reset.
+    fd_signaled: bool,
+    /// The descriptor may be readable: we signalled it, or drained commands
+    /// without consuming their signal, since the last reset.
+    fd_dirty: bool,
 }
 
 impl Socket {
@@ -149,6 +156,9 @@ impl Socket {
             monitor: None,
             rcvmore: false,
             terminated: false,
+            fd_exposed: false,
+            fd_signaled: false,
+            fd_dirty: false,
         }
     }
 
@@ -553,6 +563,8 @@ impl Socket {
 
     #[cold]
     fn drain_commands(&mut self) {
+        // The commands' signal is left on the descriptor.
+        self.fd_dirty = true;
         let mut commands = std::mem::take(&mut self.commands);
         self.shared.mailbox.drain_into(&mut commands);
         for command in commands.drain(..) {
@@ -611,6 +623,8 @@ impl Socket {
         // Reset before draining: a signal that lands after the reset comes
         // with a command the drain below (or the next one) sees.
         signaler.reset();
+        self.fd_signaled = false;
+        self.fd_dirty = false;
         self.process_commands();
         self.check_alive()?;
         Ok(true)
@@ -634,7 +648,9 @@ impl Socket {
     /// [`ErrorKind::Terminated`].
     pub fn send(&mut self, msg: impl Into<Msg>, flags: Flags) -> Result<()> {
         let msg = msg.into().with_more(flags.contains(Flags::SNDMORE));
-        self.send_msg(msg, flags)
+        let result = self.send_msg(msg, flags);
+        self.update_fd();
+        result
     }
 
     fn send_msg(&mut self, mut msg: Msg, flags: Flags) -> Result<()> {
@@ -682,11 +698,16 @@ impl Socket {
         M: Into<Msg>,
     {
         let mut parts = parts.into_iter().peekable();
+        let mut result = Ok(());
         while let Some(part) = parts.next() {
             let more = parts.peek().is_some();
-            self.send_msg(part.into().with_more(more), flags)?;
+            result = self.send_msg(part.into().with_more(more), flags);
+            if result.is_err() {
+                break;
+            }
         }
-        Ok(())
+        self.update_fd();
+        result
     }
 
     /// Receives one frame; [`Msg::more`] says whether more frames of the
@@ -697,6 +718,12 @@ impl Socket {
     /// [`ErrorKind::WouldBlock`] (`EAGAIN`), [`ErrorKind::InvalidState`]
     /// (`EFSM`), [`ErrorKind::NotSupported`], [`ErrorKind::Terminated`].
     pub fn recv(&mut self, flags: Flags) -> Result<Msg> {
+        let result = self.recv_frame(flags);
+        self.update_fd();
+        result
+    }
+
+    fn recv_frame(&mut self, flags: Flags) -> Result<Msg> {
         self.process_commands();
         self.check_alive()?;
         let mut deadline = None;
@@ -735,10 +762,17 @@ impl Socket {
     /// As [`recv`](Self::recv); once the first frame has arrived the rest
     /// are already there (messages are delivered whole).
     pub fn recv_multipart(&mut self, flags: Flags) -> Result<Vec<Msg>> {
-        let mut parts = vec![self.recv(flags)?];
+        let mut parts = vec![self.recv_frame(flags)?];
         while self.rcvmore {
-            parts.push(self.recv(flags)?);
+            match self.recv_frame(flags) {
+                Ok(part) => parts.push(part),
+                Err(e) => {
+                    self.update_fd();
+                    return Err(e);
+                }
+            }
         }
+        self.update_fd();
         Ok(parts)
     }
 
@@ -865,11 +899,21 @@ impl Socket {
                 Error::with_text(ErrorKind::NotSupported, "only SUB sockets subscribe")
             })?;
         self.reap();
+        self.update_fd();
         result.map_err(|e| Error::with_text(ErrorKind::InvalidArgument, e.to_string()))
     }
 
     /// What the socket can do now without blocking (`ZMQ_EVENTS`).
+    ///
+    /// # Errors
+    /// [`ErrorKind::Terminated`] once the context is shut down.
     pub fn events(&mut self) -> Result<Events> {
+        let events = self.current_events();
+        self.update_fd();
+        events
+    }
+
+    fn current_events(&mut self) -> Result<Events> {
         self.process_commands();
         self.check_alive()?;
         let events = Events {
@@ -878,6 +922,90 @@ impl Socket {
         };
         self.reap();
         Ok(events)
+    }
+
+    /// A file descriptor to put in another event loop (epoll, poll, mio,
+    /// tokio's `AsyncFd`, ...) so the socket can live there: wait for it to
+    /// be **readable**, then call [`events`](Self::events) or receive with
+    /// [`Flags::DONTWAIT`]. Never read or write the descriptor itself.
+    ///
+    /// Readiness, once `fd` has been called:
+    ///
+    /// - **Input is level-triggered.** Whenever a receive would not block
+    ///   (or the context was shut down), the descriptor is readable, and it
+    ///   stays readable until the input is consumed: no wake-up is lost, an
+    ///   event loop may handle one message per wake-up.
+    /// - **Output is reported on change.** After a send failed with
+    ///   [`ErrorKind::WouldBlock`] (or [`events`](Self::events) said not
+    ///   writable), the descriptor becomes readable when the socket may
+    ///   have become writable again; check with [`events`](Self::events).
+    /// - It may also be readable with nothing to do (a peer came or went):
+    ///   `events` then says so, and the descriptor is quiet again.
+    ///
+    /// This is the socket's own wake-up descriptor (an eventfd): the level
+    /// for input is kept by the socket's calls, so the guarantee holds as
+    /// long as the socket is used only through its methods.
+    pub fn fd(&mut self) -> std::os::fd::BorrowedFd<'_> {
+        if !self.fd_exposed {
+            self.fd_exposed = true;
+            self.sync_fd();
+        }
+        self.shared.mailbox.signaler().fd()
+    }
+
+    /// Keeps the descriptor's input readiness level-triggered (see
+    /// [`fd`](Self::fd)); one branch when `fd` was never called.
+    #[inline]
+    pub(crate) fn update_fd(&mut self) {
+        if self.fd_exposed {
+            self.sync_fd();
+        }
+    }
+
+    #[cold]
+    fn sync_fd(&mut self) {
+        loop {
+            self.process_commands();
+            let readable = self.terminated || self.routing.has_in(&mut self.peers);
+            self.reap();
+            let signaler = self.shared.mailbox.signaler();
+            if readable {
+                if !self.fd_signaled {
+                    signaler.signal();
+                    self.fd_signaled = true;
+                    self.fd_dirty = true;
+                }
+                return;
+            }
+            if !self.fd_dirty {
+                return;
+            }
+            // Quiet the descriptor; a command posted before the reset is
+            // pending and handled by the next round (a later one signals
+            // again by itself).
+            signaler.reset();
+            self.fd_signaled = false;
+            self.fd_dirty = false;
+            if !self.shared.mailbox.has_pending() {
+                return;
+            }
+        }
+    }
+
+    /// For a poller: consumes every signal, handles the commands, and says
+    /// what the socket can do. The descriptor is left quiet (not
+    /// level-triggered) so that a poller waiting for output is not woken
+    /// by pending input; [`update_fd`](Self::update_fd) restores the level.
+    pub(crate) fn poll_events(&mut self) -> Result<Events> {
+        self.shared.mailbox.signaler().reset();
+        self.fd_signaled = false;
+        self.fd_dirty = false;
+        self.current_events()
+    }
+
+    /// The part other threads hold (with the wake-up a poller waits on).
+    pub(crate) fn shared(&self) -> &Arc<SocketShared> {
+        &self.shared
     }
 
     /// Starts monitoring: events of the kinds in `mask` ([`crate::monitor::EVENT_ALL`]
@@ -1069,8 +1197,9 @@ impl Socket {
     }
 }
 
-/// What a socket can do without blocking (`ZMQ_EVENTS`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// What a socket can do without blocking (`ZMQ_EVENTS`), or what a poller
+/// waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
 pub struct Events {
     /// A receive would not block (`ZMQ_POLLIN`).
     pub readable: bool,
@@ -1078,9 +1207,51 @@ pub struct Events {
     pub writable: bool,
 }
 
+impl Events {
+    /// Neither.
+    pub const NONE: Events = Events {
+        readable: false,
+        writable: false,
+    };
+    /// Readable (`ZMQ_POLLIN`).
+    pub const READABLE: Events = Events {
+        readable: true,
+        writable: false,
+    };
+    /// Writable (`ZMQ_POLLOUT`).
+    pub const WRITABLE: Events = Events {
+        readable: false,
+        writable: true,
+    };
+
+    /// Whether neither is set.
+    pub const fn is_empty(self) -> bool {
+        !self.readable && !self.writable
+    }
+}
+
+impl BitOr for Events {
+    type Output = Events;
+    fn bitor(self, rhs: Events) -> Events {
+        Events {
+            readable: self.readable || rhs.readable,
+            writable: self.writable || rhs.writable,
+        }
+    }
+}
+
+impl std::ops::BitAnd for Events {
+    type Output = Events;
+    fn bitand(self, rhs: Events) -> Events {
+        Events {
+            readable: self.readable && rhs.readable,
+            writable: self.writable && rhs.writable,
+        }
+    }
+}
+
 impl Drop for Socket {
     fn drop(&mut self) {
-        self.ctx.unregister(&self.shared);
         let socket = self.shared.id;
         let linger = self.options.linger;
         // As `unbind`: the listeners are closed when `close` returns.
@@ -1101,6 +1272,10 @@ impl Drop for Socket {
         });
         drop(done);
         wait_done(closed);
+        // Unregistered last: `Context::terminate` stops the I/O threads once
+        // every socket is unregistered, and they must have seen
+        // `SocketClosed` (which makes sessions linger) by then.
+        self.ctx.unregister(&self.shared);
         // Dropping the peer table closes every pipe: peers read what we sent
         // and then the end.
     }

@@ -244,17 +244,6 @@ impl Stream {
         Ok(())
     }
 
-    /// The peer's address, for monitor events.
-    pub(crate) fn peer_description(&self) -> String {
-        match self {
-            Stream::Tcp(s) => s
-                .peer_addr()
-                .map(|a| format!("tcp://{a}"))
-                .unwrap_or_default(),
-            Stream::Unix(_) => String::from("ipc://"),
-        }
-    }
-
     /// Writes several buffers with one system call.
     pub(crate) fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
         match self {
