@@ -37,6 +37,9 @@ const WRITE_BUF: usize = 64 * 1024;
 /// Frames at least this large are written from the message itself rather
 /// than copied into the write buffer.
 const GATHER_MIN: usize = 8 * 1024;
+/// At most this much is reserved up front for a frame assembled from many
+/// reads; the rest grows with the bytes received.
+const ASSEMBLE_RESERVE_MAX: usize = 4 * 1024 * 1024;
 
 /// Why a connection ended.
 #[derive(Debug)]
@@ -300,7 +303,11 @@ impl Engine {
                     }
                 }
                 Event::FrameHead { len, more } => {
-                    self.assembling = Some((Vec::with_capacity(len), more));
+                    // The length is the peer's claim (bounded only by
+                    // MAXMSGSIZE, unlimited by default): reserve a bounded
+                    // amount and grow as the bytes actually arrive.
+                    let reserve = len.min(ASSEMBLE_RESERVE_MAX);
+                    self.assembling = Some((Vec::with_capacity(reserve), more));
                 }
                 Event::FramePart { data, last } => {
                     if let Some((buf, more)) = &mut self.assembling {
