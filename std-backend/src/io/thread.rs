@@ -292,13 +292,21 @@ impl IoThread {
                     .collect();
                 for k in sessions {
                     let session = self.sessions.get_mut(k).expect("listed");
-                    let connected = matches!(session.link, Link::Up(_));
+                    // A connection that is up, or being made with messages
+                    // queued for it ("connect, send, close" is common),
+                    // delivers what it can. One that waits to reconnect has
+                    // no peer to deliver to: libzmq would retry until LINGER
+                    // runs out, forever by default; we do not wait for
+                    // peers that are gone (nor retry a failed attempt once
+                    // the socket is closed, see `retry_later`).
+                    let deliverable = match session.link {
+                        Link::Up(_) => true,
+                        Link::Connecting(_) => session.pipes.is_some(),
+                        Link::Idle => false,
+                    };
                     match linger {
                         Some(d) if d.is_zero() => self.close_session(k),
-                        // Nothing to deliver over a connection that is not
-                        // up (libzmq would keep reconnecting until LINGER
-                        // runs out; with no peer that is only a delay).
-                        _ if !connected => self.close_session(k),
+                        _ if !deliverable => self.close_session(k),
                         _ => {
                             session.closing = true;
                             session.linger_until = linger.and_then(|d| now.checked_add(d));
@@ -413,11 +421,13 @@ impl IoThread {
             return;
         };
         let owner = session.owner.clone();
+        let closing = session.closing;
         let Role::Connecter { next_ivl, .. } = &mut session.role else {
             return;
         };
-        let Some(base) = owner.reconnect_ivl else {
-            // RECONNECT_IVL of -1: never reconnect.
+        let Some(base) = owner.reconnect_ivl.filter(|_| !closing) else {
+            // RECONNECT_IVL of -1: never reconnect; nor for a closed
+            // socket.
             self.close_session(key);
             return;
         };
