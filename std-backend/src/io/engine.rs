@@ -204,6 +204,18 @@ impl Engine {
         self.conn.is_active()
     }
 
+    /// The ZAP status code (RFC 27: 300, 400 or 500) of the ERROR the peer
+    /// sent, if its reason is one: how a PLAIN (or ZAP) server says it
+    /// rejected us.
+    pub(crate) fn peer_error_status(&self) -> Option<u16> {
+        match *self.conn.peer_error_reason()? {
+            [a @ b'3'..=b'5', b @ b'0'..=b'9', c @ b'0'..=b'9'] => {
+                Some(u16::from(a - b'0') * 100 + u16::from(b - b'0') * 10 + u16::from(c - b'0'))
+            }
+            _ => None,
+        }
+    }
+
     /// Drops outbound frames up to the end of the message under way (its
     /// first frames left with a previous connection).
     pub(crate) fn skip_partial_outbound(&mut self) {

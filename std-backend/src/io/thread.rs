@@ -668,16 +668,20 @@ impl IoThread {
             match &failure {
                 Failure::Done => {}
                 Failure::Protocol(e) if !handshaken => {
-                    let kind = match e {
-                        zlink_mq_core::zmtp::Error::AuthenticationFailed => {
-                            EventKind::HandshakeFailedAuth
-                        }
-                        zlink_mq_core::zmtp::Error::HandshakeTimeout => {
-                            EventKind::HandshakeFailedNoDetail
-                        }
-                        _ => EventKind::HandshakeFailedProtocol,
+                    use zlink_mq_core::zmtp::Error;
+                    // As libzmq: an authentication failure carries the ZAP
+                    // status code, on the server that refused (ours is
+                    // always 400) and on the client it refused.
+                    let (kind, value) = match e {
+                        Error::AuthenticationFailed => (EventKind::HandshakeFailedAuth, 400),
+                        Error::PeerError => match engine.peer_error_status() {
+                            Some(status) => (EventKind::HandshakeFailedAuth, u32::from(status)),
+                            None => (EventKind::HandshakeFailedProtocol, 0),
+                        },
+                        Error::HandshakeTimeout => (EventKind::HandshakeFailedNoDetail, 0),
+                        _ => (EventKind::HandshakeFailedProtocol, 0),
                     };
-                    owner.event(Event::new(kind, 0, &owner.endpoint).because(e));
+                    owner.event(Event::new(kind, value, &owner.endpoint).because(e));
                 }
                 _ => {}
             }
