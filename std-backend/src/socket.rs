@@ -1197,6 +1197,113 @@ impl Socket {
     }
 }
 
+impl Socket {
+    /// `ZMQ_ROUTER_MANDATORY`.
+    pub fn router_mandatory(&self) -> bool {
+        self.options.router_mandatory
+    }
+
+    /// `ZMQ_ROUTER_HANDOVER`.
+    pub fn router_handover(&self) -> bool {
+        self.options.router_handover
+    }
+
+    /// `ZMQ_REQ_CORRELATE`.
+    pub fn req_correlate(&self) -> bool {
+        self.options.req_correlate
+    }
+
+    /// `ZMQ_REQ_RELAXED`.
+    pub fn req_relaxed(&self) -> bool {
+        self.options.req_relaxed
+    }
+
+    /// `ZMQ_XPUB_VERBOSE` (also true with VERBOSER).
+    pub fn xpub_verbose(&self) -> bool {
+        self.options.xpub_verbose || self.options.xpub_verboser
+    }
+
+    /// `ZMQ_XPUB_VERBOSER`.
+    pub fn xpub_verboser(&self) -> bool {
+        self.options.xpub_verboser
+    }
+
+    /// `ZMQ_XPUB_NODROP`.
+    pub fn xpub_nodrop(&self) -> bool {
+        self.options.xpub_nodrop
+    }
+
+    /// `ZMQ_INVERT_MATCHING`.
+    pub fn invert_matching(&self) -> bool {
+        self.options.invert_matching
+    }
+
+    /// `ZMQ_IMMEDIATE`.
+    pub fn immediate(&self) -> bool {
+        self.options.immediate
+    }
+
+    /// `ZMQ_RECONNECT_IVL` (`None`: never reconnect).
+    pub fn reconnect_ivl(&self) -> Option<Duration> {
+        self.options.reconnect_ivl
+    }
+
+    /// `ZMQ_RECONNECT_IVL_MAX` (`None`: no backoff).
+    pub fn reconnect_ivl_max(&self) -> Option<Duration> {
+        self.options.reconnect_ivl_max
+    }
+
+    /// `ZMQ_HEARTBEAT_IVL`.
+    pub fn heartbeat_ivl(&self) -> Option<Duration> {
+        self.options.heartbeat_ivl
+    }
+
+    /// `ZMQ_HEARTBEAT_TTL`.
+    pub fn heartbeat_ttl(&self) -> Option<Duration> {
+        self.options.heartbeat_ttl
+    }
+
+    /// `ZMQ_HEARTBEAT_TIMEOUT` (`None`: the heartbeat interval).
+    pub fn heartbeat_timeout(&self) -> Option<Duration> {
+        self.options.heartbeat_timeout
+    }
+
+    /// `ZMQ_HANDSHAKE_IVL` (`None`: no limit).
+    pub fn handshake_ivl(&self) -> Option<Duration> {
+        self.options.handshake_ivl
+    }
+
+    /// `ZMQ_MAXMSGSIZE` (`None`: no limit).
+    pub fn maxmsgsize(&self) -> Option<u64> {
+        self.options.maxmsgsize
+    }
+
+    /// `ZMQ_TCP_KEEPALIVE` (`None`: the OS default).
+    pub fn tcp_keepalive(&self) -> Option<bool> {
+        self.options.tcp_keepalive
+    }
+
+    /// `ZMQ_BACKLOG`.
+    pub fn backlog(&self) -> u32 {
+        self.options.backlog
+    }
+
+    /// `ZMQ_IPV6`.
+    pub fn ipv6(&self) -> bool {
+        self.options.ipv6
+    }
+
+    /// `ZMQ_PLAIN_SERVER`.
+    pub fn plain_server(&self) -> bool {
+        self.options.plain_server
+    }
+
+    /// `ZMQ_PLAIN_USERNAME`, when the socket is a PLAIN client.
+    pub fn plain_username(&self) -> Option<&[u8]> {
+        self.options.plain_username.as_deref()
+    }
+}
+
 /// What a socket can do without blocking (`ZMQ_EVENTS`), or what a poller
 /// waits for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
