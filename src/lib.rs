@@ -10,10 +10,8 @@
 
 pub use zlink_mq_core as core;
 
-// The std backend's API (Context, Socket, Poller) is not built yet; until it
-// is, this glob brings nothing the `core` re-export does not already give.
+// The std backend's API: Context, Socket, Msg, Poller, proxy, errors.
 #[cfg(feature = "std")]
-#[allow(unused_imports)]
 pub use zlink_mq_std::*;
 
 #[cfg(not(feature = "std"))]

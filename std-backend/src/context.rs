@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::thread::JoinHandle;
 
 use zlink_mq_core::socket_type::SocketType;
@@ -46,6 +46,8 @@ pub(crate) struct Inner {
     terminated: AtomicBool,
     inproc: Mutex<Inproc>,
     sockets: Mutex<HashMap<u64, Arc<SocketShared>>>,
+    /// Notified when a socket closes (for `terminate`).
+    socket_closed: Condvar,
 }
 
 /// A running I/O thread.
@@ -54,20 +56,29 @@ struct IoThread {
     handle: Mutex<Option<JoinHandle<()>>>,
 }
 
-impl Drop for Inner {
-    fn drop(&mut self) {
-        // Every socket is closed (each held a handle to us): let the I/O
-        // threads finish what their sockets' LINGER allows, then stop.
+impl Inner {
+    /// Every socket is closed: lets the I/O threads finish what their
+    /// sockets' LINGER allows, then stops them. Idempotent.
+    fn stop_io(&self) {
         if let Some(threads) = self.io.get() {
-            for t in threads {
-                t.shared.mailbox.post(IoCommand::Stop);
-            }
+            let mut running = Vec::new();
             for t in threads {
                 if let Some(h) = lock(&t.handle).take() {
-                    let _ = h.join();
+                    t.shared.mailbox.post(IoCommand::Stop);
+                    running.push(h);
                 }
             }
+            for h in running {
+                let _ = h.join();
+            }
         }
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // Every socket is closed (each held a handle to us).
+        self.stop_io();
     }
 }
 
@@ -84,6 +95,9 @@ struct Binding {
 struct Pending {
     peer: NewPeer,
     notify: Arc<Deferred>,
+    /// The connecter's marks, to sum with the binder's at bind time.
+    sndhwm: u32,
+    rcvhwm: u32,
 }
 
 #[derive(Default)]
@@ -149,6 +163,7 @@ impl Context {
                 terminated: AtomicBool::new(false),
                 inproc: Mutex::new(Inproc::default()),
                 sockets: Mutex::new(HashMap::new()),
+                socket_closed: Condvar::new(),
             }),
         }
     }
@@ -184,6 +199,50 @@ impl Context {
         for socket in lock(&self.inner.sockets).values() {
             socket.mailbox.post(Command::Terminate);
         }
+    }
+
+    /// Terminates the context, as libzmq's `zmq_ctx_term`: shuts it down
+    /// (see [`shutdown`](Self::shutdown)), waits until every socket of the
+    /// context is closed (closed by the threads that own them, typically
+    /// when their calls fail with [`ErrorKind::Terminated`]), then until
+    /// the messages closed sockets still had queued for TCP and IPC peers
+    /// are delivered or their LINGER has run out, and stops the I/O
+    /// threads.
+    ///
+    /// Dropping the last handle to a context whose sockets are all closed
+    /// does the same without the shutdown.
+    ///
+    /// Blocks forever if the calling thread itself still owns a socket of
+    /// the context, as in libzmq; it does not block on peers that are gone
+    /// or on sockets closed with LINGER 0.
+    ///
+    /// ```
+    /// use zlink_mq_std::{Context, ErrorKind, Flags, SocketType};
+    ///
+    /// let ctx = Context::new();
+    /// let mut pull = ctx.socket(SocketType::Pull)?;
+    /// pull.bind("inproc://term-doc")?;
+    /// let worker = std::thread::spawn(move || {
+    ///     // Blocks until the context is terminated, then closes the socket.
+    ///     let err = pull.recv(Flags::NONE).unwrap_err();
+    ///     assert_eq!(err.kind(), ErrorKind::Terminated);
+    /// });
+    /// ctx.terminate();
+    /// worker.join().unwrap();
+    /// # Ok::<(), zlink_mq_std::Error>(())
+    /// ```
+    pub fn terminate(self) {
+        self.shutdown();
+        let mut sockets = lock(&self.inner.sockets);
+        while !sockets.is_empty() {
+            sockets = self
+                .inner
+                .socket_closed
+                .wait(sockets)
+                .unwrap_or_else(|e| e.into_inner());
+        }
+        drop(sockets);
+        self.inner.stop_io();
     }
 
     /// Whether [`shutdown`](Self::shutdown) was called.
@@ -223,11 +282,11 @@ impl Context {
         Ok(threads[(n % threads.len() as u64) as usize].shared.clone())
     }
 
-    /// Tells every started I/O thread.
-    pub(crate) fn post_io(&self, command: impl Fn() -> IoCommand) {
+    /// Tells every started I/O thread (`command` makes each one's).
+    pub(crate) fn post_io(&self, command: impl Fn(&Arc<IoShared>) -> IoCommand) {
         if let Some(threads) = self.inner.io.get() {
             for t in threads {
-                t.shared.mailbox.post(command());
+                t.shared.mailbox.post(command(&t.shared));
             }
         }
     }
@@ -240,6 +299,7 @@ impl Context {
     /// A socket is closed: forget it.
     pub(crate) fn unregister(&self, socket: &Arc<SocketShared>) {
         lock(&self.inner.sockets).remove(&socket.id);
+        self.inner.socket_closed.notify_all();
         lock(&self.inner.inproc)
             .bound
             .retain(|_, b| !Arc::ptr_eq(&b.socket, socket));
@@ -268,8 +328,12 @@ impl Context {
         let waiting = inproc.pending.remove(name).unwrap_or_default();
         Ok(waiting
             .into_iter()
-            .map(|p| {
+            .map(|mut p| {
                 *lock(&p.notify.0) = Some(me.socket.clone());
+                // Now both sides are known: the marks become sums, as if
+                // the bind had come first (libzmq's connect_inproc_sockets).
+                p.peer.rx.raise_hwm(sum_hwm(p.sndhwm, me.rcvhwm));
+                p.peer.tx.set_hwm(sum_hwm(me.sndhwm, p.rcvhwm));
                 p.peer
             })
             .collect())
@@ -332,21 +396,11 @@ impl Context {
             });
         }
         // Nobody bound yet: libzmq lets the connection exist anyway and
-        // queue messages. Without the binder's options, our own marks stand
-        // in for its side of the sums.
+        // queue messages, up to our own marks until the binder adds its own
+        // (see `inproc_bind`).
         let notify = Arc::new(Deferred::default());
-        let (my_tx, their_rx) = pipe(
-            id,
-            sum_hwm(me.sndhwm, me.rcvhwm),
-            me.socket.clone(),
-            notify.clone(),
-        );
-        let (their_tx, my_rx) = pipe(
-            id,
-            sum_hwm(me.sndhwm, me.rcvhwm),
-            notify.clone(),
-            me.socket.clone(),
-        );
+        let (my_tx, their_rx) = pipe(id, u64::from(me.sndhwm), me.socket.clone(), notify.clone());
+        let (their_tx, my_rx) = pipe(id, u64::from(me.rcvhwm), notify.clone(), me.socket.clone());
         inproc
             .pending
             .entry(name.to_owned())
@@ -359,6 +413,8 @@ impl Context {
                     endpoint: Some(endpoint.clone()),
                 },
                 notify,
+                sndhwm: me.sndhwm,
+                rcvhwm: me.rcvhwm,
             });
         Ok(NewPeer {
             tx: my_tx,

@@ -1,6 +1,6 @@
 //! `zlink-mq-std`: the std backend of zlink-mq for Linux servers.
 //!
-//! [`Context`], [`Socket`] and [`Msg`] are the API; the core
+//! [`Context`], [`Socket`], [`Msg`] and [`Poller`] are the API; the core
 //! ([`zlink_mq_core`], re-exported as [`core`]) provides the pipes, the
 //! ZMTP engine and the routing of every socket type.
 //!
@@ -32,16 +32,19 @@ pub mod msg;
 mod options;
 mod peers;
 mod pipe;
+mod poller;
+mod proxy;
 mod routing;
 mod slab;
 mod socket;
 mod storage;
-#[allow(dead_code)]
 mod sys;
 
 pub use context::Context;
 pub use endpoint::Endpoint;
 pub use error::{Error, ErrorKind, Result};
 pub use msg::Msg;
+pub use poller::{PollItem, Poller, poll};
+pub use proxy::{proxy, proxy_steerable};
 pub use socket::{Events, Flags, Socket};
 pub use zlink_mq_core::socket_type::SocketType;

@@ -17,7 +17,15 @@ use crate::sys::Signaler;
 pub(crate) struct Mailbox<C> {
     signaler: Signaler,
     pending: AtomicBool,
-    queue: Mutex<Vec<C>>,
+    queue: Mutex<Queue<C>>,
+}
+
+#[derive(Debug)]
+struct Queue<C> {
+    commands: Vec<C>,
+    /// The owner is gone: commands are dropped on arrival (so a sender
+    /// waiting for a command to be handled, or dropped, never hangs).
+    closed: bool,
 }
 
 impl<C> Mailbox<C> {
@@ -25,16 +33,24 @@ impl<C> Mailbox<C> {
         Ok(Self {
             signaler: Signaler::new()?,
             pending: AtomicBool::new(false),
-            queue: Mutex::new(Vec::new()),
+            queue: Mutex::new(Queue {
+                commands: Vec::new(),
+                closed: false,
+            }),
         })
     }
 
     /// Queues `command` and wakes the owner.
     pub(crate) fn post(&self, command: C) {
-        self.queue
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(command);
+        {
+            let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+            if q.closed {
+                drop(q);
+                drop(command);
+                return;
+            }
+            q.commands.push(command);
+        }
         // ORDERING: Release after the push, paired with the Acquire in
         // `has_pending`: an owner that sees the flag sees the command. A
         // command pushed after the owner's drain sets the flag after the
@@ -56,7 +72,25 @@ impl<C> Mailbox<C> {
         // after our drain re-sets it (see `post`). Relaxed: the lock below
         // orders the queue contents.
         self.pending.store(false, Ordering::Relaxed);
-        out.append(&mut self.queue.lock().unwrap_or_else(|e| e.into_inner()));
+        out.append(
+            &mut self
+                .queue
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .commands,
+        );
+    }
+
+    /// The owner stops for good: drops every queued command, and every
+    /// command posted from now on.
+    pub(crate) fn close(&self) {
+        let commands = {
+            let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+            q.closed = true;
+            std::mem::take(&mut q.commands)
+        };
+        // Dropped outside the lock: a command's drop may post to us.
+        drop(commands);
     }
 
     /// The owner's wake-up.

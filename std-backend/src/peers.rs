@@ -64,6 +64,14 @@ impl Peers {
         self.slots.iter().map(|(k, _)| PeerId(k as u32))
     }
 
+    /// Whether everything `id` sent has been read, up to the end of its
+    /// inbound pipe.
+    pub(crate) fn at_end(&mut self, id: PeerId) -> bool {
+        self.slots
+            .get_mut(id.0 as usize)
+            .is_some_and(|p| p.rx.at_end())
+    }
+
     /// Peers whose inbound pipe ended since the last call.
     pub(crate) fn take_ended(&mut self) -> Option<PeerId> {
         self.ended.pop()

@@ -114,6 +114,10 @@ struct Shared {
     writer_waiting: AtomicBool,
     /// The reader end has been closed: further writes are discarded.
     reader_closed: AtomicBool,
+    /// The high-water mark (0: none). It only ever grows, when an inproc
+    /// connection made before the bind learns the binder's mark; the writer
+    /// caches it and reloads it only when its cached mark is reached.
+    hwm: AtomicU64,
 }
 
 /// A fresh pipe id, unique in the process: both ends' owners name the pipe
@@ -150,6 +154,7 @@ pub(crate) fn pipe(
         msgs_read: AtomicU64::new(0),
         writer_waiting: AtomicBool::new(false),
         reader_closed: AtomicBool::new(false),
+        hwm: AtomicU64::new(hwm),
     });
     let lwm = low_water_mark(hwm);
     let tx = PipeTx {
@@ -217,15 +222,26 @@ impl PipeTx {
         if self.msgs_written - self.peers_msgs_read < self.hwm {
             return true;
         }
-        // ORDERING: SeqCst store then SeqCst load, mirrored by the reader's
-        // SeqCst store of `msgs_read` then load of `writer_waiting`: in the
-        // single total order one of the two loads sees the other's store, so
-        // either we see the progress now or the reader sees us waiting and
-        // activates us. A stale `true` left behind only causes a spurious
-        // activation.
+        // ORDERING: SeqCst store then SeqCst loads, mirrored by the reader's
+        // SeqCst store of `msgs_read` (or of a raised `hwm`) then load of
+        // `writer_waiting`: in the single total order one of the two loads
+        // sees the other's store, so either we see the progress (or the new
+        // mark) now or the reader sees us waiting and activates us. A stale
+        // `true` left behind only causes a spurious activation.
         self.shared.writer_waiting.store(true, Ordering::SeqCst);
         self.peers_msgs_read = self.shared.msgs_read.load(Ordering::SeqCst);
-        self.msgs_written - self.peers_msgs_read < self.hwm
+        self.hwm = self.shared.hwm.load(Ordering::SeqCst);
+        self.hwm == 0 || self.msgs_written - self.peers_msgs_read < self.hwm
+    }
+
+    /// Sets the high-water mark before the pipe is used (an inproc
+    /// connection made before the bind gets the sum of both sides' marks
+    /// once the binder is known).
+    pub(crate) fn set_hwm(&mut self, hwm: u64) {
+        self.hwm = hwm;
+        // ORDERING: nobody has written through this end yet; the pipe
+        // reaches its reader through a mailbox, which synchronises.
+        self.shared.hwm.store(hwm, Ordering::Relaxed);
     }
 
     /// Writes one frame, as libzmq's `pipe_t::write`: the first frame of a
@@ -426,6 +442,23 @@ impl PipeRx {
         }
     }
 
+    /// Raises the writer's high-water mark (0: none) while the writer may
+    /// be at work: an inproc connection made before the bind learns the
+    /// binder's mark. A writer waiting at the old mark is activated.
+    pub(crate) fn raise_hwm(&mut self, hwm: u64) {
+        // ORDERING: SeqCst store then SeqCst load; see `PipeTx::check_write`.
+        self.shared.hwm.store(hwm, Ordering::SeqCst);
+        self.lwm = low_water_mark(hwm);
+        self.until_report = self.until_report.min(self.lwm).max(1);
+        if self.shared.writer_waiting.load(Ordering::SeqCst)
+            // ORDERING: as in `report_progress`.
+            && self.shared.writer_waiting.swap(false, Ordering::Relaxed)
+        {
+            self.writer
+                .pipe_event(self.shared.id, PipeEvent::WriteActivated);
+        }
+    }
+
     /// Closes the reading end: the writer is told, and what is still queued
     /// is dropped with the pipe.
     pub(crate) fn close(&mut self) {
@@ -504,6 +537,21 @@ mod tests {
         }
         assert_eq!(wlog.take(), [(7, PipeEvent::WriteActivated)]);
         assert!(tx.check_write());
+    }
+
+    #[test]
+    fn a_raised_hwm_activates_the_waiting_writer() {
+        let (mut tx, mut rx, wlog, _) = setup(1);
+        assert!(tx.check_write());
+        tx.push(msg(1));
+        assert!(!tx.check_write(), "at the mark of 1");
+        rx.raise_hwm(2);
+        assert_eq!(wlog.take(), [(7, PipeEvent::WriteActivated)]);
+        assert!(tx.check_write());
+        tx.push(msg(2));
+        assert!(!tx.check_write(), "at the mark of 2");
+        rx.raise_hwm(0);
+        assert!(tx.check_write(), "no mark any more");
     }
 
     #[test]

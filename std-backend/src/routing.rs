@@ -91,8 +91,14 @@ impl AnyRouting {
                 r.set_invert_matching(o.invert_matching);
             }
             AnyRouting::XPub(r) => {
-                r.set_verbose(o.xpub_verbose);
-                r.set_verboser(o.xpub_verboser);
+                // VERBOSER implies VERBOSE; each setter sets both flags, so
+                // one call decides (calling both let `verboser = false`
+                // switch VERBOSE off again).
+                if o.xpub_verboser {
+                    r.set_verboser(true);
+                } else {
+                    r.set_verbose(o.xpub_verbose);
+                }
                 r.set_nodrop(o.xpub_nodrop);
                 r.set_invert_matching(o.invert_matching);
             }

@@ -19,7 +19,7 @@ use crate::Msg;
 use crate::context::{Context, InprocSide};
 use crate::endpoint::{Endpoint, IpcAddr};
 use crate::error::{Error, ErrorKind, Result};
-use crate::io::{IoCommand, Owner, Security, Target};
+use crate::io::{IoCommand, IoShared, Owner, Security, Target, wait_done};
 use crate::mailbox::Mailbox;
 use crate::monitor::{Event, EventKind, Monitor};
 use crate::options::{Options, check_routing_id};
@@ -111,6 +111,8 @@ struct Attachment {
     /// As resolved (e.g. the port chosen for `tcp://*:*`).
     resolved: String,
     bound: bool,
+    /// The I/O thread serving it (TCP and IPC).
+    io: Option<Arc<IoShared>>,
 }
 
 /// A ZeroMQ socket.
@@ -129,6 +131,13 @@ pub struct Socket {
     monitor: Option<Arc<Monitor>>,
     rcvmore: bool,
     terminated: bool,
+    /// `fd()` was called: keep the descriptor level-triggered for input.
+    fd_exposed: bool,
+    /// The descriptor is readable: we signalled it since the last reset.
+    fd_signaled: bool,
+    /// The descriptor may be readable: we signalled it, or drained commands
+    /// without consuming their signal, since the last reset.
+    fd_dirty: bool,
 }
 
 impl Socket {
@@ -147,6 +156,9 @@ impl Socket {
             monitor: None,
             rcvmore: false,
             terminated: false,
+            fd_exposed: false,
+            fd_signaled: false,
+            fd_dirty: false,
         }
     }
 
@@ -188,6 +200,7 @@ impl Socket {
         self.process_commands();
         self.check_alive()?;
         let parsed = Endpoint::parse(endpoint)?;
+        let mut io = None;
         let resolved = match parsed {
             Endpoint::Inproc(name) => {
                 let side = self.inproc_side();
@@ -206,7 +219,7 @@ impl Socket {
                     });
                 let (listener, local) = self.bind_result(endpoint, result)?;
                 let resolved = format!("tcp://{local}");
-                self.listen(listener, &resolved)?;
+                io = Some(self.listen(listener, &resolved)?);
                 resolved
             }
             Endpoint::Ipc(addr) => {
@@ -226,7 +239,7 @@ impl Socket {
                 };
                 let result = Listener::bind(&addr, self.options.backlog);
                 let listener = self.bind_result(endpoint, result)?;
-                self.listen(listener, &resolved)?;
+                io = Some(self.listen(listener, &resolved)?);
                 resolved
             }
         };
@@ -234,6 +247,7 @@ impl Socket {
             endpoint: endpoint.to_owned(),
             resolved: resolved.clone(),
             bound: true,
+            io,
         });
         self.last_endpoint = Some(resolved);
         Ok(())
@@ -256,13 +270,13 @@ impl Socket {
         })
     }
 
-    /// Hands a listener to an I/O thread.
-    fn listen(&mut self, listener: Listener, resolved: &str) -> Result<()> {
+    /// Hands a listener to an I/O thread; returns the thread.
+    fn listen(&mut self, listener: Listener, resolved: &str) -> Result<Arc<IoShared>> {
         let io = self.ctx.pick_io()?;
         let owner = self.owner(resolved.to_owned(), None);
         io.mailbox.post(IoCommand::Listen { listener, owner });
         self.emit(Event::new(EventKind::Listening, 0, resolved));
-        Ok(())
+        Ok(io)
     }
 
     /// What connections made for `endpoint` need to know about us now.
@@ -359,8 +373,10 @@ impl Socket {
                 ));
             }
         };
+        let mut io_thread = None;
         if let Some(target) = target {
             let io = self.ctx.pick_io()?;
+            io_thread = Some(io.clone());
             let assigned = self.options.connect_routing_id.take();
             let owner = self.owner(endpoint.to_owned(), assigned);
             // Without IMMEDIATE the peer exists for routing from now on and
@@ -402,6 +418,7 @@ impl Socket {
             endpoint: endpoint.to_owned(),
             resolved: endpoint.to_owned(),
             bound: false,
+            io: io_thread,
         });
         self.last_endpoint = Some(endpoint.to_owned());
         Ok(())
@@ -447,19 +464,22 @@ impl Socket {
             _ => {
                 let socket = self.shared.id;
                 let endpoint = attachment.resolved.clone();
-                self.ctx.post_io(|| {
+                if let Some(io) = &attachment.io {
                     if bound {
-                        IoCommand::Unbind {
+                        // Wait for the listener to close, so that the
+                        // address is free when `unbind` returns (binding it
+                        // again at once is common, in tests especially).
+                        let (done, closed) = std::sync::mpsc::sync_channel(0);
+                        io.mailbox.post(IoCommand::Unbind {
                             socket,
-                            endpoint: endpoint.clone(),
-                        }
+                            endpoint,
+                            done,
+                        });
+                        wait_done(closed);
                     } else {
-                        IoCommand::Disconnect {
-                            socket,
-                            endpoint: endpoint.clone(),
-                        }
+                        io.mailbox.post(IoCommand::Disconnect { socket, endpoint });
                     }
-                });
+                }
             }
         }
         let gone: Vec<PeerId> = self
@@ -543,6 +563,8 @@ impl Socket {
 
     #[cold]
     fn drain_commands(&mut self) {
+        // The commands' signal is left on the descriptor.
+        self.fd_dirty = true;
         let mut commands = std::mem::take(&mut self.commands);
         self.shared.mailbox.drain_into(&mut commands);
         for command in commands.drain(..) {
@@ -564,6 +586,13 @@ impl Socket {
                         // once what it sent before leaving has been read.
                         PipeEvent::ReaderClosed => {
                             self.routing.read_activated(&mut self.peers, id);
+                            // A peer whose inbound pipe is drained already
+                            // (or never read: a PUSH receives nothing) is
+                            // gone now; waiting for a read that never comes
+                            // would keep it attached forever.
+                            if self.kind == SocketType::Push || self.peers.at_end(id) {
+                                self.detach(id);
+                            }
                         }
                     }
                 }
@@ -594,6 +623,8 @@ impl Socket {
         // Reset before draining: a signal that lands after the reset comes
         // with a command the drain below (or the next one) sees.
         signaler.reset();
+        self.fd_signaled = false;
+        self.fd_dirty = false;
         self.process_commands();
         self.check_alive()?;
         Ok(true)
@@ -617,7 +648,9 @@ impl Socket {
     /// [`ErrorKind::Terminated`].
     pub fn send(&mut self, msg: impl Into<Msg>, flags: Flags) -> Result<()> {
         let msg = msg.into().with_more(flags.contains(Flags::SNDMORE));
-        self.send_msg(msg, flags)
+        let result = self.send_msg(msg, flags);
+        self.update_fd();
+        result
     }
 
     fn send_msg(&mut self, mut msg: Msg, flags: Flags) -> Result<()> {
@@ -665,11 +698,16 @@ impl Socket {
         M: Into<Msg>,
     {
         let mut parts = parts.into_iter().peekable();
+        let mut result = Ok(());
         while let Some(part) = parts.next() {
             let more = parts.peek().is_some();
-            self.send_msg(part.into().with_more(more), flags)?;
+            result = self.send_msg(part.into().with_more(more), flags);
+            if result.is_err() {
+                break;
+            }
         }
-        Ok(())
+        self.update_fd();
+        result
     }
 
     /// Receives one frame; [`Msg::more`] says whether more frames of the
@@ -680,6 +718,12 @@ impl Socket {
     /// [`ErrorKind::WouldBlock`] (`EAGAIN`), [`ErrorKind::InvalidState`]
     /// (`EFSM`), [`ErrorKind::NotSupported`], [`ErrorKind::Terminated`].
     pub fn recv(&mut self, flags: Flags) -> Result<Msg> {
+        let result = self.recv_frame(flags);
+        self.update_fd();
+        result
+    }
+
+    fn recv_frame(&mut self, flags: Flags) -> Result<Msg> {
         self.process_commands();
         self.check_alive()?;
         let mut deadline = None;
@@ -718,10 +762,17 @@ impl Socket {
     /// As [`recv`](Self::recv); once the first frame has arrived the rest
     /// are already there (messages are delivered whole).
     pub fn recv_multipart(&mut self, flags: Flags) -> Result<Vec<Msg>> {
-        let mut parts = vec![self.recv(flags)?];
+        let mut parts = vec![self.recv_frame(flags)?];
         while self.rcvmore {
-            parts.push(self.recv(flags)?);
+            match self.recv_frame(flags) {
+                Ok(part) => parts.push(part),
+                Err(e) => {
+                    self.update_fd();
+                    return Err(e);
+                }
+            }
         }
+        self.update_fd();
         Ok(parts)
     }
 
@@ -848,11 +899,21 @@ impl Socket {
                 Error::with_text(ErrorKind::NotSupported, "only SUB sockets subscribe")
             })?;
         self.reap();
+        self.update_fd();
         result.map_err(|e| Error::with_text(ErrorKind::InvalidArgument, e.to_string()))
     }
 
     /// What the socket can do now without blocking (`ZMQ_EVENTS`).
+    ///
+    /// # Errors
+    /// [`ErrorKind::Terminated`] once the context is shut down.
     pub fn events(&mut self) -> Result<Events> {
+        let events = self.current_events();
+        self.update_fd();
+        events
+    }
+
+    fn current_events(&mut self) -> Result<Events> {
         self.process_commands();
         self.check_alive()?;
         let events = Events {
@@ -861,6 +922,90 @@ impl Socket {
         };
         self.reap();
         Ok(events)
+    }
+
+    /// A file descriptor to put in another event loop (epoll, poll, mio,
+    /// tokio's `AsyncFd`, ...) so the socket can live there: wait for it to
+    /// be **readable**, then call [`events`](Self::events) or receive with
+    /// [`Flags::DONTWAIT`]. Never read or write the descriptor itself.
+    ///
+    /// Readiness, once `fd` has been called:
+    ///
+    /// - **Input is level-triggered.** Whenever a receive would not block
+    ///   (or the context was shut down), the descriptor is readable, and it
+    ///   stays readable until the input is consumed: no wake-up is lost, an
+    ///   event loop may handle one message per wake-up.
+    /// - **Output is reported on change.** After a send failed with
+    ///   [`ErrorKind::WouldBlock`] (or [`events`](Self::events) said not
+    ///   writable), the descriptor becomes readable when the socket may
+    ///   have become writable again; check with [`events`](Self::events).
+    /// - It may also be readable with nothing to do (a peer came or went):
+    ///   `events` then says so, and the descriptor is quiet again.
+    ///
+    /// This is the socket's own wake-up descriptor (an eventfd): the level
+    /// for input is kept by the socket's calls, so the guarantee holds as
+    /// long as the socket is used only through its methods.
+    pub fn fd(&mut self) -> std::os::fd::BorrowedFd<'_> {
+        if !self.fd_exposed {
+            self.fd_exposed = true;
+            self.sync_fd();
+        }
+        self.shared.mailbox.signaler().fd()
+    }
+
+    /// Keeps the descriptor's input readiness level-triggered (see
+    /// [`fd`](Self::fd)); one branch when `fd` was never called.
+    #[inline]
+    pub(crate) fn update_fd(&mut self) {
+        if self.fd_exposed {
+            self.sync_fd();
+        }
+    }
+
+    #[cold]
+    fn sync_fd(&mut self) {
+        loop {
+            self.process_commands();
+            let readable = self.terminated || self.routing.has_in(&mut self.peers);
+            self.reap();
+            let signaler = self.shared.mailbox.signaler();
+            if readable {
+                if !self.fd_signaled {
+                    signaler.signal();
+                    self.fd_signaled = true;
+                    self.fd_dirty = true;
+                }
+                return;
+            }
+            if !self.fd_dirty {
+                return;
+            }
+            // Quiet the descriptor; a command posted before the reset is
+            // pending and handled by the next round (a later one signals
+            // again by itself).
+            signaler.reset();
+            self.fd_signaled = false;
+            self.fd_dirty = false;
+            if !self.shared.mailbox.has_pending() {
+                return;
+            }
+        }
+    }
+
+    /// For a poller: consumes every signal, handles the commands, and says
+    /// what the socket can do. The descriptor is left quiet (not
+    /// level-triggered) so that a poller waiting for output is not woken
+    /// by pending input; [`update_fd`](Self::update_fd) restores the level.
+    pub(crate) fn poll_events(&mut self) -> Result<Events> {
+        self.shared.mailbox.signaler().reset();
+        self.fd_signaled = false;
+        self.fd_dirty = false;
+        self.current_events()
+    }
+
+    /// The part other threads hold (with the wake-up a poller waits on).
+    pub(crate) fn shared(&self) -> &Arc<SocketShared> {
+        &self.shared
     }
 
     /// Starts monitoring: events of the kinds in `mask` ([`crate::monitor::EVENT_ALL`]
@@ -878,8 +1023,17 @@ impl Socket {
     /// name); connect a PAIR to it to read them.
     ///
     /// # Errors
-    /// As [`Socket::bind`] for the monitor's PAIR socket.
+    /// [`ErrorKind::TransportNotSupported`] unless `endpoint` is
+    /// `inproc://`; otherwise as [`Socket::bind`] for the monitor's PAIR
+    /// socket.
     pub fn monitor(&mut self, endpoint: &str, mask: u16) -> Result<()> {
+        if !matches!(Endpoint::parse(endpoint)?, Endpoint::Inproc(_)) {
+            // As libzmq: monitor events stay in the process.
+            return Err(Error::with_text(
+                ErrorKind::TransportNotSupported,
+                format!("{endpoint}: a monitor endpoint must be inproc://"),
+            ));
+        }
         let mut pair = self.ctx.socket(SocketType::Pair)?;
         pair.bind(endpoint)?;
         self.monitor = Some(Arc::new(Monitor::socket(mask, pair)));
@@ -1043,8 +1197,116 @@ impl Socket {
     }
 }
 
-/// What a socket can do without blocking (`ZMQ_EVENTS`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+impl Socket {
+    /// `ZMQ_ROUTER_MANDATORY`.
+    pub fn router_mandatory(&self) -> bool {
+        self.options.router_mandatory
+    }
+
+    /// `ZMQ_ROUTER_HANDOVER`.
+    pub fn router_handover(&self) -> bool {
+        self.options.router_handover
+    }
+
+    /// `ZMQ_REQ_CORRELATE`.
+    pub fn req_correlate(&self) -> bool {
+        self.options.req_correlate
+    }
+
+    /// `ZMQ_REQ_RELAXED`.
+    pub fn req_relaxed(&self) -> bool {
+        self.options.req_relaxed
+    }
+
+    /// `ZMQ_XPUB_VERBOSE` (also true with VERBOSER).
+    pub fn xpub_verbose(&self) -> bool {
+        self.options.xpub_verbose || self.options.xpub_verboser
+    }
+
+    /// `ZMQ_XPUB_VERBOSER`.
+    pub fn xpub_verboser(&self) -> bool {
+        self.options.xpub_verboser
+    }
+
+    /// `ZMQ_XPUB_NODROP`.
+    pub fn xpub_nodrop(&self) -> bool {
+        self.options.xpub_nodrop
+    }
+
+    /// `ZMQ_INVERT_MATCHING`.
+    pub fn invert_matching(&self) -> bool {
+        self.options.invert_matching
+    }
+
+    /// `ZMQ_IMMEDIATE`.
+    pub fn immediate(&self) -> bool {
+        self.options.immediate
+    }
+
+    /// `ZMQ_RECONNECT_IVL` (`None`: never reconnect).
+    pub fn reconnect_ivl(&self) -> Option<Duration> {
+        self.options.reconnect_ivl
+    }
+
+    /// `ZMQ_RECONNECT_IVL_MAX` (`None`: no backoff).
+    pub fn reconnect_ivl_max(&self) -> Option<Duration> {
+        self.options.reconnect_ivl_max
+    }
+
+    /// `ZMQ_HEARTBEAT_IVL`.
+    pub fn heartbeat_ivl(&self) -> Option<Duration> {
+        self.options.heartbeat_ivl
+    }
+
+    /// `ZMQ_HEARTBEAT_TTL`.
+    pub fn heartbeat_ttl(&self) -> Option<Duration> {
+        self.options.heartbeat_ttl
+    }
+
+    /// `ZMQ_HEARTBEAT_TIMEOUT` (`None`: the heartbeat interval).
+    pub fn heartbeat_timeout(&self) -> Option<Duration> {
+        self.options.heartbeat_timeout
+    }
+
+    /// `ZMQ_HANDSHAKE_IVL` (`None`: no limit).
+    pub fn handshake_ivl(&self) -> Option<Duration> {
+        self.options.handshake_ivl
+    }
+
+    /// `ZMQ_MAXMSGSIZE` (`None`: no limit).
+    pub fn maxmsgsize(&self) -> Option<u64> {
+        self.options.maxmsgsize
+    }
+
+    /// `ZMQ_TCP_KEEPALIVE` (`None`: the OS default).
+    pub fn tcp_keepalive(&self) -> Option<bool> {
+        self.options.tcp_keepalive
+    }
+
+    /// `ZMQ_BACKLOG`.
+    pub fn backlog(&self) -> u32 {
+        self.options.backlog
+    }
+
+    /// `ZMQ_IPV6`.
+    pub fn ipv6(&self) -> bool {
+        self.options.ipv6
+    }
+
+    /// `ZMQ_PLAIN_SERVER`.
+    pub fn plain_server(&self) -> bool {
+        self.options.plain_server
+    }
+
+    /// `ZMQ_PLAIN_USERNAME`, when the socket is a PLAIN client.
+    pub fn plain_username(&self) -> Option<&[u8]> {
+        self.options.plain_username.as_deref()
+    }
+}
+
+/// What a socket can do without blocking (`ZMQ_EVENTS`), or what a poller
+/// waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
 pub struct Events {
     /// A receive would not block (`ZMQ_POLLIN`).
     pub readable: bool,
@@ -1052,13 +1314,75 @@ pub struct Events {
     pub writable: bool,
 }
 
+impl Events {
+    /// Neither.
+    pub const NONE: Events = Events {
+        readable: false,
+        writable: false,
+    };
+    /// Readable (`ZMQ_POLLIN`).
+    pub const READABLE: Events = Events {
+        readable: true,
+        writable: false,
+    };
+    /// Writable (`ZMQ_POLLOUT`).
+    pub const WRITABLE: Events = Events {
+        readable: false,
+        writable: true,
+    };
+
+    /// Whether neither is set.
+    pub const fn is_empty(self) -> bool {
+        !self.readable && !self.writable
+    }
+}
+
+impl BitOr for Events {
+    type Output = Events;
+    fn bitor(self, rhs: Events) -> Events {
+        Events {
+            readable: self.readable || rhs.readable,
+            writable: self.writable || rhs.writable,
+        }
+    }
+}
+
+impl std::ops::BitAnd for Events {
+    type Output = Events;
+    fn bitand(self, rhs: Events) -> Events {
+        Events {
+            readable: self.readable && rhs.readable,
+            writable: self.writable && rhs.writable,
+        }
+    }
+}
+
 impl Drop for Socket {
     fn drop(&mut self) {
-        self.ctx.unregister(&self.shared);
         let socket = self.shared.id;
         let linger = self.options.linger;
-        self.ctx
-            .post_io(|| IoCommand::SocketClosed { socket, linger });
+        // As `unbind`: the listeners are closed when `close` returns.
+        let (done, closed) = std::sync::mpsc::sync_channel(0);
+        let listening: Vec<&Arc<IoShared>> = self
+            .attachments
+            .iter()
+            .filter(|a| a.bound)
+            .filter_map(|a| a.io.as_ref())
+            .collect();
+        self.ctx.post_io(|io| IoCommand::SocketClosed {
+            socket,
+            linger,
+            done: listening
+                .iter()
+                .any(|l| Arc::ptr_eq(l, io))
+                .then(|| done.clone()),
+        });
+        drop(done);
+        wait_done(closed);
+        // Unregistered last: `Context::terminate` stops the I/O threads once
+        // every socket is unregistered, and they must have seen
+        // `SocketClosed` (which makes sessions linger) by then.
+        self.ctx.unregister(&self.shared);
         // Dropping the peer table closes every pipe: peers read what we sent
         // and then the end.
     }

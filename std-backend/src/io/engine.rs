@@ -37,6 +37,9 @@ const WRITE_BUF: usize = 64 * 1024;
 /// Frames at least this large are written from the message itself rather
 /// than copied into the write buffer.
 const GATHER_MIN: usize = 8 * 1024;
+/// At most this much is reserved up front for a frame assembled from many
+/// reads; the rest grows with the bytes received.
+const ASSEMBLE_RESERVE_MAX: usize = 4 * 1024 * 1024;
 
 /// Why a connection ended.
 #[derive(Debug)]
@@ -201,6 +204,18 @@ impl Engine {
         self.conn.is_active()
     }
 
+    /// The ZAP status code (RFC 27: 300, 400 or 500) of the ERROR the peer
+    /// sent, if its reason is one: how a PLAIN (or ZAP) server says it
+    /// rejected us.
+    pub(crate) fn peer_error_status(&self) -> Option<u16> {
+        match *self.conn.peer_error_reason()? {
+            [a @ b'3'..=b'5', b @ b'0'..=b'9', c @ b'0'..=b'9'] => {
+                Some(u16::from(a - b'0') * 100 + u16::from(b - b'0') * 10 + u16::from(c - b'0'))
+            }
+            _ => None,
+        }
+    }
+
     /// Drops outbound frames up to the end of the message under way (its
     /// first frames left with a previous connection).
     pub(crate) fn skip_partial_outbound(&mut self) {
@@ -300,7 +315,11 @@ impl Engine {
                     }
                 }
                 Event::FrameHead { len, more } => {
-                    self.assembling = Some((Vec::with_capacity(len), more));
+                    // The length is the peer's claim (bounded only by
+                    // MAXMSGSIZE, unlimited by default): reserve a bounded
+                    // amount and grow as the bytes actually arrive.
+                    let reserve = len.min(ASSEMBLE_RESERVE_MAX);
+                    self.assembling = Some((Vec::with_capacity(reserve), more));
                 }
                 Event::FramePart { data, last } => {
                     if let Some((buf, more)) = &mut self.assembling {

@@ -64,18 +64,35 @@ pub(crate) enum IoCommand {
     },
     /// A pipe of one of our connections changed.
     Pipe(u64, PipeEvent),
-    /// Stop listening on `endpoint` (and close what it accepted).
-    Unbind { socket: u64, endpoint: String },
+    /// Stop listening on `endpoint` (and close what it accepted). `done`
+    /// is dropped once the listener is closed.
+    Unbind {
+        socket: u64,
+        endpoint: String,
+        done: Done,
+    },
     /// Close the connection made by connecting to `endpoint`.
     Disconnect { socket: u64, endpoint: String },
     /// The socket closed: close its listeners, and give its connections
-    /// `linger` to deliver what is queued.
+    /// `linger` to deliver what is queued. `done` is dropped once the
+    /// listeners are closed.
     SocketClosed {
         socket: u64,
         linger: Option<Duration>,
+        done: Option<Done>,
     },
     /// The context is going away: close everything now.
     Stop,
+}
+
+/// Held by a command whose sender waits until it has been handled: the I/O
+/// thread drops it when done (and a command that is never handled drops it
+/// with itself), which ends the sender's [`wait_done`].
+pub(crate) type Done = std::sync::mpsc::SyncSender<()>;
+
+/// Waits until every clone of the [`Done`] paired with `rx` is dropped.
+pub(crate) fn wait_done(rx: std::sync::mpsc::Receiver<()>) {
+    while rx.recv().is_ok() {}
 }
 
 /// Where a connecting session connects to. Names are resolved at each

@@ -48,8 +48,8 @@ pub(crate) fn spawn(name: String) -> io::Result<(Arc<IoShared>, JoinHandle<()>)>
                 return;
             }
         };
-        IoThread {
-            shared: for_thread,
+        let mut thread = IoThread {
+            shared: for_thread.clone(),
             selector,
             listeners: Slab::default(),
             sessions: Slab::default(),
@@ -57,8 +57,12 @@ pub(crate) fn spawn(name: String) -> io::Result<(Arc<IoShared>, JoinHandle<()>)>
             timers: BinaryHeap::new(),
             epoch: StdInstant::now(),
             stopping: false,
-        }
-        .run();
+        };
+        thread.run();
+        // Whatever is posted from now on is dropped on arrival, so a socket
+        // waiting for us to handle a command does not wait forever.
+        for_thread.mailbox.close();
+        drop(thread);
     })?;
     ready_rx
         .recv()
@@ -97,7 +101,11 @@ struct Session {
     /// The last connection died in the middle of an outbound message: the
     /// next one drops the rest of it.
     skip_outbound: bool,
-    /// When the session must give up delivering (socket closed, LINGER).
+    /// The socket is closed: the session only delivers what is queued
+    /// (LINGER), then ends; it never reconnects.
+    closing: bool,
+    /// When a closing session must give up delivering (`None`: LINGER is
+    /// infinite).
     linger_until: Option<Instant>,
     /// The deadline currently in the timer heap.
     deadline: Option<Instant>,
@@ -189,6 +197,7 @@ impl IoThread {
                     pipe_id,
                     persistent,
                     skip_outbound: false,
+                    closing: false,
                     linger_until: None,
                     deadline: None,
                     interest: None,
@@ -217,7 +226,11 @@ impl IoThread {
                     PipeEvent::ReaderClosed => self.pump_output(key),
                 }
             }
-            IoCommand::Unbind { socket, endpoint } => {
+            IoCommand::Unbind {
+                socket,
+                endpoint,
+                done,
+            } => {
                 let keys: Vec<usize> = self
                     .listeners
                     .iter()
@@ -238,6 +251,7 @@ impl IoThread {
                         self.close_session(s);
                     }
                 }
+                drop(done);
             }
             IoCommand::Disconnect { socket, endpoint } => {
                 let keys: Vec<usize> = self
@@ -254,7 +268,11 @@ impl IoThread {
                     self.close_session(k);
                 }
             }
-            IoCommand::SocketClosed { socket, linger } => {
+            IoCommand::SocketClosed {
+                socket,
+                linger,
+                done,
+            } => {
                 let listeners: Vec<usize> = self
                     .listeners
                     .iter()
@@ -264,6 +282,7 @@ impl IoThread {
                 for k in listeners {
                     self.close_listener(k);
                 }
+                drop(done);
                 let now = self.now();
                 let sessions: Vec<usize> = self
                     .sessions
@@ -273,14 +292,23 @@ impl IoThread {
                     .collect();
                 for k in sessions {
                     let session = self.sessions.get_mut(k).expect("listed");
-                    let connected = matches!(session.link, Link::Up(_));
+                    // A connection that is up, or being made with messages
+                    // queued for it ("connect, send, close" is common),
+                    // delivers what it can. One that waits to reconnect has
+                    // no peer to deliver to: libzmq would retry until LINGER
+                    // runs out, forever by default; we do not wait for
+                    // peers that are gone (nor retry a failed attempt once
+                    // the socket is closed, see `retry_later`).
+                    let deliverable = match session.link {
+                        Link::Up(_) => true,
+                        Link::Connecting(_) => session.pipes.is_some(),
+                        Link::Idle => false,
+                    };
                     match linger {
                         Some(d) if d.is_zero() => self.close_session(k),
-                        // Nothing to deliver over a connection that is not
-                        // up (libzmq would keep reconnecting until LINGER
-                        // runs out; with no peer that is only a delay).
-                        _ if !connected => self.close_session(k),
+                        _ if !deliverable => self.close_session(k),
                         _ => {
+                            session.closing = true;
                             session.linger_until = linger.and_then(|d| now.checked_add(d));
                             self.reschedule(k);
                             self.pump_output(k);
@@ -289,13 +317,22 @@ impl IoThread {
                 }
             }
             IoCommand::Stop => {
+                // Every socket is closed by now. Sessions still delivering
+                // what their socket queued before closing keep going until
+                // done or until LINGER runs out (libzmq's zmq_ctx_term);
+                // the thread ends with the last of them.
                 self.stopping = true;
                 let listeners: Vec<usize> = self.listeners.iter().map(|(k, _)| k).collect();
                 for k in listeners {
                     self.close_listener(k);
                 }
-                let sessions: Vec<usize> = self.sessions.iter().map(|(k, _)| k).collect();
-                for k in sessions {
+                let idle: Vec<usize> = self
+                    .sessions
+                    .iter()
+                    .filter(|(_, s)| !s.closing)
+                    .map(|(k, _)| k)
+                    .collect();
+                for k in idle {
                     self.close_session(k);
                 }
             }
@@ -342,6 +379,7 @@ impl IoThread {
                 pipe_id: None,
                 persistent: false,
                 skip_outbound: false,
+                closing: false,
                 linger_until: None,
                 deadline: None,
                 interest: None,
@@ -383,11 +421,13 @@ impl IoThread {
             return;
         };
         let owner = session.owner.clone();
+        let closing = session.closing;
         let Role::Connecter { next_ivl, .. } = &mut session.role else {
             return;
         };
-        let Some(base) = owner.reconnect_ivl else {
-            // RECONNECT_IVL of -1: never reconnect.
+        let Some(base) = owner.reconnect_ivl.filter(|_| !closing) else {
+            // RECONNECT_IVL of -1: never reconnect; nor for a closed
+            // socket.
             self.close_session(key);
             return;
         };
@@ -628,16 +668,20 @@ impl IoThread {
             match &failure {
                 Failure::Done => {}
                 Failure::Protocol(e) if !handshaken => {
-                    let kind = match e {
-                        zlink_mq_core::zmtp::Error::AuthenticationFailed => {
-                            EventKind::HandshakeFailedAuth
-                        }
-                        zlink_mq_core::zmtp::Error::HandshakeTimeout => {
-                            EventKind::HandshakeFailedNoDetail
-                        }
-                        _ => EventKind::HandshakeFailedProtocol,
+                    use zlink_mq_core::zmtp::Error;
+                    // As libzmq: an authentication failure carries the ZAP
+                    // status code, on the server that refused (ours is
+                    // always 400) and on the client it refused.
+                    let (kind, value) = match e {
+                        Error::AuthenticationFailed => (EventKind::HandshakeFailedAuth, 400),
+                        Error::PeerError => match engine.peer_error_status() {
+                            Some(status) => (EventKind::HandshakeFailedAuth, u32::from(status)),
+                            None => (EventKind::HandshakeFailedProtocol, 0),
+                        },
+                        Error::HandshakeTimeout => (EventKind::HandshakeFailedNoDetail, 0),
+                        _ => (EventKind::HandshakeFailedProtocol, 0),
                     };
-                    owner.event(Event::new(kind, 0, &owner.endpoint).because(e));
+                    owner.event(Event::new(kind, value, &owner.endpoint).because(e));
                 }
                 _ => {}
             }
@@ -658,7 +702,7 @@ impl IoThread {
             return;
         };
         let link = std::mem::replace(&mut session.link, Link::Idle);
-        let closing = session.linger_until.is_some();
+        let closing = session.closing;
         match (&session.role, session.persistent) {
             (Role::Connecter { .. }, true) if !closing => {
                 if let Link::Up(engine) = &link {

@@ -5,16 +5,17 @@
 //! - [`Signaler`]: a file descriptor that any thread can make readable and
 //!   the owner can wait on (with a timeout) and reset;
 //! - [`Selector`]: readiness notification over many file descriptors, each
-//!   registered with a `u64` token.
+//!   registered with a `u64` token;
+//! - [`poll`](poll::poll): a one-off wait on a few descriptors.
 //!
 //! Nothing above this module calls the OS for these.
 
 pub(crate) mod net;
+pub(crate) mod poll;
 mod selector;
 mod signaler;
 
-#[allow(unused_imports)] // the I/O threads that use the selector are being built
-pub use selector::{Interest, Ready, Selector};
+pub use selector::{Interest, Selector};
 pub use signaler::Signaler;
 
 use std::time::Duration;

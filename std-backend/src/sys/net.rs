@@ -76,13 +76,25 @@ fn stream_socket(family: AddressFamily) -> io::Result<OwnedFd> {
     )?)
 }
 
+/// A file's identity: device and inode numbers.
+type FileId = (u64, u64);
+
+fn file_id(path: &std::path::Path) -> io::Result<FileId> {
+    let st = rustix::fs::stat(path)?;
+    #[allow(clippy::useless_conversion)] // the field types differ by target
+    Ok((u64::from(st.st_dev), u64::from(st.st_ino)))
+}
+
 /// A listening socket.
 #[derive(Debug)]
 pub(crate) struct Listener {
     fd: OwnedFd,
     unix: bool,
-    /// The socket file to remove when the listener goes away.
-    path: Option<PathBuf>,
+    /// The socket file to remove when the listener goes away, with its
+    /// device and inode numbers: a later bind to the same path (after an
+    /// unbind, or by another socket) replaces the file, and that one must
+    /// not be removed by us.
+    path: Option<(PathBuf, FileId)>,
 }
 
 impl Listener {
@@ -97,15 +109,18 @@ impl Listener {
             }
         }
         rustix::net::bind(&fd, &addr.to_rustix()?)?;
-        rustix::net::listen(&fd, i32::try_from(backlog).unwrap_or(i32::MAX))?;
-        Ok(Self {
+        let path = match addr {
+            Addr::Path(p) => Some((p.clone(), file_id(p)?)),
+            _ => None,
+        };
+        let listener = Self {
             fd,
             unix: !matches!(addr, Addr::Tcp(_)),
-            path: match addr {
-                Addr::Path(p) => Some(p.clone()),
-                _ => None,
-            },
-        })
+            path,
+        };
+        // From here a failure drops the listener, which removes the file.
+        rustix::net::listen(&listener.fd, i32::try_from(backlog).unwrap_or(i32::MAX))?;
+        Ok(listener)
     }
 
     /// The TCP address actually bound (with the port chosen for port 0).
@@ -137,9 +152,12 @@ impl AsFd for Listener {
 
 impl Drop for Listener {
     fn drop(&mut self) {
-        if let Some(p) = &self.path {
-            // libzmq removes the socket file on unbind and close.
-            let _ = std::fs::remove_file(p);
+        if let Some((p, id)) = &self.path {
+            // libzmq removes the socket file on unbind and close; we do so
+            // only while the file is still ours.
+            if file_id(p).is_ok_and(|now| now == *id) {
+                let _ = std::fs::remove_file(p);
+            }
         }
     }
 }
@@ -224,17 +242,6 @@ impl Stream {
             sockopt::set_tcp_keepintvl(s, d)?;
         }
         Ok(())
-    }
-
-    /// The peer's address, for monitor events.
-    pub(crate) fn peer_description(&self) -> String {
-        match self {
-            Stream::Tcp(s) => s
-                .peer_addr()
-                .map(|a| format!("tcp://{a}"))
-                .unwrap_or_default(),
-            Stream::Unix(_) => String::from("ipc://"),
-        }
     }
 
     /// Writes several buffers with one system call.
@@ -352,5 +359,14 @@ mod tests {
         assert!(l.accept().unwrap().is_some());
         drop(l);
         assert!(!path.exists(), "the socket file goes with the listener");
+
+        // A listener whose path was taken over leaves the new file alone.
+        let old = Listener::bind(&Addr::Path(path.clone()), 10).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        let new = Listener::bind(&Addr::Path(path.clone()), 10).unwrap();
+        drop(old);
+        assert!(path.exists(), "the new listener's file stays");
+        drop(new);
+        assert!(!path.exists());
     }
 }

@@ -1,0 +1,182 @@
+//! High-water marks, after libzmq's `test_hwm`: over inproc the marks of
+//! both sides add up, exactly; over TCP and IPC they bound the queues (the
+//! kernel's buffers come on top, so counts there are not exact).
+
+mod common;
+
+use common::sock::*;
+use zlink_mq::{Context, ErrorKind, Flags, SocketType};
+
+const MAX_SENDS: usize = 10_000;
+
+#[derive(Clone, Copy)]
+enum Order {
+    BindFirst,
+    ConnectFirst,
+}
+
+/// libzmq's `count_msg`: PULL binds with `rcvhwm`, PUSH connects with
+/// `sndhwm`; sends until the PUSH would block, receives everything, and
+/// checks one more message passes after that.
+fn count_msg(sndhwm: u32, rcvhwm: u32, order: Order) -> usize {
+    let ctx = Context::new();
+    let ep = Transport::Inproc.bind_endpoint();
+    let mut pull = socket(&ctx, SocketType::Pull);
+    pull.set_rcvhwm(rcvhwm);
+    let mut push = socket(&ctx, SocketType::Push);
+    push.set_sndhwm(sndhwm);
+    match order {
+        Order::BindFirst => {
+            pull.bind(&ep).unwrap();
+            push.connect(&ep).unwrap();
+        }
+        Order::ConnectFirst => {
+            push.connect(&ep).unwrap();
+            pull.bind(&ep).unwrap();
+        }
+    }
+    let mut sent = 0;
+    while sent < MAX_SENDS && push.send("", Flags::DONTWAIT).is_ok() {
+        sent += 1;
+    }
+    let mut received = 0;
+    while pull.recv(Flags::DONTWAIT).is_ok() {
+        received += 1;
+    }
+    assert_eq!(sent, received);
+    // Room again: one more goes through.
+    push.send("", Flags::NONE).unwrap();
+    pull.recv(Flags::NONE).unwrap();
+    sent
+}
+
+#[test]
+fn inproc_defaults_queue_exactly_2000() {
+    assert_eq!(count_msg(1000, 1000, Order::BindFirst), 2000);
+    assert_eq!(count_msg(1000, 1000, Order::ConnectFirst), 2000);
+}
+
+#[test]
+fn inproc_marks_add_up_and_zero_is_unlimited() {
+    for order in [Order::BindFirst, Order::ConnectFirst] {
+        assert_eq!(count_msg(0, 0, order), MAX_SENDS);
+        assert_eq!(count_msg(1, 0, order), MAX_SENDS);
+        assert_eq!(count_msg(0, 1, order), MAX_SENDS);
+        assert_eq!(count_msg(1, 1, order), 2);
+        assert_eq!(count_msg(3, 5, order), 8);
+    }
+}
+
+#[test]
+fn inproc_send_before_bind_is_bounded_by_the_senders_mark() {
+    // libzmq's test_inproc_connect_and_close_first.
+    let ctx = Context::new();
+    let ep = Transport::Inproc.bind_endpoint();
+    let mut push = socket(&ctx, SocketType::Push);
+    push.set_sndhwm(1);
+    push.connect(&ep).unwrap();
+    let mut sent = 0;
+    while sent < MAX_SENDS && push.send("", Flags::DONTWAIT).is_ok() {
+        sent += 1;
+    }
+    assert_eq!(sent, 1);
+    drop(push);
+    let mut pull = socket(&ctx, SocketType::Pull);
+    pull.set_rcvhwm(0);
+    pull.bind(&ep).unwrap();
+    let mut received = 0;
+    while pull.recv(Flags::DONTWAIT).is_ok() {
+        received += 1;
+    }
+    assert_eq!(received, 1, "what was queued before the close is delivered");
+}
+
+#[test]
+fn the_mark_counts_whole_messages() {
+    let ctx = Context::new();
+    let ep = Transport::Inproc.bind_endpoint();
+    let mut pull = socket(&ctx, SocketType::Pull);
+    pull.set_rcvhwm(1);
+    pull.bind(&ep).unwrap();
+    let mut push = socket(&ctx, SocketType::Push);
+    push.set_sndhwm(1);
+    push.connect(&ep).unwrap();
+    let mut sent = 0;
+    while push
+        .send_multipart([&b"a"[..], b"b", b"c"], Flags::DONTWAIT)
+        .is_ok()
+    {
+        sent += 1;
+    }
+    assert_eq!(sent, 2);
+    for _ in 0..2 {
+        assert_eq!(pull.recv_multipart(Flags::NONE).unwrap().len(), 3);
+    }
+}
+
+#[test]
+fn a_blocked_sender_resumes_as_the_receiver_catches_up() {
+    for t in ALL {
+        let ctx = Context::new();
+        let mut pull = socket(&ctx, SocketType::Pull);
+        pull.set_rcvhwm(4);
+        let ep = bind(&mut pull, t);
+        let mut push = socket(&ctx, SocketType::Push);
+        push.set_sndhwm(4);
+        push.connect(&ep).unwrap();
+        let receiver = std::thread::spawn(move || {
+            for i in 0..5000u32 {
+                let m = pull.recv(Flags::NONE).unwrap();
+                assert_eq!(&m[..], &i.to_le_bytes(), "in order");
+            }
+        });
+        // Far more than the marks: the sender blocks and is woken many
+        // times.
+        for i in 0..5000u32 {
+            push.send(&i.to_le_bytes()[..], Flags::NONE).unwrap();
+        }
+        receiver.join().unwrap();
+    }
+}
+
+#[test]
+fn stream_transports_stop_the_sender_at_the_marks() {
+    for t in [Transport::Ipc, Transport::Tcp] {
+        let ctx = Context::new();
+        let mut pull = socket(&ctx, SocketType::Pull);
+        pull.set_rcvhwm(10);
+        let ep = bind(&mut pull, t);
+        let mut push = socket(&ctx, SocketType::Push);
+        push.set_sndhwm(10);
+        push.connect(&ep).unwrap();
+        wait_peers(&mut pull, 1);
+        // 10 kB messages: the kernel's buffers hold some, but not 100 MB.
+        let payload = vec![1u8; 10_000];
+        let mut sent = 0;
+        let mut stalled = 0;
+        while sent < MAX_SENDS {
+            match push.send(&payload[..], Flags::DONTWAIT) {
+                Ok(()) => {
+                    sent += 1;
+                    stalled = 0;
+                }
+                Err(e) => {
+                    assert_eq!(e.kind(), ErrorKind::WouldBlock);
+                    // The I/O thread may still be moving messages into the
+                    // kernel: only a sender stuck for a while is at the mark.
+                    stalled += 1;
+                    if stalled == 200 {
+                        break;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
+            }
+        }
+        assert!(sent < MAX_SENDS, "{t:?}: the sender was never stopped");
+        assert!(sent >= 10, "{t:?}: the send queue fills first ({sent})");
+        for _ in 0..sent {
+            assert_eq!(pull.recv(Flags::NONE).unwrap().len(), payload.len());
+        }
+        assert_nothing(&mut pull);
+    }
+}

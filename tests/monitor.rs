@@ -1,0 +1,179 @@
+//! Monitor events, after libzmq's `test_monitor`: which events a socket
+//! reports, in which order, on a channel or on an inproc PAIR in libzmq's
+//! two-frame format.
+
+mod common;
+
+use std::sync::mpsc::Receiver;
+use std::time::Duration;
+
+use common::sock::*;
+use zlink_mq::monitor::{EVENT_ALL, Event, EventKind};
+use zlink_mq::{Context, Flags, SocketType};
+
+/// The next event, skipping the kinds in `skip`.
+fn next(events: &Receiver<Event>, skip: &[EventKind]) -> Event {
+    loop {
+        let e = events.recv_timeout(TIMEOUT).expect("an event");
+        if !skip.contains(&e.kind) {
+            return e;
+        }
+    }
+}
+
+/// Connection attempts can be retried before the listener is up: the
+/// retries are not part of the order under test.
+const RETRIES: &[EventKind] = &[EventKind::ConnectDelayed, EventKind::ConnectRetried];
+
+#[test]
+fn connection_lifecycle_in_order() {
+    for t in [Transport::Ipc, Transport::Tcp] {
+        let ctx = Context::new();
+        let mut server = socket(&ctx, SocketType::Rep);
+        let server_events = server.monitor_channel(EVENT_ALL);
+        let ep = bind(&mut server, t);
+        let mut client = socket(&ctx, SocketType::Req);
+        let client_events = client.monitor_channel(EVENT_ALL);
+        client.connect(&ep).unwrap();
+        send_strs(&mut client, &["hi"]);
+        recv_strs(&mut server);
+
+        let e = next(&server_events, &[]);
+        assert_eq!(
+            (e.kind, e.endpoint.as_str()),
+            (EventKind::Listening, ep.as_str())
+        );
+        let e = next(&server_events, &[]);
+        assert_eq!(e.kind, EventKind::Accepted, "{t:?}");
+        assert!(e.value > 0, "the accepted descriptor");
+        assert_eq!(
+            next(&server_events, &[]).kind,
+            EventKind::HandshakeSucceeded
+        );
+
+        if t == Transport::Tcp {
+            // TCP connects asynchronously: the attempt shows first.
+            assert_eq!(next(&client_events, &[]).kind, EventKind::ConnectDelayed);
+        }
+        let e = next(&client_events, RETRIES);
+        assert_eq!(
+            (e.kind, e.endpoint.as_str()),
+            (EventKind::Connected, ep.as_str())
+        );
+        assert_eq!(
+            next(&client_events, &[]).kind,
+            EventKind::HandshakeSucceeded
+        );
+
+        // The client leaves: the server sees the connection go.
+        drop(client);
+        assert_eq!(next(&server_events, &[]).kind, EventKind::Disconnected);
+        // The server closes: its listener, then the monitor itself.
+        drop(server);
+        assert_eq!(next(&server_events, &[]).kind, EventKind::Closed);
+        assert_eq!(next(&server_events, &[]).kind, EventKind::MonitorStopped);
+        assert_eq!(
+            next(&client_events, &[EventKind::Closed]).kind,
+            EventKind::MonitorStopped
+        );
+    }
+}
+
+#[test]
+fn a_lost_server_makes_the_client_disconnect_and_retry() {
+    let ctx = Context::new();
+    let mut server = socket(&ctx, SocketType::Pull);
+    let ep = bind(&mut server, Transport::Tcp);
+    let mut client = socket(&ctx, SocketType::Push);
+    client.set_reconnect_ivl(Some(Duration::from_millis(20)));
+    let events = client.monitor_channel(EVENT_ALL);
+    client.connect(&ep).unwrap();
+    client.send("x", Flags::NONE).unwrap();
+    recv_str(&mut server);
+    assert_eq!(next(&events, RETRIES).kind, EventKind::Connected);
+    assert_eq!(next(&events, &[]).kind, EventKind::HandshakeSucceeded);
+    drop(server);
+    assert_eq!(next(&events, &[]).kind, EventKind::Disconnected);
+    let e = next(&events, &[]);
+    assert_eq!((e.kind, e.value), (EventKind::ConnectRetried, 20));
+    assert_eq!(next(&events, &[]).kind, EventKind::ConnectDelayed);
+}
+
+#[test]
+fn bind_failures_are_reported() {
+    let ctx = Context::new();
+    let mut a = socket(&ctx, SocketType::Pull);
+    let ep = bind(&mut a, Transport::Tcp);
+    let mut b = socket(&ctx, SocketType::Pull);
+    let events = b.monitor_channel(EVENT_ALL);
+    b.bind(&ep).unwrap_err();
+    let e = next(&events, &[]);
+    assert_eq!(
+        (e.kind, e.endpoint.as_str()),
+        (EventKind::BindFailed, ep.as_str())
+    );
+    assert_eq!(e.value, 98, "EADDRINUSE");
+    assert!(e.reason.is_some());
+}
+
+#[test]
+fn the_mask_selects_events() {
+    let ctx = Context::new();
+    let mut server = socket(&ctx, SocketType::Pull);
+    let events = server.monitor_channel(EventKind::HandshakeSucceeded.code());
+    let ep = bind(&mut server, Transport::Tcp);
+    let mut client = socket(&ctx, SocketType::Push);
+    client.connect(&ep).unwrap();
+    assert_eq!(next(&events, &[]).kind, EventKind::HandshakeSucceeded);
+    drop(client);
+    drop(server);
+    // Not even MonitorStopped: it is not in the mask.
+    assert!(events.recv_timeout(Duration::from_millis(50)).is_err());
+}
+
+#[test]
+fn handshake_failures_say_why() {
+    let ctx = Context::new();
+    let mut server = socket(&ctx, SocketType::Pull);
+    server.set_plain_server(Some(|user: &[u8], pass: &[u8]| {
+        user == b"admin" && pass == b"secret"
+    }));
+    let events = server.monitor_channel(EVENT_ALL);
+    let ep = bind(&mut server, Transport::Tcp);
+    let mut client = socket(&ctx, SocketType::Push);
+    client.set_plain_client(b"admin", b"wrong").unwrap();
+    client.connect(&ep).unwrap();
+    let e = next(&events, &[EventKind::Listening, EventKind::Accepted]);
+    assert_eq!(e.kind, EventKind::HandshakeFailedAuth, "{e:?}");
+    drop(client);
+
+    // Garbage instead of a greeting: a protocol failure.
+    let mut raw = common::raw::connect(&ep);
+    std::io::Write::write_all(&mut raw, &[0xff; 64]).unwrap();
+    let e = next(
+        &events,
+        &[
+            EventKind::Accepted,
+            EventKind::Disconnected,
+            EventKind::HandshakeFailedAuth,
+        ],
+    );
+    assert_eq!(e.kind, EventKind::HandshakeFailedProtocol, "{e:?}");
+}
+
+#[test]
+fn events_on_an_inproc_pair_in_libzmq_format() {
+    let ctx = Context::new();
+    let mut server = socket(&ctx, SocketType::Pull);
+    let monitor_ep = Transport::Inproc.bind_endpoint();
+    server.monitor(&monitor_ep, EVENT_ALL).unwrap();
+    let mut watcher = socket(&ctx, SocketType::Pair);
+    watcher.connect(&monitor_ep).unwrap();
+    let ep = bind(&mut server, Transport::Tcp);
+    let parts = watcher.recv_multipart(Flags::NONE).unwrap();
+    assert_eq!(parts.len(), 2);
+    assert_eq!(parts[0].len(), 6);
+    let code = u16::from_ne_bytes([parts[0][0], parts[0][1]]);
+    assert_eq!(code, EventKind::Listening.code());
+    assert_eq!(&parts[1][..], ep.as_bytes());
+}
