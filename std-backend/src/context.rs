@@ -21,7 +21,7 @@ use crate::socket::{Command, NewPeer, Socket, SocketShared};
 /// context's I/O threads.
 ///
 /// ```
-/// use zlink_mq::{Context, Flags, SocketType};
+/// use zlink_mq_std::{Context, Flags, SocketType};
 ///
 /// let ctx = Context::new();
 /// let mut pull = ctx.socket(SocketType::Pull)?;
@@ -30,7 +30,7 @@ use crate::socket::{Command, NewPeer, Socket, SocketShared};
 /// push.connect("inproc://doc-example")?;
 /// push.send("hello", Flags::NONE)?;
 /// assert_eq!(&pull.recv(Flags::NONE)?[..], b"hello");
-/// # Ok::<(), zlink_mq::Error>(())
+/// # Ok::<(), zlink_mq_std::Error>(())
 /// ```
 #[derive(Clone)]
 pub struct Context {
