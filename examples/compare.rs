@@ -538,6 +538,8 @@ struct Config {
     hwm: u32,
     latency: bool,
     throughput: bool,
+    /// Which libraries to run (both for a comparison; one to profile it).
+    libs: Vec<Library>,
     json: Option<String>,
     svg: Option<String>,
 }
@@ -555,6 +557,7 @@ Measures zlink-mq against libzmq 4.3.4 in one run, alternating the two.
   --reps N           repetitions per library (default: 5)
   --hwm N            SNDHWM and RCVHWM on both (default: 1000)
   --quick            smoke test: --count 20000 --roundtrips 500 --reps 2
+  --libs LIST        zlink-mq,libzmq (default: both; one alone, e.g. to profile it)
   --no-latency       skip the REQ_REP latency rows
   --no-throughput    skip the throughput rows
   --json FILE        also write every sample as JSON
@@ -579,6 +582,7 @@ fn parse_args() -> Result<Config> {
         hwm: 1000,
         latency: true,
         throughput: true,
+        libs: vec![Library::Zlink, Library::Libzmq],
         json: None,
         svg: None,
     };
@@ -609,6 +613,13 @@ fn parse_args() -> Result<Config> {
                 cfg.count = 20_000;
                 cfg.roundtrips = 500;
                 cfg.reps = 2;
+            }
+            "--libs" => {
+                cfg.libs = parse_list(&value()?, |s| {
+                    [Library::Zlink, Library::Libzmq]
+                        .into_iter()
+                        .find(|l| l.name().eq_ignore_ascii_case(s))
+                })?
             }
             "--no-latency" => cfg.latency = false,
             "--no-throughput" => cfg.throughput = false,
@@ -685,7 +696,7 @@ fn run(cfg: &Config) -> Vec<Cell> {
             }
         }
     }
-    let total = jobs.len() * cfg.reps * 2;
+    let total = jobs.len() * cfg.reps * cfg.libs.len();
     let tty = std::io::stderr().is_terminal();
     let mut done = 0;
     let mut cells = Vec::new();
@@ -702,7 +713,7 @@ fn run(cfg: &Config) -> Vec<Cell> {
             } else {
                 [Library::Libzmq, Library::Zlink]
             };
-            for lib in order {
+            for lib in order.into_iter().filter(|l| cfg.libs.contains(l)) {
                 done += 1;
                 let line = format!(
                     "[{done}/{total}] {} rep {}/{} {}",
@@ -737,18 +748,22 @@ fn run(cfg: &Config) -> Vec<Cell> {
     cells
 }
 
-fn fmt_rate(s: Option<(f64, f64, f64)>) -> String {
-    match s {
-        Some((m, lo, hi)) => format!("{:.3} M ({:.3}-{:.3})", m / 1e6, lo / 1e6, hi / 1e6),
+/// A cell's text: median (min-max), "failed" if every run failed, "not
+/// run" if the library was left out.
+fn fmt_cell(samples: &[Option<f64>], one: impl Fn(f64) -> String) -> String {
+    match stats(samples) {
+        Some((m, lo, hi)) => format!("{} ({}-{})", one(m), one(lo), one(hi)),
+        None if samples.is_empty() => "not run".into(),
         None => "failed".into(),
     }
 }
 
-fn fmt_us(s: Option<(f64, f64, f64)>) -> String {
-    match s {
-        Some((m, lo, hi)) => format!("{m:.2} us ({lo:.2}-{hi:.2})"),
-        None => "failed".into(),
-    }
+fn fmt_rate(samples: &[Option<f64>]) -> String {
+    fmt_cell(samples, |v| format!("{:.3}", v / 1e6)).replacen(" (", " M (", 1)
+}
+
+fn fmt_us(samples: &[Option<f64>]) -> String {
+    fmt_cell(samples, |v| format!("{v:.2}")).replacen(" (", " us (", 1)
 }
 
 fn ratio(a: Option<(f64, f64, f64)>, b: Option<(f64, f64, f64)>) -> Option<f64> {
@@ -783,8 +798,8 @@ fn table(cfg: &Config, cells: &[Cell]) -> String {
                         "| {} | {} | {} | {} | {r} |",
                         p.name(),
                         t.name(),
-                        fmt_rate(z),
-                        fmt_rate(l)
+                        fmt_rate(&c.zlink),
+                        fmt_rate(&c.libzmq)
                     );
                 }
                 Job::Lat(t, _) => {
@@ -792,8 +807,8 @@ fn table(cfg: &Config, cells: &[Cell]) -> String {
                         out,
                         "| REQ_REP one-way latency | {} | {} | {} | {r} |",
                         t.name(),
-                        fmt_us(z),
-                        fmt_us(l)
+                        fmt_us(&c.zlink),
+                        fmt_us(&c.libzmq)
                     );
                 }
             }
