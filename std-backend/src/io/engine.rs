@@ -127,8 +127,12 @@ pub(crate) struct Engine {
     /// The last outbound frame had MORE set (the next one continues a
     /// message, so it cannot be a subscription).
     out_more: bool,
-    /// A frame too large for the read buffer, being assembled.
+    /// A frame too large for the read buffer, or split across two reads,
+    /// being assembled.
     assembling: Option<(Vec<u8>, bool)>,
+    /// The buffer small split frames are assembled in, kept between frames
+    /// so that a frame cut by a read boundary costs no allocation.
+    small: Vec<u8>,
     /// The socket is at its high-water mark: input waits.
     input_blocked: bool,
     /// Inside an inbound multipart message.
@@ -181,6 +185,7 @@ impl Engine {
             gather: None,
             out_more: false,
             assembling: None,
+            small: Vec::with_capacity(Msg::INLINE_CAPACITY),
             input_blocked: false,
             in_message: false,
             skip_outbound: false,
@@ -315,11 +320,17 @@ impl Engine {
                     }
                 }
                 Event::FrameHead { len, more } => {
-                    // The length is the peer's claim (bounded only by
-                    // MAXMSGSIZE, unlimited by default): reserve a bounded
-                    // amount and grow as the bytes actually arrive.
-                    let reserve = len.min(ASSEMBLE_RESERVE_MAX);
-                    self.assembling = Some((Vec::with_capacity(reserve), more));
+                    let buf = if len <= Msg::INLINE_CAPACITY {
+                        let mut small = std::mem::take(&mut self.small);
+                        small.clear();
+                        small
+                    } else {
+                        // The length is the peer's claim (bounded only by
+                        // MAXMSGSIZE, unlimited by default): reserve a
+                        // bounded amount and grow as the bytes arrive.
+                        Vec::with_capacity(len.min(ASSEMBLE_RESERVE_MAX))
+                    };
+                    self.assembling = Some((buf, more));
                 }
                 Event::FramePart { data, last } => {
                     if let Some((buf, more)) = &mut self.assembling {
@@ -328,8 +339,15 @@ impl Engine {
                             let more = *more;
                             let (buf, _) = self.assembling.take().expect("assembling");
                             self.in_message = more;
+                            let msg = if buf.len() <= Msg::INLINE_CAPACITY {
+                                let msg = Msg::copy_from_slice(&buf);
+                                self.small = buf;
+                                msg
+                            } else {
+                                Msg::from(buf)
+                            };
                             if let Some(p) = pipes {
-                                p.tx.push(Msg::from(buf).with_more(more));
+                                p.tx.push(msg.with_more(more));
                             }
                         }
                     }
