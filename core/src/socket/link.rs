@@ -149,6 +149,10 @@ pub(crate) struct Link<T, X: Mechanism, const BUF: usize> {
     pub(crate) state: State,
     /// Attached, and the application has not been told yet.
     pub(crate) connected_unreported: bool,
+    /// Closed, but still attached to routing until the whole messages it
+    /// had received are read (as libzmq delivers what a pipe holds before
+    /// it terminates).
+    pub(crate) draining: bool,
     rx: Buffer<BUF>,
     /// Bytes of a command frame not yet handed to the connection.
     cmd_remaining: u64,
@@ -168,6 +172,7 @@ impl<T, X: Mechanism, const BUF: usize> Link<T, X, BUF> {
             conn: None,
             state: State::Free,
             connected_unreported: false,
+            draining: false,
             rx: Buffer::new(),
             cmd_remaining: 0,
             inbound: Buffer::new(),
@@ -183,6 +188,7 @@ impl<T, X: Mechanism, const BUF: usize> Link<T, X, BUF> {
         self.conn = Some(conn);
         self.state = State::Handshake;
         self.connected_unreported = false;
+        self.draining = false;
         self.rx.clear();
         self.cmd_remaining = 0;
         self.inbound.clear();
@@ -200,6 +206,8 @@ impl<T, X: Mechanism, const BUF: usize> Link<T, X, BUF> {
     pub(crate) fn free(&mut self) -> Option<T> {
         self.state = State::Free;
         self.connected_unreported = false;
+        self.draining = false;
+        self.inbound.clear();
         self.conn = None;
         self.stream.take()
     }
@@ -223,26 +231,33 @@ impl<T, X: Mechanism, const BUF: usize> Link<T, X, BUF> {
     }
 
     /// Encodes one frame into the output buffer, after the message's
-    /// earlier frames. On SUB and XSUB sockets (`subscriptions`) a
-    /// single-frame message starting with 1 or 0 is a subscription and is
-    /// sent as SUBSCRIBE or CANCEL (or as is, to a ZMTP 3.0 peer).
+    /// earlier frames. The first frame of a message is refused unless the
+    /// whole message (`reserve` bytes) fits, so that its later frames
+    /// always do (the high-water mark counts whole messages). On SUB and
+    /// XSUB sockets (`subscriptions`) a single-frame message starting with
+    /// 1 or 0 is a subscription and is sent as SUBSCRIBE or CANCEL (or as
+    /// is, to a ZMTP 3.0 peer).
     pub(crate) fn write(
         &mut self,
         frame: Frame<BUF>,
         subscriptions: bool,
+        reserve: usize,
     ) -> Result<(), Frame<BUF>> {
         if !self.attached() {
             return Err(frame);
         }
-        // Control bytes already due go before this frame.
-        self.transmit_control();
+        let first = !self.out_more;
+        if first {
+            // Control bytes already due go before this message.
+            self.transmit_control();
+        }
         let Some(conn) = self.conn.as_ref() else {
             return Err(frame);
         };
         let bytes = frame.bytes();
         let more = frame.more();
         let subscription = match bytes.split_first() {
-            Some((&flag @ (0 | 1), topic)) if subscriptions && !self.out_more && !more => {
+            Some((&flag @ (0 | 1), topic)) if subscriptions && first && !more => {
                 Some((flag, topic))
             }
             _ => None,
@@ -253,7 +268,11 @@ impl<T, X: Mechanism, const BUF: usize> Link<T, X, BUF> {
             } else {
                 0
             };
-        if !self.tx.make_room(header_len(body) + body) {
+        let mut need = header_len(body) + body;
+        if first {
+            need = need.max(reserve);
+        }
+        if !self.tx.make_room(need) {
             self.write_refused = true;
             return Err(frame);
         }
@@ -286,12 +305,12 @@ impl<T, X: Mechanism, const BUF: usize> Link<T, X, BUF> {
 
     /// Whether a whole message waits in the inbound queue.
     pub(crate) fn check_read(&self) -> bool {
-        self.attached() && !self.inbound.before_mark().is_empty()
+        (self.attached() || self.draining) && !self.inbound.before_mark().is_empty()
     }
 
     /// The next frame of a whole message from the inbound queue.
     pub(crate) fn read(&mut self) -> Option<Frame<BUF>> {
-        if !self.attached() {
+        if !self.attached() && !self.draining {
             return None;
         }
         let visible = self.inbound.before_mark();
@@ -559,9 +578,11 @@ impl<T, X: Mechanism, const BUF: usize> Link<T, X, BUF> {
 
     /// Ends the connection: queued output (including an ERROR the
     /// connection has for the peer) is written as far as the stream takes
-    /// it without blocking, then buffers are dropped. The stream stays
-    /// until [`free`](Self::free).
-    pub(crate) fn close(&mut self, reason: DisconnectReason)
+    /// it without blocking, then buffers are dropped, except, with
+    /// `keep_messages`, the whole messages received (the link is then
+    /// [`draining`](Self::draining)). The stream stays until
+    /// [`free`](Self::free).
+    pub(crate) fn close(&mut self, reason: DisconnectReason, keep_messages: bool)
     where
         T: Write + WriteReady,
     {
@@ -572,9 +593,14 @@ impl<T, X: Mechanism, const BUF: usize> Link<T, X, BUF> {
         self.state = State::Closed(reason);
         self.conn = None;
         self.rx.clear();
-        self.inbound.clear();
         self.tx.clear();
         self.cmd_remaining = 0;
+        // Frames of a message that will never be completed go.
+        self.inbound.end = self.inbound.mark;
+        self.draining = keep_messages && !self.inbound.before_mark().is_empty();
+        if !self.draining {
+            self.inbound.clear();
+        }
     }
 }
 

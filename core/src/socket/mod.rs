@@ -400,9 +400,15 @@ where
     /// still buffered is written as far as the stream takes it without
     /// blocking; the rest is dropped. `None` if the slot holds no stream.
     pub fn detach(&mut self, peer: PeerId) -> Option<T> {
-        let link = self.peers.link(peer)?;
+        let link = self.peers.link_mut(peer)?;
+        let attached = link.state == State::Attached || link.draining;
         if link.is_open() {
-            self.close(peer, DisconnectReason::Eof);
+            // The reason is never seen: the slot is freed right away.
+            link.close(DisconnectReason::Eof, false);
+        }
+        link.draining = false;
+        if attached {
+            self.routing.detach(&mut self.peers, peer);
         }
         self.peers.link_mut(peer)?.free()
     }
@@ -443,8 +449,12 @@ where
             socket_type: R::SOCKET_TYPE,
             authenticate: self.options.authenticate,
         };
+        // What routing writes here (SUB's subscriptions on attach) is
+        // small and has no message size to reserve.
+        self.peers.reserve = 0;
         for index in 0..PEERS {
             let peer = PeerId(index as u32);
+            self.finish_draining(peer);
             loop {
                 let link = &mut self.peers.links[index];
                 if !link.is_open() {
@@ -475,7 +485,9 @@ where
 
     /// The next [`PeerEvent`], if any. Take them all after each
     /// [`poll`](Socket::poll): a disconnected peer's slot is freed only
-    /// when its event is taken.
+    /// when its event is taken. A peer that delivered whole messages
+    /// before its connection ended is reported once they have been
+    /// received (libzmq too delivers what a closed peer sent).
     pub fn poll_event(&mut self) -> Option<PeerEvent<T>> {
         for (index, link) in self.peers.links.iter_mut().enumerate() {
             if link.connected_unreported {
@@ -483,8 +495,11 @@ where
                 return Some(PeerEvent::Connected(PeerId(index as u32)));
             }
         }
+        for index in 0..PEERS {
+            self.finish_draining(PeerId(index as u32));
+        }
         for (index, link) in self.peers.links.iter_mut().enumerate() {
-            if let State::Closed(reason) = link.state {
+            if let (State::Closed(reason), false) = (link.state, link.draining) {
                 if let Some(stream) = link.free() {
                     return Some(PeerEvent::Disconnected {
                         peer: PeerId(index as u32),
@@ -603,19 +618,32 @@ where
         }
     }
 
-    /// Ends a peer's connection: detached from routing, buffers dropped,
-    /// stream kept for its [`PeerEvent::Disconnected`].
+    /// Ends a peer's connection: buffers dropped, stream kept for its
+    /// [`PeerEvent::Disconnected`]. Whole messages it delivered stay
+    /// readable; it is detached from routing once they are read (at once
+    /// if there are none, or for PUSH, which never reads).
     fn close(&mut self, peer: PeerId, reason: DisconnectReason) {
-        let Some(link) = self.peers.link(peer) else {
+        let Some(link) = self.peers.link_mut(peer) else {
             return;
         };
-        if link.state == State::Attached {
+        if !link.is_open() {
+            return;
+        }
+        let attached = link.state == State::Attached;
+        link.close(reason, attached && R::SOCKET_TYPE != SocketType::Push);
+        if attached && !link.draining {
             self.routing.detach(&mut self.peers, peer);
         }
-        if let Some(link) = self.peers.link_mut(peer) {
-            if link.is_open() {
-                link.close(reason);
-            }
+    }
+
+    /// Detaches a closed peer from routing once its last message is read.
+    fn finish_draining(&mut self, peer: PeerId) {
+        let Some(link) = self.peers.link_mut(peer) else {
+            return;
+        };
+        if link.draining && !link.check_read() {
+            link.draining = false;
+            self.routing.detach(&mut self.peers, peer);
         }
     }
 }

@@ -17,8 +17,9 @@ use crate::zmtp::mechanism::Mechanism;
 /// queue holds as many whole messages as fit in `BUF` bytes.
 pub struct Peers<T, X: Mechanism, const PEERS: usize, const BUF: usize> {
     pub(crate) links: [Link<T, X, BUF>; PEERS],
-    /// Encoded size of the message about to be sent: what
-    /// [`check_write`](Pipes::check_write) asks room for.
+    /// Encoded size of the message about to be sent: the room
+    /// [`check_write`](Pipes::check_write) asks for, and that the first
+    /// frame of a message needs to be written.
     pub(crate) reserve: usize,
     /// SUB / XSUB: outbound subscription messages become SUBSCRIBE /
     /// CANCEL commands.
@@ -62,9 +63,9 @@ impl<T, X: Mechanism, const PEERS: usize, const BUF: usize> Pipes for Peers<T, X
     }
 
     fn write(&mut self, peer: PeerId, frame: Frame<BUF>) -> Result<(), Frame<BUF>> {
-        let subscriptions = self.subscriptions_out;
+        let (subscriptions, reserve) = (self.subscriptions_out, self.reserve);
         match self.link_mut(peer) {
-            Some(link) => link.write(frame, subscriptions),
+            Some(link) => link.write(frame, subscriptions, reserve),
             None => Err(frame),
         }
     }
