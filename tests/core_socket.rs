@@ -439,6 +439,36 @@ fn heartbeats_keep_a_quiet_connection_and_end_a_dead_one() {
 }
 
 #[test]
+fn a_slow_rep_keeps_heartbeating_while_it_owes_a_reply() {
+    let options = Options {
+        heartbeat: Heartbeat {
+            ivl: Some(Duration::from_secs(1)),
+            timeout: Some(Duration::from_secs(3)),
+            ttl: None,
+        },
+        ..Options::new()
+    };
+    let (a, b) = wide();
+    let mut req: S<Req<St<1>, PeerId>, 1> = Socket::new(Req::new(1), options);
+    let mut rep: S<Rep<St<1>, PeerId>, 1> = Socket::new(Rep::new(), options);
+    req.attach(a, Null::new(false), T0).unwrap();
+    rep.attach(b, Null::new(true), T0).unwrap();
+    settle(&mut [&mut req, &mut rep], T0);
+    req.send(&[b"slow question"]).unwrap();
+    settle(&mut [&mut req, &mut rep], T0);
+    // REP holds the reply's envelope, unsent, until the reply is complete;
+    // PINGs and PONGs go out in front of it meanwhile.
+    assert_eq!(recv_msg(&mut rep), msg(&[b"slow question"]));
+    for s in 1..=10 {
+        settle(&mut [&mut req, &mut rep], Instant::from_millis(s * 1000));
+    }
+    assert_eq!((req.connected_peers(), rep.connected_peers()), (1, 1));
+    rep.send(&[b"late answer"]).unwrap();
+    settle(&mut [&mut req, &mut rep], Instant::from_millis(10_000));
+    assert_eq!(recv_msg(&mut req), msg(&[b"late answer"]));
+}
+
+#[test]
 fn attach_hands_the_stream_back_when_full_and_detach_frees_a_slot() {
     let mut pull: S<Pull<St<1>, PeerId>, 1> = Socket::new(Pull::new(), Options::new());
     let (a, _a) = wide();
@@ -548,6 +578,9 @@ fn an_incompatible_socket_type_is_refused() {
     let (mut pull, mut raw) = pull_with_raw_peer();
     raw.put(&handshake("PUB"));
     settle_one(&mut pull);
+    // The peer is told why before the connection ends.
+    let sent = raw.drain();
+    assert!(sent.windows(5).any(|w| w == b"ERROR"));
     let (_, reason) = disconnection(&mut pull).unwrap();
     assert!(
         matches!(
