@@ -11,6 +11,9 @@
 //! - [`msg`]: what routing needs to know about a message frame.
 //! - [`storage`]: fixed-capacity collections for routing state, and the
 //!   traits a heap-backed family implements.
+//! - [`socket`]: a complete socket for firmware ([`socket::Socket`]):
+//!   routing, ZMTP connections and buffers in fixed storage, over
+//!   `embedded_io` streams.
 //! - [`socket_type`]: the eleven socket types, their ZMTP names and which
 //!   pairs may talk.
 //! - [`time`]: the caller-supplied clock ([`time::Instant`]).
@@ -29,6 +32,7 @@ extern crate std;
 pub mod msg;
 pub mod pipe;
 pub mod routing;
+pub mod socket;
 pub mod socket_type;
 pub mod storage;
 pub mod time;
