@@ -65,6 +65,9 @@ fn allocations_per_message(endpoint: &str) -> f64 {
         }
         push
     });
+    // Let the sender run ahead to its high-water marks first, so every
+    // queue on the way has grown to the size the marks allow.
+    std::thread::sleep(std::time::Duration::from_millis(300));
     for _ in 0..WARMUP {
         assert_eq!(pull.recv(Flags::NONE).unwrap().len(), SIZE);
     }

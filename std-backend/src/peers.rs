@@ -72,6 +72,13 @@ impl Peers {
             .is_some_and(|p| p.rx.at_end())
     }
 
+    /// The owner handles a read activation of `id` (or attached it).
+    pub(crate) fn activated(&self, id: PeerId) {
+        if let Some(peer) = self.slots.get(id.0 as usize) {
+            peer.rx.activated();
+        }
+    }
+
     /// Peers whose inbound pipe ended since the last call.
     pub(crate) fn take_ended(&mut self) -> Option<PeerId> {
         self.ended.pop()

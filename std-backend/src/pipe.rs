@@ -114,6 +114,10 @@ struct Shared {
     writer_waiting: AtomicBool,
     /// The reader end has been closed: further writes are discarded.
     reader_closed: AtomicBool,
+    /// A read activation is on its way to the reader's owner: later
+    /// flushes that find the reader asleep do not post another, so the
+    /// owner's command queue holds at most one per pipe.
+    read_activation: AtomicBool,
     /// The high-water mark (0: none). It only ever grows, when an inproc
     /// connection made before the bind learns the binder's mark; the writer
     /// caches it and reloads it only when its cached mark is reached.
@@ -154,6 +158,7 @@ pub(crate) fn pipe(
         msgs_read: AtomicU64::new(0),
         writer_waiting: AtomicBool::new(false),
         reader_closed: AtomicBool::new(false),
+        read_activation: AtomicBool::new(false),
         hwm: AtomicU64::new(hwm),
     });
     let lwm = low_water_mark(hwm);
@@ -282,7 +287,14 @@ impl PipeTx {
         while let Some(item) = self.ring.unwrite() {
             incomplete.push(item);
         }
-        let (mut w, r) = ring(self.ring.capacity() * 2);
+        // The first growth goes straight to the size the high-water mark
+        // needs (the reader hands slots back an eighth of the ring at a
+        // time, so a ring looks full up to an eighth early): a queue that
+        // reached its mark once never allocates again. Only multipart
+        // messages, counted as one, grow it further.
+        let for_hwm = (self.hwm.saturating_add(2) as usize).saturating_mul(8) / 7;
+        let capacity = (self.ring.capacity() * 2).max(for_hwm.next_power_of_two());
+        let (mut w, r) = ring(capacity);
         if self.ring.write(Item::Next(r), false).is_err() {
             unreachable!("one slot is always kept free for the link");
         }
@@ -304,7 +316,11 @@ impl PipeTx {
     /// Publishes what was written; wakes the reader if it was asleep.
     #[inline]
     pub(crate) fn flush(&mut self) {
-        if self.ring.flush() {
+        // ORDERING: the swap runs after `ring.flush` saw the reader asleep
+        // (an acquire of the reader's sleep), and the reader clears the
+        // flag (`PipeRx::activated`) before it can sleep again, so we see
+        // the clear and post; AcqRel keeps the swap after that acquire.
+        if self.ring.flush() && !self.shared.read_activation.swap(true, Ordering::AcqRel) {
             self.reader
                 .pipe_event(self.shared.id, PipeEvent::ReadActivated);
         }
@@ -369,6 +385,15 @@ pub(crate) struct PipeRx {
 }
 
 impl PipeRx {
+    /// The reader's owner took the read activation (or attached the pipe):
+    /// the next sleep may be reported again. Call before reading.
+    #[inline]
+    pub(crate) fn activated(&self) {
+        // ORDERING: Release orders the clear before our next sleep's CAS,
+        // which the writer acquires before its swap of this flag.
+        self.shared.read_activation.store(false, Ordering::Release);
+    }
+
     /// Reads one frame. When the pipe is empty the reader is marked asleep.
     #[inline]
     pub(crate) fn read(&mut self) -> Read {

@@ -183,10 +183,28 @@ fn poll_with(
                 (Target::Socket(_), None) => unreachable!("every socket has its wake-up"),
             })
             .collect();
-        let woken = poll_fds(&fds, wait, revents)?;
+        // Sockets' mailboxes signal only while someone may be blocked on
+        // them: register as that someone. A socket with commands already
+        // queued is asked again without blocking.
+        let pending: Vec<bool> = wakeups
+            .iter()
+            .map(|w| w.as_ref().is_some_and(|w| !w.mailbox.watch()))
+            .collect();
+        let wait = if pending.contains(&true) {
+            Some(Duration::ZERO)
+        } else {
+            wait
+        };
+        let woken = poll_fds(&fds, wait, revents);
+        for (w, p) in wakeups.iter().zip(&pending) {
+            if let (Some(w), false) = (w, p) {
+                w.mailbox.unwatch();
+            }
+        }
+        let woken = woken?;
         drop(fds);
-        if woken > 0 {
-            for (item, r) in items.iter_mut().zip(revents.iter()) {
+        if woken > 0 || pending.contains(&true) {
+            for ((item, r), pending) in items.iter_mut().zip(revents.iter()).zip(&pending) {
                 match &mut item.target {
                     Target::Fd(_) => {
                         item.ready = Events {
@@ -195,7 +213,7 @@ fn poll_with(
                         } & item.interest;
                     }
                     // Something happened to the socket: ask it again.
-                    Target::Socket(s) if r.readable && item.ready.is_empty() => {
+                    Target::Socket(s) if (r.readable || *pending) && item.ready.is_empty() => {
                         if !item.interest.is_empty() {
                             item.ready = s.poll_events()? & item.interest;
                         }

@@ -516,6 +516,8 @@ impl Socket {
             routing_id,
             endpoint,
         } = new;
+        // Activations posted before we knew the pipe were dropped.
+        rx.activated();
         let id = self.peers.insert(Peer { tx, rx, endpoint });
         let assigned = self.options.connect_routing_id.take();
         let identity = match (&assigned, &routing_id) {
@@ -576,6 +578,7 @@ impl Socket {
                     };
                     match event {
                         PipeEvent::ReadActivated => {
+                            self.peers.activated(id);
                             self.routing.read_activated(&mut self.peers, id);
                         }
                         PipeEvent::WriteActivated => {
@@ -616,8 +619,16 @@ impl Socket {
                 Some(d - now)
             }
         };
+        if !self.shared.mailbox.watch() {
+            // A command arrived after our last look: handle it instead.
+            self.process_commands();
+            self.check_alive()?;
+            return Ok(true);
+        }
         let signaler = self.shared.mailbox.signaler();
-        if !signaler.wait(timeout)? {
+        let woken = signaler.wait(timeout);
+        self.shared.mailbox.unwatch();
+        if !woken? {
             return Ok(false);
         }
         // Reset before draining: a signal that lands after the reset comes
@@ -948,6 +959,9 @@ impl Socket {
     pub fn fd(&mut self) -> std::os::fd::BorrowedFd<'_> {
         if !self.fd_exposed {
             self.fd_exposed = true;
+            // An event loop we cannot see waits on the descriptor now:
+            // every command must make it readable.
+            self.shared.mailbox.watch_forever();
             self.sync_fd();
         }
         self.shared.mailbox.signaler().fd()

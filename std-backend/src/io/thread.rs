@@ -133,11 +133,22 @@ impl IoThread {
         let mut commands = Vec::new();
         loop {
             let now = self.now();
-            let timeout = self
-                .timers
-                .peek()
-                .map(|Reverse((at, _))| at.saturating_duration_since(now));
-            if let Err(e) = self.selector.wait(timeout, |r| ready.push(r)) {
+            // Sockets signal our eventfd only while we may be blocked in
+            // epoll: register as a waiter, or poll without blocking when
+            // commands are already queued.
+            let watching = self.shared.mailbox.watch();
+            let timeout = if watching {
+                self.timers
+                    .peek()
+                    .map(|Reverse((at, _))| at.saturating_duration_since(now))
+            } else {
+                Some(Duration::ZERO)
+            };
+            let waited = self.selector.wait(timeout, |r| ready.push(r));
+            if watching {
+                self.shared.mailbox.unwatch();
+            }
+            if let Err(e) = waited {
                 // epoll itself failing leaves nothing to serve.
                 eprintln!("zlink-mq: I/O thread stops: epoll_wait failed: {e}");
                 return;
@@ -145,15 +156,15 @@ impl IoThread {
             for r in ready.drain(..) {
                 let key = (r.token & KEY_MASK) as usize;
                 match r.token & !KEY_MASK {
-                    MAILBOX => {
-                        self.shared.mailbox.signaler().reset();
-                        self.shared.mailbox.drain_into(&mut commands);
-                        for c in commands.drain(..) {
-                            self.command(c);
-                        }
-                    }
+                    MAILBOX => self.shared.mailbox.signaler().reset(),
                     LISTENER => self.accept(key),
                     _ => self.session_ready(key, r.readable, r.writable),
+                }
+            }
+            if self.shared.mailbox.has_pending() {
+                self.shared.mailbox.drain_into(&mut commands);
+                for c in commands.drain(..) {
+                    self.command(c);
                 }
             }
             self.fire_timers();
@@ -192,6 +203,7 @@ impl IoThread {
                     link: Link::Idle,
                     pipes: pipes.map(|p| {
                         let (tx, rx) = *p;
+                        rx.activated();
                         Pipes { tx, rx }
                     }),
                     pipe_id,
@@ -212,7 +224,12 @@ impl IoThread {
                     return;
                 };
                 match event {
-                    PipeEvent::ReadActivated => self.pump_output(key),
+                    PipeEvent::ReadActivated => {
+                        if let Some(p) = self.sessions.get(key).and_then(|s| s.pipes.as_ref()) {
+                            p.rx.activated();
+                        }
+                        self.pump_output(key);
+                    }
                     PipeEvent::WriteActivated => {
                         if let Some(Link::Up(engine)) =
                             self.sessions.get_mut(key).map(|s| &mut s.link)
