@@ -22,6 +22,7 @@
 
 pub use zlink_mq_core as core;
 
+mod conflate;
 mod context;
 pub mod endpoint;
 pub mod error;

@@ -302,6 +302,7 @@ impl Socket {
             assigned_routing_id,
             sndhwm: o.sndhwm,
             rcvhwm: o.rcvhwm,
+            conflate: self.conflates(),
             reconnect_ivl: o.reconnect_ivl,
             reconnect_ivl_max: o.reconnect_ivl_max,
             heartbeat: zlink_mq_core::zmtp::heartbeat::Heartbeat {
@@ -388,15 +389,18 @@ impl Socket {
             } else {
                 let id = crate::pipe::next_id();
                 let notify: Arc<dyn Notify> = io.clone();
+                let (conflate_out, conflate_in) = self.conflates();
                 let (tx, engine_rx) = crate::pipe::pipe(
                     id,
                     u64::from(self.options.sndhwm),
+                    conflate_out,
                     self.shared.clone(),
                     notify.clone(),
                 );
                 let (engine_tx, rx) = crate::pipe::pipe(
                     id,
                     u64::from(self.options.rcvhwm),
+                    conflate_in,
                     notify,
                     self.shared.clone(),
                 );
@@ -505,7 +509,14 @@ impl Socket {
             routing_id: self.options.routing_id.clone(),
             sndhwm: self.options.sndhwm,
             rcvhwm: self.options.rcvhwm,
+            conflate: self.conflates(),
         }
+    }
+
+    /// Whether CONFLATE applies to this socket's outbound and inbound
+    /// pipes.
+    fn conflates(&self) -> (bool, bool) {
+        crate::conflate::directions(self.kind, self.options.conflate)
     }
 
     /// Attaches a new peer; a peer routing refuses is closed at once.
@@ -1091,6 +1102,22 @@ impl Socket {
     /// match the subscriptions.
     pub fn set_invert_matching(&mut self, on: bool) {
         self.set_routing_flag(|o| o.invert_matching = on);
+    }
+
+    /// `ZMQ_CONFLATE`: keep only the latest message in each peer's queue
+    /// (the high-water marks are ignored), on DEALER, PULL, PUSH, PUB and
+    /// SUB, as libzmq; other types ignore it. Whole multipart messages are
+    /// kept and replaced (libzmq keeps the last frame). Subscriptions are
+    /// never conflated. Applies to connections made afterwards; with an
+    /// inproc connect made before the bind, the connecting socket's setting
+    /// decides.
+    pub fn set_conflate(&mut self, on: bool) {
+        self.options.conflate = on;
+    }
+
+    /// `ZMQ_CONFLATE`.
+    pub fn conflate(&self) -> bool {
+        self.options.conflate
     }
 
     /// `ZMQ_IMMEDIATE`: queue messages only to completed connections (a
