@@ -68,8 +68,13 @@ impl Inner {
                     running.push(h);
                 }
             }
+            let me = std::thread::current().id();
             for h in running {
-                let _ = h.join();
+                // An I/O thread that drops the last handle stops by itself
+                // once it has handled Stop; it cannot wait for itself.
+                if h.thread().id() != me {
+                    let _ = h.join();
+                }
             }
         }
     }

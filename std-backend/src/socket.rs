@@ -1024,8 +1024,16 @@ impl Socket {
     /// or connected from now on arrive on the returned channel.
     pub fn monitor_channel(&mut self, mask: u16) -> std::sync::mpsc::Receiver<Event> {
         let (m, rx) = Monitor::channel(mask);
-        self.monitor = Some(Arc::new(m));
+        self.set_monitor(m);
         rx
+    }
+
+    /// Replaces the monitor; the old one stops (connections made under it
+    /// report nothing more).
+    fn set_monitor(&mut self, monitor: Monitor) {
+        if let Some(old) = self.monitor.replace(Arc::new(monitor)) {
+            old.stop();
+        }
     }
 
     /// libzmq's `zmq_socket_monitor`: events of the kinds in `mask` are sent,
@@ -1047,7 +1055,7 @@ impl Socket {
         }
         let mut pair = self.ctx.socket(SocketType::Pair)?;
         pair.bind(endpoint)?;
-        self.monitor = Some(Arc::new(Monitor::socket(mask, pair)));
+        self.set_monitor(Monitor::socket(mask, pair));
         Ok(())
     }
 
@@ -1406,6 +1414,12 @@ impl Drop for Socket {
         });
         drop(done);
         wait_done(closed);
+        // After the listeners' CLOSED events; connections still lingering
+        // report nothing more (as libzmq, whose monitor ends with its
+        // socket).
+        if let Some(m) = self.monitor.take() {
+            m.stop();
+        }
         // Unregistered last: `Context::terminate` stops the I/O threads once
         // every socket is unregistered, and they must have seen
         // `SocketClosed` (which makes sessions linger) by then.
