@@ -312,3 +312,45 @@ fn a_message_cut_short_by_a_dying_peer_is_not_delivered() {
     assert_good_peer_flows(&mut pull, &mut good);
     assert_nothing(&mut pull);
 }
+
+#[test]
+fn a_peer_that_stops_reading_stalls_nobody_else() {
+    let ctx = Context::new();
+    let mut publisher = socket(&ctx, SocketType::Pub);
+    let ep = bind(&mut publisher, Transport::Tcp);
+    // A subscriber to everything that never reads a byte.
+    let mut stalled = raw::handshaken(&ep, "SUB");
+    stalled.write_all(&raw::short_frame(b"\x01")).unwrap();
+    let mut good = socket(&ctx, SocketType::Sub);
+    good.subscribe(b"").unwrap();
+    good.connect(&ep).unwrap();
+    wait_peers(&mut publisher, 2);
+    sync_subscriptions(&mut publisher, &mut good);
+    // Far more than the stalled peer's queue and kernel buffers hold: the
+    // publisher never blocks, and the good subscriber keeps receiving.
+    let payload = vec![0u8; 1000];
+    let reader = std::thread::spawn(move || {
+        let mut n = 0u32;
+        loop {
+            let m = good.recv(Flags::NONE).unwrap();
+            if &m[..] == b"end" {
+                return n;
+            }
+            n += 1;
+        }
+    });
+    for _ in 0..20_000 {
+        publisher.send(&payload[..], Flags::DONTWAIT).unwrap();
+    }
+    // The marker may be dropped if the good subscriber fell behind: repeat
+    // it until the reader is done.
+    while !reader.is_finished() {
+        publisher.send("end", Flags::DONTWAIT).unwrap();
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    assert!(
+        reader.join().unwrap() > 0,
+        "the good subscriber received data"
+    );
+    drop(stalled);
+}

@@ -75,3 +75,51 @@ fn the_connecting_side_detects_a_dead_server_and_reconnects() {
     let (_again, _) = listener.accept().unwrap();
     drop(frozen);
 }
+
+#[test]
+fn our_pings_carry_heartbeat_ttl() {
+    let ctx = Context::new();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let ep = format!("tcp://{}", listener.local_addr().unwrap());
+    let mut push = socket(&ctx, SocketType::Push);
+    push.set_heartbeat_ivl(Some(Duration::from_millis(10)));
+    push.set_heartbeat_ttl(Some(Duration::from_millis(2500)));
+    push.connect(&ep).unwrap();
+    let (mut peer, _) = listener.accept().unwrap();
+    peer.set_read_timeout(Some(TIMEOUT)).unwrap();
+    std::io::Write::write_all(&mut peer, &raw::greeting()).unwrap();
+    std::io::Write::write_all(&mut peer, &raw::ready("PULL")).unwrap();
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 1024];
+    let ping = b"\x04PING";
+    let at = loop {
+        let n = peer.read(&mut buf).unwrap();
+        assert!(n > 0, "closed before a PING");
+        seen.extend_from_slice(&buf[..n]);
+        if let Some(i) = seen.windows(ping.len()).position(|w| w == ping) {
+            if seen.len() >= i + ping.len() + 2 {
+                break i + ping.len();
+            }
+        }
+    };
+    // RFC 37: the TTL in tenths of a second, network order.
+    assert_eq!(u16::from_be_bytes([seen[at], seen[at + 1]]), 25);
+}
+
+#[test]
+fn a_peer_whose_ttl_runs_out_is_dropped() {
+    let ctx = Context::new();
+    let mut pull = socket(&ctx, SocketType::Pull);
+    let ep = bind(&mut pull, Transport::Tcp);
+    // A PING without TTL, then silence: nothing to enforce.
+    let mut patient = raw::handshaken(&ep, "PUSH");
+    std::io::Write::write_all(&mut patient, &[0x04, 7, 4, b'P', b'I', b'N', b'G', 0, 0]).unwrap();
+    assert!(raw::still_open_after(
+        &mut patient,
+        Duration::from_millis(150)
+    ));
+    let mut peer = raw::handshaken(&ep, "PUSH");
+    // PING with a TTL of 0.1 s, then silence: we must hang up on it.
+    std::io::Write::write_all(&mut peer, &[0x04, 7, 4, b'P', b'I', b'N', b'G', 0, 1]).unwrap();
+    raw::expect_closed(&mut peer);
+}

@@ -177,3 +177,37 @@ fn events_on_an_inproc_pair_in_libzmq_format() {
     assert_eq!(code, EventKind::Listening.code());
     assert_eq!(&parts[1][..], ep.as_bytes());
 }
+
+#[test]
+fn the_monitor_ends_with_its_socket_even_while_connections_linger() {
+    // A panic on any thread (an I/O thread that would wait for itself when
+    // the monitor's PAIR dropped the last context handle there) fails the
+    // test.
+    static PANICS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        PANICS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        default_hook(info);
+    }));
+    for i in 0..20 {
+        let ctx = Context::new();
+        let mut server = socket(&ctx, SocketType::Pull);
+        server
+            .monitor(&format!("inproc://ends-with-socket-{i}"), EVENT_ALL)
+            .unwrap();
+        let ep = bind(&mut server, Transport::Tcp);
+        let mut client = socket(&ctx, SocketType::Push);
+        let events = client.monitor_channel(EVENT_ALL);
+        client.connect(&ep).unwrap();
+        client.send("x", Flags::NONE).unwrap();
+        recv_str(&mut server);
+        drop(client);
+        // The channel ends with the socket: MONITOR_STOPPED, then nothing.
+        let last = std::iter::from_fn(|| events.recv_timeout(TIMEOUT).ok()).last();
+        assert_eq!(last.map(|e| e.kind), Some(EventKind::MonitorStopped));
+        drop(server);
+        drop(ctx);
+    }
+    std::thread::sleep(Duration::from_millis(50));
+    assert_eq!(PANICS.load(std::sync::atomic::Ordering::Relaxed), 0);
+}

@@ -99,3 +99,31 @@ fn mismatched_mechanisms_fail_the_handshake() {
     assert_nothing_for(&mut server, Duration::from_millis(30));
     assert_eq!(calls.load(Ordering::Relaxed), 0);
 }
+
+#[test]
+fn a_panicking_authenticator_refuses_instead_of_killing_the_io_thread() {
+    let ctx = Context::new();
+    let mut server = socket(&ctx, SocketType::Pull);
+    server.set_plain_server(Some(|user: &[u8], _: &[u8]| {
+        assert_ne!(user, b"evil", "the application's own bug");
+        true
+    }));
+    let ep = bind(&mut server, Transport::Tcp);
+    // Another connection on the same I/O thread, up before the panic.
+    let mut other = socket(&ctx, SocketType::Push);
+    other.set_plain_client(b"good", b"").unwrap();
+    other.connect(&ep).unwrap();
+    other.send("before", Flags::NONE).unwrap();
+    assert_eq!(recv_str(&mut server), "before");
+
+    let mut evil = socket(&ctx, SocketType::Push);
+    evil.set_plain_client(b"evil", b"").unwrap();
+    let events = evil.monitor_channel(EventKind::HandshakeFailedAuth.code());
+    evil.connect(&ep).unwrap();
+    assert_eq!(
+        events.recv_timeout(TIMEOUT).unwrap().kind,
+        EventKind::HandshakeFailedAuth
+    );
+    other.send("after", Flags::NONE).unwrap();
+    assert_eq!(recv_str(&mut server), "after");
+}

@@ -68,8 +68,13 @@ impl Inner {
                     running.push(h);
                 }
             }
+            let me = std::thread::current().id();
             for h in running {
-                let _ = h.join();
+                // An I/O thread that drops the last handle stops by itself
+                // once it has handled Stop; it cannot wait for itself.
+                if h.thread().id() != me {
+                    let _ = h.join();
+                }
             }
         }
     }
@@ -89,6 +94,8 @@ struct Binding {
     routing_id: Option<Vec<u8>>,
     sndhwm: u32,
     rcvhwm: u32,
+    /// CONFLATE on the binder's outbound and inbound pipes.
+    conflate: (bool, bool),
 }
 
 /// The binder's half of a connection made before anyone bound the name.
@@ -133,6 +140,8 @@ pub(crate) struct InprocSide<'a> {
     pub routing_id: Option<Vec<u8>>,
     pub sndhwm: u32,
     pub rcvhwm: u32,
+    /// CONFLATE on the socket's outbound and inbound pipes.
+    pub conflate: (bool, bool),
 }
 
 /// libzmq sums both sides' marks for inproc; 0 (unlimited) on either side
@@ -323,6 +332,7 @@ impl Context {
                 routing_id: me.routing_id,
                 sndhwm: me.sndhwm,
                 rcvhwm: me.rcvhwm,
+                conflate: me.conflate,
             },
         );
         let waiting = inproc.pending.remove(name).unwrap_or_default();
@@ -370,15 +380,19 @@ impl Context {
                     ),
                 ));
             }
+            // A direction conflates if its writer conflates what it sends
+            // or its reader what it receives.
             let (my_tx, their_rx) = pipe(
                 id,
                 sum_hwm(me.sndhwm, b.rcvhwm),
+                me.conflate.0 || b.conflate.1,
                 me.socket.clone(),
                 b.socket.clone(),
             );
             let (their_tx, my_rx) = pipe(
                 id,
                 sum_hwm(b.sndhwm, me.rcvhwm),
+                b.conflate.0 || me.conflate.1,
                 b.socket.clone(),
                 me.socket.clone(),
             );
@@ -399,8 +413,22 @@ impl Context {
         // queue messages, up to our own marks until the binder adds its own
         // (see `inproc_bind`).
         let notify = Arc::new(Deferred::default());
-        let (my_tx, their_rx) = pipe(id, u64::from(me.sndhwm), me.socket.clone(), notify.clone());
-        let (their_tx, my_rx) = pipe(id, u64::from(me.rcvhwm), notify.clone(), me.socket.clone());
+        // The binder's CONFLATE cannot change these pipes any more: the
+        // connecting socket's decides.
+        let (my_tx, their_rx) = pipe(
+            id,
+            u64::from(me.sndhwm),
+            me.conflate.0,
+            me.socket.clone(),
+            notify.clone(),
+        );
+        let (their_tx, my_rx) = pipe(
+            id,
+            u64::from(me.rcvhwm),
+            me.conflate.1,
+            notify.clone(),
+            me.socket.clone(),
+        );
         inproc
             .pending
             .entry(name.to_owned())

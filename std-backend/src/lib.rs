@@ -4,6 +4,15 @@
 //! ([`zlink_mq_core`], re-exported as [`core`]) provides the pipes, the
 //! ZMTP engine and the routing of every socket type.
 //!
+//! - [`Context`]: sockets of the eleven types, the inproc registry, the
+//!   I/O threads; [`Context::shutdown`] and [`Context::terminate`] as
+//!   libzmq's `zmq_ctx_shutdown` / `zmq_ctx_term`.
+//! - [`Socket`]: `bind`, `connect`, `unbind`, `disconnect` over `inproc://`,
+//!   `ipc://` and `tcp://`; frames and multipart messages; the options;
+//!   monitor events ([`monitor`]); [`Socket::fd`] for foreign event loops.
+//! - [`poll`] / [`Poller`]: waiting on sockets and file descriptors;
+//!   [`proxy`] / [`proxy_steerable`]: libzmq's `zmq_proxy`.
+//!
 //! ```
 //! use zlink_mq_std::{Context, Flags, SocketType};
 //!
@@ -22,6 +31,7 @@
 
 pub use zlink_mq_core as core;
 
+mod conflate;
 mod context;
 pub mod endpoint;
 pub mod error;

@@ -101,13 +101,16 @@ impl Event {
 
 enum Sink {
     Channel(mpsc::Sender<Event>),
-    Socket(Box<Mutex<Socket>>),
+    Socket(Box<Socket>),
 }
 
-/// Where a socket's events go.
+/// Where a socket's events go. Connections may hold it (and report) after
+/// their socket closed, but the sink goes with the socket: see
+/// [`stop`](Monitor::stop).
 pub(crate) struct Monitor {
     mask: u16,
-    sink: Sink,
+    /// `None` once stopped.
+    sink: Mutex<Option<Sink>>,
 }
 
 impl Monitor {
@@ -116,7 +119,7 @@ impl Monitor {
         (
             Self {
                 mask,
-                sink: Sink::Channel(tx),
+                sink: Mutex::new(Some(Sink::Channel(tx))),
             },
             rx,
         )
@@ -125,8 +128,19 @@ impl Monitor {
     pub(crate) fn socket(mask: u16, pair: Socket) -> Self {
         Self {
             mask,
-            sink: Sink::Socket(Box::new(Mutex::new(pair))),
+            sink: Mutex::new(Some(Sink::Socket(Box::new(pair)))),
         }
+    }
+
+    /// The monitored socket closes (or gets another monitor): reports
+    /// MONITOR_STOPPED and lets the sink go, here, on the caller's thread.
+    /// The PAIR of `zmq_socket_monitor` holds a handle to the context; left
+    /// to the last connection that reports, it could be dropped on an I/O
+    /// thread, which would then wait for itself.
+    pub(crate) fn stop(&self) {
+        self.emit(Event::new(EventKind::MonitorStopped, 0, ""));
+        let sink = lock(&self.sink).take();
+        drop(sink);
     }
 
     /// Delivers `event` if the mask selects it. Never blocks: an event the
@@ -135,17 +149,17 @@ impl Monitor {
         if self.mask & event.kind.code() == 0 {
             return;
         }
-        match &self.sink {
-            Sink::Channel(tx) => {
+        match &mut *lock(&self.sink) {
+            None => {}
+            Some(Sink::Channel(tx)) => {
                 let _ = tx.send(event);
             }
-            Sink::Socket(pair) => {
+            Some(Sink::Socket(pair)) => {
                 // libzmq's format: frame 1 = event number (u16) and value
                 // (u32), native byte order; frame 2 = the endpoint.
                 let mut head = [0u8; 6];
                 head[..2].copy_from_slice(&event.kind.code().to_ne_bytes());
                 head[2..].copy_from_slice(&event.value.to_ne_bytes());
-                let mut pair = lock(pair);
                 if pair.send(&head, Flags::DONTWAIT | Flags::SNDMORE).is_ok() {
                     let _ = pair.send(event.endpoint.as_bytes(), Flags::DONTWAIT);
                 }
@@ -162,7 +176,8 @@ impl fmt::Debug for Monitor {
 
 impl Drop for Monitor {
     fn drop(&mut self) {
-        let stopped = Event::new(EventKind::MonitorStopped, 0, "");
-        self.emit(stopped);
+        if lock(&self.sink).is_some() {
+            self.stop();
+        }
     }
 }

@@ -32,6 +32,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use zlink_mq_core::pipe::{Pipe, PipeRef, Reader, Slot, Storage, Writer};
 
 use crate::Msg;
+use crate::conflate::{ConflateRx, ConflateTx, Latest};
 
 /// Slots of a fresh ring; it doubles from there.
 const INITIAL_CAPACITY: usize = 256;
@@ -145,13 +146,22 @@ fn low_water_mark(hwm: u64) -> u64 {
 /// Creates a pipe whose writer reports to `writer_owner` and whose reader
 /// reports to `reader_owner`. `hwm` is the number of whole messages that may
 /// be queued (0: unlimited). `id` names the pipe in both owners'
-/// notifications.
+/// notifications. With `conflate` the pipe keeps only the latest message
+/// (CONFLATE, see [`crate::conflate`]) and `hwm` is ignored.
 pub(crate) fn pipe(
     id: u64,
     hwm: u64,
+    conflate: bool,
     writer_owner: Arc<dyn Notify>,
     reader_owner: Arc<dyn Notify>,
 ) -> (PipeTx, PipeRx) {
+    let hwm = if conflate { 0 } else { hwm };
+    let (ctx, crx) = if conflate {
+        let (t, r) = Latest::pair();
+        (Some(Box::new(t)), Some(Box::new(r)))
+    } else {
+        (None, None)
+    };
     let (w, r) = ring(INITIAL_CAPACITY);
     let shared = Arc::new(Shared {
         id,
@@ -171,6 +181,7 @@ pub(crate) fn pipe(
         peers_msgs_read: 0,
         in_message: false,
         closed: false,
+        conflate: ctx,
     };
     let rx = PipeRx {
         ring: r,
@@ -180,6 +191,7 @@ pub(crate) fn pipe(
         msgs_read: 0,
         until_report: lwm,
         closed: false,
+        conflate: crx,
     };
     (tx, rx)
 }
@@ -196,6 +208,8 @@ pub(crate) struct PipeTx {
     /// The last frame written had MORE set.
     in_message: bool,
     closed: bool,
+    /// CONFLATE: messages go to a one-message slot, not the ring.
+    conflate: Option<Box<ConflateTx>>,
 }
 
 impl PipeTx {
@@ -267,6 +281,9 @@ impl PipeTx {
     /// the mark before decoding the message).
     #[inline]
     pub(crate) fn push(&mut self, msg: Msg) {
+        if self.conflate.is_some() {
+            return self.push_conflated(msg);
+        }
         // One slot always stays free for a link to a bigger ring.
         if !self.ring.reserve(2) {
             self.grow();
@@ -278,6 +295,18 @@ impl PipeTx {
         self.in_message = more;
         if !more {
             self.msgs_written += 1;
+        }
+    }
+
+    #[cold]
+    fn push_conflated(&mut self, msg: Msg) {
+        self.in_message = msg.more();
+        let Some(c) = &mut self.conflate else {
+            return;
+        };
+        if c.push(msg) {
+            self.reader
+                .pipe_event(self.shared.id, PipeEvent::ReadActivated);
         }
     }
 
@@ -309,6 +338,9 @@ impl PipeTx {
 
     /// Takes back the frames of an incomplete message.
     pub(crate) fn rollback(&mut self) {
+        if let Some(c) = &mut self.conflate {
+            c.rollback();
+        }
         while self.ring.unwrite().is_some() {}
         self.in_message = false;
     }
@@ -382,6 +414,8 @@ pub(crate) struct PipeRx {
     /// Messages left before the next progress report to the writer.
     until_report: u64,
     closed: bool,
+    /// CONFLATE: messages come from a one-message slot, not the ring.
+    conflate: Option<Box<ConflateRx>>,
 }
 
 impl PipeRx {
@@ -397,6 +431,11 @@ impl PipeRx {
     /// Reads one frame. When the pipe is empty the reader is marked asleep.
     #[inline]
     pub(crate) fn read(&mut self) -> Read {
+        if self.conflate.is_some() {
+            if let Some(m) = self.read_conflated() {
+                return Read::Msg(m);
+            }
+        }
         loop {
             match self.ring.read() {
                 Some(Item::Msg(msg)) => {
@@ -408,7 +447,8 @@ impl PipeRx {
                 Some(Item::Next(next)) => self.ring = next,
                 Some(Item::End) => {
                     self.closed = true;
-                    return Read::Closed;
+                    // A conflated message written just before the end.
+                    return self.read_conflated().map_or(Read::Closed, Read::Msg);
                 }
                 None if self.closed => return Read::Closed,
                 None => return Read::Empty,
@@ -419,6 +459,9 @@ impl PipeRx {
     /// Whether a frame (or the end) can be read now; if not, the reader is
     /// marked asleep as by an empty [`read`](Self::read).
     pub(crate) fn check_read(&mut self) -> bool {
+        if self.conflate.as_mut().is_some_and(|c| c.check()) {
+            return true;
+        }
         loop {
             match self.ring.peek() {
                 Some(Item::Next(_)) => {
@@ -434,7 +477,15 @@ impl PipeRx {
 
     /// Whether the writer's end is the next thing to read.
     pub(crate) fn at_end(&mut self) -> bool {
+        if self.conflate.as_mut().is_some_and(|c| c.check()) {
+            return false;
+        }
         self.closed || matches!(self.ring.peek(), Some(Item::End))
+    }
+
+    #[cold]
+    fn read_conflated(&mut self) -> Option<Msg> {
+        self.conflate.as_mut()?.next()
     }
 
     #[inline]
@@ -534,7 +585,7 @@ mod tests {
     fn setup(hwm: u64) -> (PipeTx, PipeRx, Arc<Log>, Arc<Log>) {
         let w = Arc::new(Log::default());
         let r = Arc::new(Log::default());
-        let (tx, rx) = pipe(7, hwm, w.clone(), r.clone());
+        let (tx, rx) = pipe(7, hwm, false, w.clone(), r.clone());
         (tx, rx, w, r)
     }
 
@@ -577,6 +628,29 @@ mod tests {
         assert!(!tx.check_write(), "at the mark of 2");
         rx.raise_hwm(0);
         assert!(tx.check_write(), "no mark any more");
+    }
+
+    #[test]
+    fn a_conflating_pipe_keeps_the_latest_and_then_the_end() {
+        let w = Arc::new(Log::default());
+        let r = Arc::new(Log::default());
+        let (mut tx, mut rx) = pipe(9, 1, true, w, r.clone());
+        assert_eq!(rx.read(), Read::Empty);
+        for i in 0..10 {
+            assert!(tx.check_write(), "CONFLATE ignores the mark");
+            tx.write(msg(i)).unwrap();
+            tx.flush();
+        }
+        assert_eq!(r.take(), [(9, PipeEvent::ReadActivated)], "woken once");
+        assert!(rx.check_read());
+        assert!(!rx.at_end());
+        assert_eq!(rx.read(), Read::Msg(msg(9)));
+        assert_eq!(rx.read(), Read::Empty);
+        tx.push(msg(10));
+        drop(tx);
+        assert!(!rx.at_end(), "the last message comes before the end");
+        assert_eq!(rx.read(), Read::Msg(msg(10)));
+        assert_eq!(rx.read(), Read::Closed);
     }
 
     #[test]
@@ -657,7 +731,7 @@ mod tests {
         }
         let wwake = Arc::new(Wake(Signaler::new().unwrap()));
         let rwake = Arc::new(Wake(Signaler::new().unwrap()));
-        let (mut tx, mut rx) = pipe(1, 100, wwake.clone(), rwake.clone());
+        let (mut tx, mut rx) = pipe(1, 100, false, wwake.clone(), rwake.clone());
         const N: u32 = 200_000;
         let writer = std::thread::spawn(move || {
             for i in 0..N {

@@ -302,6 +302,7 @@ impl Socket {
             assigned_routing_id,
             sndhwm: o.sndhwm,
             rcvhwm: o.rcvhwm,
+            conflate: self.conflates(),
             reconnect_ivl: o.reconnect_ivl,
             reconnect_ivl_max: o.reconnect_ivl_max,
             heartbeat: zlink_mq_core::zmtp::heartbeat::Heartbeat {
@@ -388,15 +389,18 @@ impl Socket {
             } else {
                 let id = crate::pipe::next_id();
                 let notify: Arc<dyn Notify> = io.clone();
+                let (conflate_out, conflate_in) = self.conflates();
                 let (tx, engine_rx) = crate::pipe::pipe(
                     id,
                     u64::from(self.options.sndhwm),
+                    conflate_out,
                     self.shared.clone(),
                     notify.clone(),
                 );
                 let (engine_tx, rx) = crate::pipe::pipe(
                     id,
                     u64::from(self.options.rcvhwm),
+                    conflate_in,
                     notify,
                     self.shared.clone(),
                 );
@@ -505,7 +509,14 @@ impl Socket {
             routing_id: self.options.routing_id.clone(),
             sndhwm: self.options.sndhwm,
             rcvhwm: self.options.rcvhwm,
+            conflate: self.conflates(),
         }
+    }
+
+    /// Whether CONFLATE applies to this socket's outbound and inbound
+    /// pipes.
+    fn conflates(&self) -> (bool, bool) {
+        crate::conflate::directions(self.kind, self.options.conflate)
     }
 
     /// Attaches a new peer; a peer routing refuses is closed at once.
@@ -1027,8 +1038,16 @@ impl Socket {
     /// or connected from now on arrive on the returned channel.
     pub fn monitor_channel(&mut self, mask: u16) -> std::sync::mpsc::Receiver<Event> {
         let (m, rx) = Monitor::channel(mask);
-        self.monitor = Some(Arc::new(m));
+        self.set_monitor(m);
         rx
+    }
+
+    /// Replaces the monitor; the old one stops (connections made under it
+    /// report nothing more).
+    fn set_monitor(&mut self, monitor: Monitor) {
+        if let Some(old) = self.monitor.replace(Arc::new(monitor)) {
+            old.stop();
+        }
     }
 
     /// libzmq's `zmq_socket_monitor`: events of the kinds in `mask` are sent,
@@ -1050,7 +1069,7 @@ impl Socket {
         }
         let mut pair = self.ctx.socket(SocketType::Pair)?;
         pair.bind(endpoint)?;
-        self.monitor = Some(Arc::new(Monitor::socket(mask, pair)));
+        self.set_monitor(Monitor::socket(mask, pair));
         Ok(())
     }
 
@@ -1105,6 +1124,22 @@ impl Socket {
     /// match the subscriptions.
     pub fn set_invert_matching(&mut self, on: bool) {
         self.set_routing_flag(|o| o.invert_matching = on);
+    }
+
+    /// `ZMQ_CONFLATE`: keep only the latest message in each peer's queue
+    /// (the high-water marks are ignored), on DEALER, PULL, PUSH, PUB and
+    /// SUB, as libzmq; other types ignore it. Whole multipart messages are
+    /// kept and replaced (libzmq keeps the last frame). Subscriptions are
+    /// never conflated. Applies to connections made afterwards; with an
+    /// inproc connect made before the bind, the connecting socket's setting
+    /// decides.
+    pub fn set_conflate(&mut self, on: bool) {
+        self.options.conflate = on;
+    }
+
+    /// `ZMQ_CONFLATE`.
+    pub fn conflate(&self) -> bool {
+        self.options.conflate
     }
 
     /// `ZMQ_IMMEDIATE`: queue messages only to completed connections (a
@@ -1393,6 +1428,12 @@ impl Drop for Socket {
         });
         drop(done);
         wait_done(closed);
+        // After the listeners' CLOSED events; connections still lingering
+        // report nothing more (as libzmq, whose monitor ends with its
+        // socket).
+        if let Some(m) = self.monitor.take() {
+            m.stop();
+        }
         // Unregistered last: `Context::terminate` stops the I/O threads once
         // every socket is unregistered, and they must have seen
         // `SocketClosed` (which makes sessions linger) by then.

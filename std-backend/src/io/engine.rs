@@ -373,10 +373,15 @@ impl Engine {
                     return Ok(());
                 }
                 Event::AuthRequest(Credentials::Plain { username, password }) => {
-                    let ok = self
-                        .authenticator
-                        .as_ref()
-                        .is_none_or(|auth| auth(username, password));
+                    // The application's callback runs on the I/O thread: a
+                    // panic in it refuses this client instead of killing
+                    // every connection the thread serves.
+                    let ok = self.authenticator.as_ref().is_none_or(|auth| {
+                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            auth(username, password)
+                        }))
+                        .unwrap_or(false)
+                    });
                     let verdict = if ok {
                         AuthVerdict::Accept
                     } else {

@@ -142,6 +142,8 @@ pub(crate) struct Owner {
     pub assigned_routing_id: Option<Vec<u8>>,
     pub sndhwm: u32,
     pub rcvhwm: u32,
+    /// CONFLATE on the socket's outbound and inbound pipes.
+    pub conflate: (bool, bool),
     pub reconnect_ivl: Option<Duration>,
     pub reconnect_ivl_max: Option<Duration>,
     pub heartbeat: Heartbeat,

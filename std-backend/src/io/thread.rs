@@ -655,11 +655,17 @@ impl IoThread {
         let (to_socket, socket_rx) = pipe::pipe(
             id,
             u64::from(owner.rcvhwm),
+            owner.conflate.1,
             io.clone(),
             owner.socket.clone(),
         );
-        let (socket_tx, from_socket) =
-            pipe::pipe(id, u64::from(owner.sndhwm), owner.socket.clone(), io);
+        let (socket_tx, from_socket) = pipe::pipe(
+            id,
+            u64::from(owner.sndhwm),
+            owner.conflate.0,
+            owner.socket.clone(),
+            io,
+        );
         owner.socket.mailbox.post(Command::Attach(Box::new(NewPeer {
             tx: socket_tx,
             rx: socket_rx,
