@@ -759,6 +759,9 @@ mod tests {
                 Read::Empty => {
                     rwake.0.wait(None).unwrap();
                     rwake.0.reset();
+                    // As a socket does on taking the activation: the
+                    // next sleep may be reported again.
+                    rx.activated();
                 }
                 Read::Closed => break,
             }
