@@ -780,11 +780,18 @@ fn table(cfg: &Config, cells: &[Cell]) -> String {
         if rows.is_empty() {
             continue;
         }
+        let mut what = Vec::new();
+        if cfg.throughput {
+            what.push(format!("throughput: {} messages per run", cfg.count));
+        }
+        if cfg.latency {
+            what.push(format!("latency: {} round trips per run", cfg.roundtrips));
+        }
         let _ = writeln!(
             out,
-            "{size} B messages; throughput: {} messages per run; latency: {} round trips per run; \
-             median (min-max) of {} runs per library\n",
-            cfg.count, cfg.roundtrips, cfg.reps
+            "{size} B messages; {}; median (min-max) of {} runs per library\n",
+            what.join("; "),
+            cfg.reps
         );
         out.push_str("| Pattern | Transport | zlink-mq msg/s | libzmq msg/s | ratio |\n");
         out.push_str("| --- | --- | --- | --- | --- |\n");
@@ -920,6 +927,8 @@ fn svg(cfg: &Config, cells: &[Cell], path: &str) -> Result<()> {
             .build_cartesian_2d((xlo..xhi).log_scale(), (ylo..yhi).log_scale())?;
         chart
             .configure_mesh()
+            .x_labels(6)
+            .y_labels(8)
             .x_desc("message size [B]")
             .y_desc("msg/s")
             .x_label_formatter(&|x| format!("{x:.0}"))

@@ -133,6 +133,25 @@ pub(crate) fn next_id() -> u64 {
     NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
+/// The capacity a full ring of `current` slots grows to. It doubles; but
+/// once doubling reaches the high-water mark it goes straight to the size a
+/// full mark needs: `hwm` single-frame messages, plus the slots the reader
+/// has consumed but not yet handed back (up to an eighth of the ring, see
+/// `zlink_mq_core::pipe`), plus the link slot. Otherwise the last growth
+/// comes late, the first time the reader's hand-back lags at a full mark,
+/// and allocates in what should be the steady state.
+fn grown_capacity(current: usize, hwm: u64) -> usize {
+    let doubled = current * 2;
+    let Ok(hwm) = usize::try_from(hwm) else {
+        return doubled;
+    };
+    if hwm == 0 || doubled < hwm {
+        return doubled;
+    }
+    let at_mark = (hwm + 2).saturating_mul(8).div_ceil(7);
+    doubled.max(at_mark.checked_next_power_of_two().unwrap_or(doubled))
+}
+
 /// libzmq's low-water mark: the reader reports progress every this many
 /// messages.
 fn low_water_mark(hwm: u64) -> u64 {
@@ -316,14 +335,7 @@ impl PipeTx {
         while let Some(item) = self.ring.unwrite() {
             incomplete.push(item);
         }
-        // The first growth goes straight to the size the high-water mark
-        // needs (the reader hands slots back an eighth of the ring at a
-        // time, so a ring looks full up to an eighth early): a queue that
-        // reached its mark once never allocates again. Only multipart
-        // messages, counted as one, grow it further.
-        let for_hwm = (self.hwm.saturating_add(2) as usize).saturating_mul(8) / 7;
-        let capacity = (self.ring.capacity() * 2).max(for_hwm.next_power_of_two());
-        let (mut w, r) = ring(capacity);
+        let (mut w, r) = ring(grown_capacity(self.ring.capacity(), self.hwm));
         if self.ring.write(Item::Next(r), false).is_err() {
             unreachable!("one slot is always kept free for the link");
         }
@@ -686,6 +698,36 @@ mod tests {
             assert_eq!(rx.read(), Read::Msg(msg(i).with_more(i + 1 < frames)));
         }
         assert_eq!(rx.read(), Read::Empty);
+    }
+
+    #[test]
+    fn rings_grow_to_what_a_full_mark_needs() {
+        // Far below the mark (or without one): doubling.
+        assert_eq!(grown_capacity(256, 0), 512);
+        assert_eq!(grown_capacity(256, 2000), 512);
+        // Reaching the mark: room for it plus the reader's hand-back lag.
+        assert_eq!(grown_capacity(1024, 2000), 4096);
+        assert_eq!(grown_capacity(512, 1000), 2048);
+        assert_eq!(grown_capacity(4096, 2000), 8192);
+        // Filled to a mark of 2000 single-frame messages with nothing read,
+        // then drained and refilled: the ring grows only while first filling.
+        let (mut tx, mut rx, _, _) = setup(2000);
+        for round in 0..3 {
+            let mut n = 0;
+            while tx.check_write() {
+                tx.push(msg(n));
+                n += 1;
+            }
+            tx.flush();
+            assert_eq!(n, 2000, "round {round}");
+            if round == 0 {
+                assert_eq!(tx.ring.capacity(), 4096);
+            }
+            for i in 0..n {
+                assert_eq!(rx.read(), Read::Msg(msg(i)));
+            }
+        }
+        assert_eq!(tx.ring.capacity(), 4096, "no growth after the first fill");
     }
 
     #[test]

@@ -9,7 +9,7 @@
 
 use std::fmt;
 use std::ops::BitOr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use zlink_mq_core::routing::{PeerId, PeerIdentity, RecvError, SendError};
@@ -27,6 +27,10 @@ use crate::peers::{Peer, Peers};
 use crate::pipe::{Notify, PipeEvent, PipeRx, PipeTx};
 use crate::routing::{self, AnyRouting};
 use crate::sys::net::{Addr, KeepAlive, Listener, resolve_tcp};
+
+/// How long a blocking call of a socket whose endpoints are all inproc
+/// spins on its mailbox before sleeping (see `Socket::spin`).
+const INPROC_SPIN: Duration = Duration::from_micros(20);
 
 /// Flags of [`Socket::send`] and [`Socket::recv`], as libzmq's.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
@@ -630,17 +634,23 @@ impl Socket {
                 Some(d - now)
             }
         };
-        if !self.shared.mailbox.watch() {
-            // A command arrived after our last look: handle it instead.
-            self.process_commands();
-            self.check_alive()?;
-            return Ok(true);
-        }
         let signaler = self.shared.mailbox.signaler();
-        let woken = signaler.wait(timeout);
-        self.shared.mailbox.unwatch();
-        if !woken? {
-            return Ok(false);
+        // Spin first without registering as a waiter: a peer that posts
+        // meanwhile sets `pending` and makes no system call.
+        if self.spin_first() && self.spin(deadline) {
+            // A command arrived while spinning: no sleep, no wake-up.
+        } else {
+            if !self.shared.mailbox.watch() {
+                // A command arrived after our last look: handle it instead.
+                self.process_commands();
+                self.check_alive()?;
+                return Ok(true);
+            }
+            let woken = signaler.wait(timeout);
+            self.shared.mailbox.unwatch();
+            if !woken? {
+                return Ok(false);
+            }
         }
         // Reset before draining: a signal that lands after the reset comes
         // with a command the drain below (or the next one) sees.
@@ -650,6 +660,39 @@ impl Socket {
         self.process_commands();
         self.check_alive()?;
         Ok(true)
+    }
+
+    /// Whether a blocking call should spin before it sleeps: only when
+    /// every endpoint is inproc (whoever wakes us is another user thread,
+    /// not an I/O thread that would compete with the spin for a core) and
+    /// there is more than one core.
+    fn spin_first(&self) -> bool {
+        static MULTI_CORE: OnceLock<bool> = OnceLock::new();
+        *MULTI_CORE.get_or_init(|| std::thread::available_parallelism().is_ok_and(|n| n.get() > 1))
+            && self
+                .attachments
+                .iter()
+                .all(|a| a.resolved.starts_with("inproc://"))
+    }
+
+    /// Spins until a command is pending (`true`), or `INPROC_SPIN` or the
+    /// deadline has passed (`false`). A sleep and its wake-up (a `poll`,
+    /// the peer's eventfd write and a context switch each way) cost several
+    /// microseconds; over inproc the peer's answer often comes sooner.
+    fn spin(&self, deadline: Option<Instant>) -> bool {
+        let now = Instant::now();
+        let until = deadline.map_or(now + INPROC_SPIN, |d| d.min(now + INPROC_SPIN));
+        loop {
+            if self.shared.mailbox.has_pending() {
+                return true;
+            }
+            if Instant::now() >= until {
+                return false;
+            }
+            for _ in 0..64 {
+                std::hint::spin_loop();
+            }
+        }
     }
 
     fn deadline(flags: Flags, timeout: Option<Duration>) -> Option<Option<Instant>> {
