@@ -180,3 +180,58 @@ fn stream_transports_stop_the_sender_at_the_marks() {
         assert_nothing(&mut pull);
     }
 }
+
+/// CPU time this process has used (user + system), from /proc.
+fn process_cpu() -> std::time::Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
+    // Fields after the command name, which is in parentheses.
+    let rest = &stat[stat.rfind(')').unwrap() + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    // The kernel reports clock ticks of 1/100 s (USER_HZ) on Linux.
+    std::time::Duration::from_millis(ticks * 10)
+}
+
+/// A receiver that stops reading makes its connection's input wait: the I/O
+/// thread must then stop watching the stream, not spin on the unread bytes
+/// (and the sender blocks at its mark). Behaviour, not speed: a spinning
+/// thread burns the whole window; an idle process almost nothing.
+#[test]
+fn a_full_receive_queue_leaves_the_io_thread_idle() {
+    for t in [Transport::Tcp, Transport::Ipc] {
+        let ctx = Context::new();
+        let mut pull = socket(&ctx, SocketType::Pull);
+        pull.set_rcvhwm(10);
+        let ep = bind(&mut pull, t);
+        let mut push = socket(&ctx, SocketType::Push);
+        push.set_sndhwm(10);
+        push.connect(&ep).unwrap();
+        // Fill the receiver's queue, the kernel's buffers and the sender's
+        // queue until sending would block.
+        let mut sent = 0u32;
+        let mut blocked_since = None;
+        loop {
+            if push.send(&[0u8; 512][..], Flags::DONTWAIT).is_ok() {
+                sent += 1;
+                blocked_since = None;
+            } else {
+                let since = *blocked_since.get_or_insert_with(std::time::Instant::now);
+                if since.elapsed() > std::time::Duration::from_millis(200) {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+        }
+        let before = process_cpu();
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        let used = process_cpu() - before;
+        assert!(
+            used < std::time::Duration::from_millis(150),
+            "{t:?}: {used:?} of CPU in 500 ms while nothing could move"
+        );
+        // Nothing was lost by pausing: every message arrives.
+        for _ in 0..sent {
+            assert_eq!(pull.recv(Flags::NONE).unwrap().len(), 512);
+        }
+    }
+}

@@ -243,6 +243,37 @@ impl Engine {
         self.input_blocked = false;
     }
 
+    /// Whether input waits for the socket to read (the stream is not read
+    /// meanwhile, so it need not be watched for readability).
+    pub(crate) fn input_blocked(&self) -> bool {
+        self.input_blocked
+    }
+
+    /// Everything is written: tells the peer we are done (it reads the end
+    /// after our last byte) without closing, so the peer reads all of it.
+    pub(crate) fn shutdown_write(&mut self) -> io::Result<()> {
+        self.stream.shutdown_write()
+    }
+
+    /// Bytes written that the peer has not taken yet.
+    pub(crate) fn unsent(&self) -> io::Result<usize> {
+        self.stream.unsent()
+    }
+
+    /// After [`shutdown_write`](Self::shutdown_write): reads and discards
+    /// what the peer still sends. `Ok(true)` once the peer has closed too.
+    pub(crate) fn drain_input(&mut self) -> io::Result<bool> {
+        loop {
+            match self.stream.read(&mut self.rbuf) {
+                Ok(0) => return Ok(true),
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
     /// Reads what the stream has and hands every complete frame to the
     /// socket.
     pub(crate) fn readable(

@@ -107,9 +107,40 @@ struct Session {
     /// When a closing session must give up delivering (`None`: LINGER is
     /// infinite).
     linger_until: Option<Instant>,
+    /// Set once everything queued was written and our direction of the
+    /// stream is shut: see [`Drain`].
+    draining: Option<Drain>,
     /// The deadline currently in the timer heap.
     deadline: Option<Instant>,
     interest: Option<Interest>,
+}
+
+/// A session whose socket has nothing more to send waits before closing
+/// the stream until the peer has taken every byte (the kernel's send queue
+/// is empty), the peer closes its side, LINGER runs out, or the peer stops
+/// taking bytes for [`Drain::STALL`]. Closing at once would make the peer
+/// see a hang-up while our last bytes are still unread in its receive
+/// buffer: libzmq 4.3 drops those when its input is paused by a full queue
+/// (libzmq issue #4660, lost messages over ipc); and a TCP close with input
+/// unread resets the connection, discarding what is still unsent.
+#[derive(Debug, Clone, Copy)]
+struct Drain {
+    /// Bytes the peer had not taken at the last look.
+    unsent: usize,
+    /// When that count last went down.
+    progress_at: Instant,
+    /// When to look again, and the gap after that.
+    next_check: Instant,
+    interval: Duration,
+}
+
+impl Drain {
+    /// A peer that takes nothing for this long is not waited for: a
+    /// process that stopped reading must not hold the context's end
+    /// (libzmq closes at once).
+    const STALL: Duration = Duration::from_secs(1);
+    const FIRST_CHECK: Duration = Duration::from_millis(1);
+    const MAX_INTERVAL: Duration = Duration::from_millis(50);
 }
 
 struct IoThread {
@@ -211,6 +242,7 @@ impl IoThread {
                     skip_outbound: false,
                     closing: false,
                     linger_until: None,
+                    draining: None,
                     deadline: None,
                     interest: None,
                 });
@@ -398,6 +430,7 @@ impl IoThread {
                 skip_outbound: false,
                 closing: false,
                 linger_until: None,
+                draining: None,
                 deadline: None,
                 interest: None,
             });
@@ -552,6 +585,11 @@ impl IoThread {
                     Err(_) => self.retry_later(key),
                 }
             }
+            Link::Up(_) if session.draining.is_some() => {
+                if readable {
+                    self.drain(key);
+                }
+            }
             Link::Up(_) => {
                 if readable {
                     self.pump_input(key);
@@ -567,7 +605,7 @@ impl IoThread {
     /// Reads and delivers input.
     fn pump_input(&mut self, key: usize) {
         let now = self.now();
-        let Some(session) = self.sessions.get_mut(key) else {
+        let Some(session) = self.sessions.get_mut(key).filter(|s| s.draining.is_none()) else {
             return;
         };
         let Link::Up(engine) = &mut session.link else {
@@ -581,7 +619,7 @@ impl IoThread {
     /// Writes queued output.
     fn pump_output(&mut self, key: usize) {
         let now = self.now();
-        let Some(session) = self.sessions.get_mut(key) else {
+        let Some(session) = self.sessions.get_mut(key).filter(|s| s.draining.is_none()) else {
             return;
         };
         let Link::Up(engine) = &mut session.link else {
@@ -627,12 +665,17 @@ impl IoThread {
             };
             result = engine.writable(&mut session.pipes, now, &mut progress);
         }
-        let interest = if progress.blocked {
-            Interest::READ_WRITE
-        } else {
-            Interest::READ
+        // While input waits for the socket the stream is not read: watching
+        // it would report the same unread bytes in a busy loop.
+        let read = match self.sessions.get(key).map(|s| &s.link) {
+            Some(Link::Up(engine)) => !engine.input_blocked(),
+            _ => true,
         };
-        self.set_interest(key, Some(interest));
+        let interest = Interest {
+            read,
+            write: progress.blocked,
+        };
+        self.set_interest(key, (read || progress.blocked).then_some(interest));
         self.reschedule(key);
     }
 
@@ -710,11 +753,86 @@ impl IoThread {
             }
         }
         if matches!(failure, Failure::Done) {
-            self.close_session(key);
+            self.start_draining(key);
             return;
         }
         owner.event(Event::new(EventKind::Disconnected, 0, &owner.endpoint).because(&failure));
         self.connection_lost(key);
+    }
+
+    /// Everything is written: shuts our direction and waits for the peer
+    /// to close (see `Session::draining`).
+    fn start_draining(&mut self, key: usize) {
+        let now = self.now();
+        let Some(session) = self.sessions.get_mut(key) else {
+            return;
+        };
+        if session.draining.is_some() {
+            return;
+        }
+        let Link::Up(engine) = &mut session.link else {
+            self.close_session(key);
+            return;
+        };
+        let unsent = match engine.unsent() {
+            Ok(n) if n > 0 && engine.shutdown_write().is_ok() => n,
+            // All taken already, or the stream is broken: nothing to wait for.
+            _ => {
+                self.close_session(key);
+                return;
+            }
+        };
+        session.draining = Some(Drain {
+            unsent,
+            progress_at: now,
+            next_check: now + Drain::FIRST_CHECK,
+            interval: Drain::FIRST_CHECK,
+        });
+        self.set_interest(key, Some(Interest::READ));
+        self.reschedule(key);
+        self.drain(key);
+    }
+
+    /// A draining session's timer: closes it once the peer has taken every
+    /// byte or stopped taking them; otherwise looks again later.
+    fn check_drain(&mut self, key: usize, now: Instant) {
+        let Some(session) = self.sessions.get_mut(key) else {
+            return;
+        };
+        let (Link::Up(engine), Some(drain)) = (&session.link, &mut session.draining) else {
+            return;
+        };
+        let done = match engine.unsent() {
+            Ok(0) | Err(_) => true,
+            Ok(n) => {
+                if n < drain.unsent {
+                    drain.unsent = n;
+                    drain.progress_at = now;
+                }
+                now.saturating_duration_since(drain.progress_at) >= Drain::STALL
+            }
+        };
+        if done {
+            self.close_session(key);
+            return;
+        }
+        drain.interval = (drain.interval * 2).min(Drain::MAX_INTERVAL);
+        drain.next_check = now + drain.interval;
+        self.reschedule(key);
+    }
+
+    /// Discards what a draining session's peer sends; closes the session
+    /// once the peer has closed its side.
+    fn drain(&mut self, key: usize) {
+        let Some(session) = self.sessions.get_mut(key) else {
+            return;
+        };
+        let Link::Up(engine) = &mut session.link else {
+            return;
+        };
+        if !matches!(engine.drain_input(), Ok(false)) {
+            self.close_session(key);
+        }
     }
 
     /// The stream is gone: an accepted session ends; a connecter keeps its
@@ -782,6 +900,7 @@ impl IoThread {
             return;
         };
         let engine_deadline = match &session.link {
+            Link::Up(_) if session.draining.is_some() => session.draining.map(|d| d.next_check),
             Link::Up(e) => e.deadline(),
             _ => session
                 .deadline
@@ -820,6 +939,7 @@ impl IoThread {
             }
             match &mut session.link {
                 Link::Idle => self.connect(key),
+                Link::Up(_) if session.draining.is_some() => self.check_drain(key, now),
                 Link::Up(engine) => {
                     if let Err(f) = engine.handle_timeout(now) {
                         self.engine_failed(key, f);

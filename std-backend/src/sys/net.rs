@@ -244,6 +244,29 @@ impl Stream {
         Ok(())
     }
 
+    /// Ends our direction of the stream (the peer reads the end after
+    /// everything we wrote) while we can still read.
+    pub(crate) fn shutdown_write(&self) -> io::Result<()> {
+        match self {
+            Stream::Tcp(s) => s.shutdown(std::net::Shutdown::Write),
+            Stream::Unix(s) => s.shutdown(std::net::Shutdown::Write),
+        }
+    }
+
+    /// Bytes we wrote that the peer has not taken yet (`SIOCOUTQ`): not yet
+    /// read by the peer's process over a Unix socket, not yet acknowledged
+    /// by the peer's kernel over TCP.
+    #[allow(unsafe_code)] // the OS layer: an ioctl std and rustix do not wrap
+    pub(crate) fn unsent(&self) -> io::Result<usize> {
+        const SIOCOUTQ: rustix::ioctl::Opcode = 0x5411;
+        // SAFETY: SIOCOUTQ (TIOCOUTQ) is valid on stream sockets and writes
+        // one `int`, the output type given here.
+        let getter = unsafe { rustix::ioctl::Getter::<SIOCOUTQ, rustix::ffi::c_int>::new() };
+        // SAFETY: the descriptor is a socket we own for the call's duration.
+        let n = unsafe { rustix::ioctl::ioctl(self.as_fd(), getter) }?;
+        Ok(usize::try_from(n).unwrap_or(0))
+    }
+
     /// Writes several buffers with one system call.
     pub(crate) fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
         match self {
