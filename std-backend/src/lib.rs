@@ -31,6 +31,7 @@
 
 pub use zlink_mq_core as core;
 
+mod bufpool;
 mod conflate;
 mod context;
 pub mod endpoint;

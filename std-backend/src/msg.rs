@@ -56,8 +56,10 @@ impl Msg {
                 more: false,
             }
         } else {
+            // Large payloads go to a recycled buffer (see `bufpool`).
+            let bytes = crate::bufpool::copy(data).unwrap_or_else(|| Bytes::copy_from_slice(data));
             Self {
-                repr: Repr::Shared(Bytes::copy_from_slice(data)),
+                repr: Repr::Shared(bytes),
                 more: false,
             }
         }
