@@ -163,7 +163,7 @@ fn routing(c: &mut Criterion) {
 
     g.bench_function("router_send_by_id_16_peers", |b| {
         let mut pipes = Sink::new(16);
-        let mut router: Router<Store, u8> = Router::new(1);
+        let mut router: Router<Store, u8, Msg> = Router::new(1);
         let ids: Vec<Vec<u8>> = (0..16u8)
             .map(|p| format!("peer-{p:02}").into_bytes())
             .collect();

@@ -129,7 +129,7 @@ fn req_correlate_sends_and_checks_a_request_id() {
 fn dealers_and_a_router_address_each_other_by_routing_id() {
     let (r1, d1) = wide();
     let (r2, d2) = wide();
-    let mut router: S<Router<St<2>, PeerId>, 2> = Socket::new(Router::new(1), Options::new());
+    let mut router: S<Router<St<2>, PeerId, F>, 2> = Socket::new(Router::new(1), Options::new());
     let named = Options {
         routing_id: b"dealer-1",
         ..Options::new()

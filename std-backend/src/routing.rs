@@ -24,7 +24,7 @@ pub(crate) enum AnyRouting {
     XPub(XPub<Heap, PeerId, Msg>),
     XSub(XSub<Heap, PeerId>),
     Dealer(Dealer<Heap, PeerId>),
-    Router(Router<Heap, PeerId>),
+    Router(Router<Heap, PeerId, Msg>),
     Req(Req<Heap, PeerId>),
     Rep(Rep<Heap, PeerId>),
     Push(Push<Heap, PeerId>),

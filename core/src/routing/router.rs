@@ -43,7 +43,7 @@ enum Receiving<K> {
 ///   ([`AttachError::DuplicateRoutingId`]); with ROUTER_HANDOVER it takes
 ///   the id over and the old peer is reported in
 ///   [`Attached::replaced`] (with a generated id until it is detached).
-pub struct Router<S: Storage, K: PeerKey> {
+pub struct Router<S: Storage, K: PeerKey, M> {
     input: FairQueue<S, K>,
     /// Routing id → peer.
     by_id: S::Table<K>,
@@ -57,9 +57,13 @@ pub struct Router<S: Storage, K: PeerKey> {
     current_out: Option<K>,
     /// The routing-id frame of a message was sent; its frames follow.
     more_out: bool,
+    /// The first frame of the message whose routing id was returned: read
+    /// together with choosing the peer (as libzmq's prefetch), so a message
+    /// costs one read of its pipe, not a readiness check and then a read.
+    prefetched: Option<M>,
 }
 
-impl<S: Storage, K: PeerKey> Router<S, K> {
+impl<S: Storage, K: PeerKey, M: Message> Router<S, K, M> {
     /// CONFLATE has no effect on ROUTER in libzmq.
     pub const CONFLATE_ALLOWED: bool = false;
 
@@ -77,6 +81,7 @@ impl<S: Storage, K: PeerKey> Router<S, K> {
             receiving: Receiving::Start,
             current_out: None,
             more_out: false,
+            prefetched: None,
         }
     }
 
@@ -131,7 +136,7 @@ impl<S: Storage, K: PeerKey> Router<S, K> {
     }
 }
 
-impl<S: Storage, K: PeerKey> fmt::Debug for Router<S, K> {
+impl<S: Storage, K: PeerKey, M> fmt::Debug for Router<S, K, M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Router")
             .field("input", &self.input)
@@ -144,7 +149,9 @@ impl<S: Storage, K: PeerKey> fmt::Debug for Router<S, K> {
     }
 }
 
-impl<S: Storage, K: PeerKey, P: Pipes<Peer = K>> Routing<P> for Router<S, K> {
+impl<S: Storage, K: PeerKey, M: Message, P: Pipes<Peer = K, Msg = M>> Routing<P>
+    for Router<S, K, M>
+{
     fn attach(
         &mut self,
         _pipes: &mut P,
@@ -224,8 +231,17 @@ impl<S: Storage, K: PeerKey, P: Pipes<Peer = K>> Routing<P> for Router<S, K> {
             self.current_out = None;
         }
         if self.receiving == Receiving::Body(peer) {
-            // The fair queue reports the truncation on the next receive.
-            self.receiving = Receiving::Start;
+            match &self.prefetched {
+                // The whole message was read before the peer left: it is
+                // still delivered.
+                Some(first) if !first.more() => {}
+                // The fair queue reports the truncation on the next
+                // receive.
+                _ => {
+                    self.prefetched = None;
+                    self.receiving = Receiving::Start;
+                }
+            }
         }
     }
 
@@ -269,25 +285,34 @@ impl<S: Storage, K: PeerKey, P: Pipes<Peer = K>> Routing<P> for Router<S, K> {
 
     fn recv(&mut self, pipes: &mut P) -> Result<P::Msg, RecvError> {
         if let Receiving::Body(_) = self.receiving {
+            if let Some(first) = self.prefetched.take() {
+                if !first.more() {
+                    self.receiving = Receiving::Start;
+                }
+                return Ok(first);
+            }
             let result = self.input.recv(pipes);
             if !matches!(&result, Ok((_, msg)) if msg.more()) {
                 self.receiving = Receiving::Start;
             }
             return result.map(|(_, msg)| msg);
         }
-        let peer = self.input.begin(pipes)?;
+        let (peer, first) = self.input.recv(pipes)?;
         let id = self.ids.get(peer).map_or(&[][..], Bytes::as_slice);
         match P::Msg::try_from_parts(&[id]) {
             Ok(mut frame) => {
                 frame.set_more(true);
                 self.receiving = Receiving::Body(peer);
+                self.prefetched = Some(first);
                 Ok(frame)
             }
             Err(_) => {
                 // The id cannot be delivered, so neither can the message.
-                while let Ok((_, msg)) = self.input.recv(pipes) {
-                    if !msg.more() {
-                        break;
+                let mut more = first.more();
+                while more {
+                    match self.input.recv(pipes) {
+                        Ok((_, msg)) => more = msg.more(),
+                        Err(_) => break,
                     }
                 }
                 Err(RecvError::FrameTooLarge)

@@ -189,7 +189,7 @@ socket_kind! {
     XPub<M> => XPub,
     XSub<> => XSub,
     Dealer<> => Dealer,
-    Router<> => Router,
+    Router<M> => Router,
     Req<> => Req,
     Rep<> => Rep,
     Push<> => Push,

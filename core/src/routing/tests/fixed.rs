@@ -130,7 +130,7 @@ fn xpub_leaves_input_in_the_pipe_while_its_queue_is_full() {
 #[test]
 fn router_refuses_an_id_longer_than_its_storage() {
     let mut pipes = TestPipes::<F16>::new();
-    let mut router = Router::<Small, u32>::new(1);
+    let mut router = Router::<Small, u32, F16>::new(1);
     pipes.add(0, 0);
     assert_eq!(
         router.attach(&mut pipes, 0, PeerIdentity::Announced(b"ninebytes")),
@@ -147,7 +147,7 @@ fn router_refuses_an_id_longer_than_its_storage() {
 #[test]
 fn router_drops_a_message_whose_id_frame_does_not_fit() {
     let mut pipes = TestPipes::<Frame<4>>::new();
-    let mut router = Router::<Small, u32>::new(1);
+    let mut router = Router::<Small, u32, Frame<4>>::new(1);
     // Generated ids take five bytes: more than the frame type holds.
     attach_all(&mut router, &mut pipes, &[0], 0);
     pipes.add(1, 0);
