@@ -46,11 +46,28 @@ fn capacity(class: usize) -> usize {
 /// A copy of `data` in a pooled buffer, or `None` if its length is not
 /// pooled.
 pub(crate) fn copy(data: &[u8]) -> Option<Bytes> {
-    let class = class(data.len())?;
-    let reused = POOL[class].lock().unwrap_or_else(|e| e.into_inner()).pop();
-    let mut buf = reused.unwrap_or_else(|| Vec::with_capacity(capacity(class)));
+    let mut buf = buffer(data.len())?;
     buf.extend_from_slice(data);
     Some(Bytes::from_owner(Pooled(buf)))
+}
+
+/// An empty buffer for a payload of `len` bytes, from the pool (with its
+/// class's capacity) when `len` is pooled. Fill it, then [`freeze`] it.
+pub(crate) fn buffer(len: usize) -> Option<Vec<u8>> {
+    let class = class(len)?;
+    let reused = POOL[class].lock().unwrap_or_else(|e| e.into_inner()).pop();
+    Some(reused.unwrap_or_else(|| Vec::with_capacity(capacity(class))))
+}
+
+/// A payload over `buf`, which returns to the pool when the last message
+/// referring to it is dropped if it came from [`buffer`] (any other
+/// vector is simply freed then).
+pub(crate) fn freeze(buf: Vec<u8>) -> Bytes {
+    if class(buf.capacity()).is_some_and(|c| capacity(c) == buf.capacity()) {
+        Bytes::from_owner(Pooled(buf))
+    } else {
+        Bytes::from(buf)
+    }
 }
 
 /// A pooled buffer: goes back to its class's pool when the last message
@@ -109,6 +126,24 @@ mod tests {
         let clone = second.clone();
         drop(second);
         assert_eq!(&clone[..], &vec![2; len - 5][..]);
+    }
+
+    #[test]
+    fn a_filled_buffer_returns_to_the_pool_and_others_do_not() {
+        // The 128 KiB class, used by no other test.
+        let len = 100 << 10;
+        let mut buf = buffer(len).unwrap();
+        assert_eq!(buf.capacity(), 128 << 10);
+        buf.extend_from_slice(&vec![3; len]);
+        let ptr = buf.as_ptr();
+        let bytes = freeze(buf);
+        assert_eq!(&bytes[..], &vec![3; len][..]);
+        drop(bytes);
+        let again = buffer(len).unwrap();
+        assert_eq!(again.as_ptr(), ptr, "reused");
+        // A vector of another capacity is taken as is and freed later.
+        let plain = freeze(vec![4; len]);
+        assert_eq!(&plain[..], &vec![4; len][..]);
     }
 
     #[test]

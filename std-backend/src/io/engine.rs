@@ -37,6 +37,11 @@ const WRITE_BUF: usize = 64 * 1024;
 /// Frames at least this large are written from the message itself rather
 /// than copied into the write buffer.
 const GATHER_MIN: usize = 8 * 1024;
+/// The rest of a frame body at least this large is read straight into the
+/// message's buffer instead of through the read buffer (one copy less).
+const DIRECT_READ_MIN: usize = 16 * 1024;
+/// How much is read into the read buffer while large frames arrive.
+const SMALL_READ: usize = 8 * 1024;
 /// At most this much is reserved up front for a frame assembled from many
 /// reads; the rest grows with the bytes received.
 const ASSEMBLE_RESERVE_MAX: usize = 4 * 1024 * 1024;
@@ -130,6 +135,11 @@ pub(crate) struct Engine {
     /// A frame too large for the read buffer, or split across two reads,
     /// being assembled.
     assembling: Option<(Vec<u8>, bool)>,
+    /// The length of the frame being assembled.
+    assembling_len: usize,
+    /// The last frame was large: read little into the read buffer, so that
+    /// the next large body goes straight into its message's buffer.
+    large_frames: bool,
     /// The buffer small split frames are assembled in, kept between frames
     /// so that a frame cut by a read boundary costs no allocation.
     small: Vec<u8>,
@@ -185,6 +195,8 @@ impl Engine {
             gather: None,
             out_more: false,
             assembling: None,
+            assembling_len: 0,
+            large_frames: false,
             small: Vec::with_capacity(Msg::INLINE_CAPACITY),
             input_blocked: false,
             in_message: false,
@@ -297,8 +309,23 @@ impl Engine {
                 self.rend -= self.rstart;
                 self.rstart = 0;
             }
-            let room = self.rbuf.len() - self.rend;
-            let n = match self.stream.read(&mut self.rbuf[self.rend..]) {
+            if self.rstart == self.rend {
+                match self.read_body_direct(pipes, now)? {
+                    Some(true) => break,
+                    Some(false) => continue,
+                    None => {}
+                }
+            }
+            // While large frames arrive, a short read takes the next header
+            // and the body follows by `read_body_direct`; otherwise read
+            // as much as fits (many small frames per system call).
+            let limit = if self.large_frames {
+                (self.rend + SMALL_READ).min(self.rbuf.len())
+            } else {
+                self.rbuf.len()
+            };
+            let room = limit - self.rend;
+            let n = match self.stream.read(&mut self.rbuf[self.rend..limit]) {
                 Ok(0) => return Err(Failure::Eof),
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
@@ -318,6 +345,64 @@ impl Engine {
         // Input can make the protocol answer (the next handshake command).
         progress.control |= self.conn.has_pending_transmit();
         Ok(())
+    }
+
+    /// While the body of a large frame is being assembled and nothing else
+    /// is buffered, reads the rest of the body straight into the message's
+    /// buffer: the bytes skip the read buffer and its copy. `None` when
+    /// this does not apply; otherwise whether the kernel had less than
+    /// asked (drained).
+    fn read_body_direct(
+        &mut self,
+        pipes: &mut Option<Pipes>,
+        now: Instant,
+    ) -> Result<Option<bool>, Failure> {
+        let Some((buf, _)) = &mut self.assembling else {
+            return Ok(None);
+        };
+        let remaining = self.assembling_len.saturating_sub(buf.len());
+        if remaining < DIRECT_READ_MIN || buf.capacity() - buf.len() < remaining {
+            return Ok(None);
+        }
+        let start = buf.len();
+        let n = match self.stream.read_append(buf, remaining) {
+            Ok(0) => return Err(Failure::Eof),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(Some(true)),
+            Err(e) => return Err(e.into()),
+        };
+        let (buf, more) = self.assembling.take().expect("matched above");
+        // The protocol state machine accounts for the bytes as usual; a
+        // body is passed through as it is, so it hands back the very bytes
+        // already in place.
+        let end = start + n;
+        let mut pos = start;
+        let mut last = false;
+        while pos < end {
+            let (used, event) = self.conn.handle_input(&buf[pos..end], now)?;
+            match event {
+                Some(Event::FramePart { data, last: l })
+                    if used > 0 && data.as_ptr() == buf[pos..].as_ptr() =>
+                {
+                    last = l;
+                }
+                _ => {
+                    return Err(Failure::Io(io::Error::other(
+                        "a frame body was not passed through as it arrived",
+                    )));
+                }
+            }
+            pos += used;
+        }
+        if last {
+            self.in_message = more;
+            if let Some(p) = pipes {
+                p.tx.push(Msg::from_bytes(crate::bufpool::freeze(buf)).with_more(more));
+            }
+        } else {
+            self.assembling = Some((buf, more));
+        }
+        Ok(Some(n < remaining))
     }
 
     /// Decodes buffered input until it runs out or the socket is full.
@@ -346,6 +431,7 @@ impl Engine {
             match event {
                 Event::Frame { data, more } => {
                     self.in_message = more;
+                    self.large_frames = data.len() >= DIRECT_READ_MIN;
                     if let Some(p) = pipes {
                         p.tx.push(Msg::copy_from_slice(data).with_more(more));
                     }
@@ -355,6 +441,11 @@ impl Engine {
                         let mut small = std::mem::take(&mut self.small);
                         small.clear();
                         small
+                    } else if let Some(pooled) = crate::bufpool::buffer(len) {
+                        // A recycled buffer (at most `bufpool::MAX_LEN`):
+                        // the receiving thread's free does not shrink the
+                        // I/O thread's heap.
+                        pooled
                     } else {
                         // The length is the peer's claim (bounded only by
                         // MAXMSGSIZE, unlimited by default): reserve a
@@ -362,6 +453,8 @@ impl Engine {
                         Vec::with_capacity(len.min(ASSEMBLE_RESERVE_MAX))
                     };
                     self.assembling = Some((buf, more));
+                    self.assembling_len = len;
+                    self.large_frames = len >= DIRECT_READ_MIN;
                 }
                 Event::FramePart { data, last } => {
                     if let Some((buf, more)) = &mut self.assembling {
@@ -375,7 +468,7 @@ impl Engine {
                                 self.small = buf;
                                 msg
                             } else {
-                                Msg::from(buf)
+                                Msg::from_bytes(crate::bufpool::freeze(buf))
                             };
                             if let Some(p) = pipes {
                                 p.tx.push(msg.with_more(more));

@@ -253,6 +253,27 @@ impl Stream {
         }
     }
 
+    /// Reads at most `max` bytes onto the end of `buf`, within its spare
+    /// capacity (no zeroing, no copy through another buffer).
+    #[allow(unsafe_code)] // the OS layer: a read into uninitialised memory
+    pub(crate) fn read_append(&self, buf: &mut Vec<u8>, max: usize) -> io::Result<usize> {
+        let len = buf.len();
+        let spare = buf.spare_capacity_mut();
+        let max = max.min(spare.len());
+        let (filled, _) = loop {
+            match rustix::io::read(self, &mut spare[..max]) {
+                Err(rustix::io::Errno::INTR) => continue,
+                r => break r?,
+            }
+        };
+        let n = filled.len();
+        // SAFETY: the kernel initialised the first `n` bytes of the spare
+        // capacity (rustix returns exactly the part it filled), and
+        // `len + n` is within the capacity.
+        unsafe { buf.set_len(len + n) };
+        Ok(n)
+    }
+
     /// Bytes we wrote that the peer has not taken yet (`SIOCOUTQ`): not yet
     /// read by the peer's process over a Unix socket, not yet acknowledged
     /// by the peer's kernel over TCP.
