@@ -138,18 +138,26 @@ impl Monitor {
     /// to the last connection that reports, it could be dropped on an I/O
     /// thread, which would then wait for itself.
     pub(crate) fn stop(&self) {
-        self.emit(Event::new(EventKind::MonitorStopped, 0, ""));
-        let sink = lock(&self.sink).take();
+        // One critical section: an I/O thread's event cannot slip in
+        // between MONITOR_STOPPED and the end of the stream.
+        let mut sink = lock(&self.sink);
+        self.deliver(&mut sink, Event::new(EventKind::MonitorStopped, 0, ""));
+        let last = sink.take();
         drop(sink);
+        drop(last);
     }
 
     /// Delivers `event` if the mask selects it. Never blocks: an event the
     /// consumer has no room for is dropped, as libzmq's monitor does.
     pub(crate) fn emit(&self, event: Event) {
+        self.deliver(&mut lock(&self.sink), event);
+    }
+
+    fn deliver(&self, sink: &mut Option<Sink>, event: Event) {
         if self.mask & event.kind.code() == 0 {
             return;
         }
-        match &mut *lock(&self.sink) {
+        match sink {
             None => {}
             Some(Sink::Channel(tx)) => {
                 let _ = tx.send(event);
