@@ -152,26 +152,7 @@ fn stream_transports_stop_the_sender_at_the_marks() {
         wait_peers(&mut pull, 1);
         // 10 kB messages: the kernel's buffers hold some, but not 100 MB.
         let payload = vec![1u8; 10_000];
-        let mut sent = 0;
-        let mut stalled = 0;
-        while sent < MAX_SENDS {
-            match push.send(&payload[..], Flags::DONTWAIT) {
-                Ok(()) => {
-                    sent += 1;
-                    stalled = 0;
-                }
-                Err(e) => {
-                    assert_eq!(e.kind(), ErrorKind::WouldBlock);
-                    // The I/O thread may still be moving messages into the
-                    // kernel: only a sender stuck for a while is at the mark.
-                    stalled += 1;
-                    if stalled == 200 {
-                        break;
-                    }
-                    std::thread::sleep(std::time::Duration::from_millis(1));
-                }
-            }
-        }
+        let sent = send_until_stalled(&mut push, &payload);
         assert!(sent < MAX_SENDS, "{t:?}: the sender was never stopped");
         assert!(sent >= 10, "{t:?}: the send queue fills first ({sent})");
         for _ in 0..sent {
@@ -179,6 +160,32 @@ fn stream_transports_stop_the_sender_at_the_marks() {
         }
         assert_nothing(&mut pull);
     }
+}
+
+/// Sends `payload` without blocking until the sender stays stopped (at
+/// most [`MAX_SENDS`] times); returns how many were sent.
+fn send_until_stalled(push: &mut zlink_mq::Socket, payload: &[u8]) -> usize {
+    let mut sent = 0;
+    let mut stalled = 0;
+    while sent < MAX_SENDS {
+        match push.send(payload, Flags::DONTWAIT) {
+            Ok(()) => {
+                sent += 1;
+                stalled = 0;
+            }
+            Err(e) => {
+                assert_eq!(e.kind(), ErrorKind::WouldBlock);
+                // The I/O thread may still be moving messages into the
+                // kernel: only a sender stuck for a while is at the mark.
+                stalled += 1;
+                if stalled == 200 {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+        }
+    }
+    sent
 }
 
 /// CPU time this process has used (user + system), from /proc.
@@ -208,20 +215,8 @@ fn a_full_receive_queue_leaves_the_io_thread_idle() {
         push.connect(&ep).unwrap();
         // Fill the receiver's queue, the kernel's buffers and the sender's
         // queue until sending would block.
-        let mut sent = 0u32;
-        let mut blocked_since = None;
-        loop {
-            if push.send(&[0u8; 512][..], Flags::DONTWAIT).is_ok() {
-                sent += 1;
-                blocked_since = None;
-            } else {
-                let since = *blocked_since.get_or_insert_with(std::time::Instant::now);
-                if since.elapsed() > std::time::Duration::from_millis(200) {
-                    break;
-                }
-                std::thread::sleep(std::time::Duration::from_millis(5));
-            }
-        }
+        let payload = [0u8; 512];
+        let sent = send_until_stalled(&mut push, &payload);
         let before = process_cpu();
         std::thread::sleep(std::time::Duration::from_millis(500));
         let used = process_cpu() - before;
@@ -231,7 +226,7 @@ fn a_full_receive_queue_leaves_the_io_thread_idle() {
         );
         // Nothing was lost by pausing: every message arrives.
         for _ in 0..sent {
-            assert_eq!(pull.recv(Flags::NONE).unwrap().len(), 512);
+            assert_eq!(pull.recv(Flags::NONE).unwrap().len(), payload.len());
         }
     }
 }

@@ -189,8 +189,24 @@ const LARGE_SIZES: [usize; 12] = [
     0, 1, 70, 71, 8_191, 16_384, 65_536, 65_545, 300_000, 1_048_576, 1_048_577, 5_000_000,
 ];
 
-fn pattern(len: usize, seed: usize) -> Vec<u8> {
-    (0..len).map(|i| (i * 31 + seed * 7) as u8).collect()
+/// One part of every size in [`LARGE_SIZES`], each with its own contents.
+fn large_parts(seed: usize) -> Vec<Vec<u8>> {
+    LARGE_SIZES
+        .iter()
+        .enumerate()
+        .map(|(i, &len)| (0..len).map(|b| (b * 31 + (i + seed) * 7) as u8).collect())
+        .collect()
+}
+
+fn assert_same_parts(t: Transport, got: &[zlink_mq::Msg], parts: &[Vec<u8>]) {
+    assert_eq!(got.len(), parts.len(), "{t:?}");
+    for (g, p) in got.iter().zip(parts) {
+        assert!(
+            g.as_slice() == &p[..],
+            "{t:?}: a {} B part differs",
+            p.len()
+        );
+    }
 }
 
 #[test]
@@ -203,25 +219,13 @@ fn large_frames_arrive_intact_over_ipc_and_tcp() {
         push.connect(&ep).unwrap();
         for round in 0..2 {
             // One multipart message of every size, then each alone.
-            let parts: Vec<Vec<u8>> = LARGE_SIZES
-                .iter()
-                .enumerate()
-                .map(|(i, &len)| pattern(len, i + round))
-                .collect();
+            let parts = large_parts(round);
             push.send_multipart(parts.iter().map(|p| &p[..]), Flags::NONE)
                 .unwrap();
             for part in &parts {
                 push.send(&part[..], Flags::NONE).unwrap();
             }
-            let got = pull.recv_multipart(Flags::NONE).unwrap();
-            assert_eq!(got.len(), parts.len(), "{t:?}");
-            for (g, p) in got.iter().zip(&parts) {
-                assert!(
-                    g.as_slice() == &p[..],
-                    "{t:?}: a {} B part differs",
-                    p.len()
-                );
-            }
+            assert_same_parts(t, &pull.recv_multipart(Flags::NONE).unwrap(), &parts);
             for p in &parts {
                 let g = pull.recv(Flags::NONE).unwrap();
                 assert!(!g.more());
@@ -245,20 +249,8 @@ fn large_frames_from_libzmq_arrive_intact() {
         let push = zctx.socket(zmq::PUSH).unwrap();
         push.set_linger(0).unwrap();
         push.connect(&ep).unwrap();
-        let parts: Vec<Vec<u8>> = LARGE_SIZES
-            .iter()
-            .enumerate()
-            .map(|(i, &len)| pattern(len, i))
-            .collect();
+        let parts = large_parts(0);
         push.send_multipart(parts.iter(), 0).unwrap();
-        let got = pull.recv_multipart(Flags::NONE).unwrap();
-        assert_eq!(got.len(), parts.len(), "{t:?}");
-        for (g, p) in got.iter().zip(&parts) {
-            assert!(
-                g.as_slice() == &p[..],
-                "{t:?}: a {} B part differs",
-                p.len()
-            );
-        }
+        assert_same_parts(t, &pull.recv_multipart(Flags::NONE).unwrap(), &parts);
     }
 }

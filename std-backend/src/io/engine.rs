@@ -395,14 +395,26 @@ impl Engine {
             pos += used;
         }
         if last {
-            self.in_message = more;
-            if let Some(p) = pipes {
-                p.tx.push(Msg::from_bytes(crate::bufpool::freeze(buf)).with_more(more));
-            }
+            self.deliver_assembled(buf, more, pipes);
         } else {
             self.assembling = Some((buf, more));
         }
         Ok(Some(n < remaining))
+    }
+
+    /// Hands a frame assembled in `buf` to the socket.
+    fn deliver_assembled(&mut self, buf: Vec<u8>, more: bool, pipes: &mut Option<Pipes>) {
+        self.in_message = more;
+        let msg = if buf.len() <= Msg::INLINE_CAPACITY {
+            let msg = Msg::copy_from_slice(&buf);
+            self.small = buf;
+            msg
+        } else {
+            Msg::from_bytes(crate::bufpool::freeze(buf))
+        };
+        if let Some(p) = pipes {
+            p.tx.push(msg.with_more(more));
+        }
     }
 
     /// Decodes buffered input until it runs out or the socket is full.
@@ -457,22 +469,11 @@ impl Engine {
                     self.large_frames = len >= DIRECT_READ_MIN;
                 }
                 Event::FramePart { data, last } => {
-                    if let Some((buf, more)) = &mut self.assembling {
+                    if let Some((buf, _)) = &mut self.assembling {
                         buf.extend_from_slice(data);
                         if last {
-                            let more = *more;
-                            let (buf, _) = self.assembling.take().expect("assembling");
-                            self.in_message = more;
-                            let msg = if buf.len() <= Msg::INLINE_CAPACITY {
-                                let msg = Msg::copy_from_slice(&buf);
-                                self.small = buf;
-                                msg
-                            } else {
-                                Msg::from_bytes(crate::bufpool::freeze(buf))
-                            };
-                            if let Some(p) = pipes {
-                                p.tx.push(msg.with_more(more));
-                            }
+                            let (buf, more) = self.assembling.take().expect("assembling");
+                            self.deliver_assembled(buf, more, pipes);
                         }
                     }
                 }
