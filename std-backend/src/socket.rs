@@ -637,9 +637,10 @@ impl Socket {
         let signaler = self.shared.mailbox.signaler();
         // Spin first without registering as a waiter: a peer that posts
         // meanwhile sets `pending` and makes no system call.
-        if self.spin_first() && self.spin(deadline) {
-            // A command arrived while spinning: no sleep, no wake-up.
-        } else {
+        // A command that arrives while spinning costs no sleep and no
+        // wake-up.
+        let spun = self.spin_first() && self.spin(deadline);
+        if !spun {
             if !self.shared.mailbox.watch() {
                 // A command arrived after our last look: handle it instead.
                 self.process_commands();
@@ -653,10 +654,14 @@ impl Socket {
             }
         }
         // Reset before draining: a signal that lands after the reset comes
-        // with a command the drain below (or the next one) sees.
-        signaler.reset();
-        self.fd_signaled = false;
-        self.fd_dirty = false;
+        // with a command the drain below (or the next one) sees. After a
+        // spin nobody signalled (we were not watching) unless the
+        // descriptor is exposed, which every post signals: no system call.
+        if !spun || self.fd_exposed {
+            signaler.reset();
+            self.fd_signaled = false;
+            self.fd_dirty = false;
+        }
         self.process_commands();
         self.check_alive()?;
         Ok(true)
