@@ -80,6 +80,9 @@ enum Link {
     Idle,
     Connecting(Connecting),
     Up(Box<Engine>),
+    /// Everything queued was written and our direction of the stream is
+    /// shut; see [`Drain`].
+    Draining(Box<Engine>, Drain),
 }
 
 enum Role {
@@ -107,9 +110,6 @@ struct Session {
     /// When a closing session must give up delivering (`None`: LINGER is
     /// infinite).
     linger_until: Option<Instant>,
-    /// Set once everything queued was written and our direction of the
-    /// stream is shut: see [`Drain`].
-    draining: Option<Drain>,
     /// The deadline currently in the timer heap.
     deadline: Option<Instant>,
     interest: Option<Interest>,
@@ -242,7 +242,6 @@ impl IoThread {
                     skip_outbound: false,
                     closing: false,
                     linger_until: None,
-                    draining: None,
                     deadline: None,
                     interest: None,
                 });
@@ -349,7 +348,7 @@ impl IoThread {
                     // peers that are gone (nor retry a failed attempt once
                     // the socket is closed, see `retry_later`).
                     let deliverable = match session.link {
-                        Link::Up(_) => true,
+                        Link::Up(_) | Link::Draining(..) => true,
                         Link::Connecting(_) => session.pipes.is_some(),
                         Link::Idle => false,
                     };
@@ -430,7 +429,6 @@ impl IoThread {
                 skip_outbound: false,
                 closing: false,
                 linger_until: None,
-                draining: None,
                 deadline: None,
                 interest: None,
             });
@@ -539,7 +537,7 @@ impl IoThread {
         let fd = match &session.link {
             Link::Idle => None,
             Link::Connecting(c) => Some(c.as_fd()),
-            Link::Up(e) => Some(e.stream.as_fd()),
+            Link::Up(e) | Link::Draining(e, _) => Some(e.stream.as_fd()),
         };
         let token = SESSION | key as u64;
         let result = match (fd, session.interest, interest) {
@@ -585,7 +583,7 @@ impl IoThread {
                     Err(_) => self.retry_later(key),
                 }
             }
-            Link::Up(_) if session.draining.is_some() => {
+            Link::Draining(..) => {
                 if readable {
                     self.drain(key);
                 }
@@ -605,7 +603,7 @@ impl IoThread {
     /// Reads and delivers input.
     fn pump_input(&mut self, key: usize) {
         let now = self.now();
-        let Some(session) = self.sessions.get_mut(key).filter(|s| s.draining.is_none()) else {
+        let Some(session) = self.sessions.get_mut(key) else {
             return;
         };
         let Link::Up(engine) = &mut session.link else {
@@ -619,7 +617,7 @@ impl IoThread {
     /// Writes queued output.
     fn pump_output(&mut self, key: usize) {
         let now = self.now();
-        let Some(session) = self.sessions.get_mut(key).filter(|s| s.draining.is_none()) else {
+        let Some(session) = self.sessions.get_mut(key) else {
             return;
         };
         let Link::Up(engine) = &mut session.link else {
@@ -761,17 +759,17 @@ impl IoThread {
     }
 
     /// Everything is written: shuts our direction and waits for the peer
-    /// to close (see `Session::draining`).
+    /// to close (see [`Drain`]).
     fn start_draining(&mut self, key: usize) {
         let now = self.now();
         let Some(session) = self.sessions.get_mut(key) else {
             return;
         };
-        if session.draining.is_some() {
-            return;
-        }
         let Link::Up(engine) = &mut session.link else {
-            self.close_session(key);
+            // Draining already, or not connected.
+            if !matches!(session.link, Link::Draining(..)) {
+                self.close_session(key);
+            }
             return;
         };
         let unsent = match engine.unsent() {
@@ -782,12 +780,16 @@ impl IoThread {
                 return;
             }
         };
-        session.draining = Some(Drain {
+        let Link::Up(engine) = std::mem::replace(&mut session.link, Link::Idle) else {
+            unreachable!("matched above");
+        };
+        let drain = Drain {
             unsent,
             progress_at: now,
             next_check: now + Drain::FIRST_CHECK,
             interval: Drain::FIRST_CHECK,
-        });
+        };
+        session.link = Link::Draining(engine, drain);
         self.set_interest(key, Some(Interest::READ));
         self.reschedule(key);
         self.drain(key);
@@ -799,7 +801,7 @@ impl IoThread {
         let Some(session) = self.sessions.get_mut(key) else {
             return;
         };
-        let (Link::Up(engine), Some(drain)) = (&session.link, &mut session.draining) else {
+        let Link::Draining(engine, drain) = &mut session.link else {
             return;
         };
         let done = match engine.unsent() {
@@ -827,7 +829,7 @@ impl IoThread {
         let Some(session) = self.sessions.get_mut(key) else {
             return;
         };
-        let Link::Up(engine) = &mut session.link else {
+        let Link::Draining(engine, _) = &mut session.link else {
             return;
         };
         if !matches!(engine.drain_input(), Ok(false)) {
@@ -885,7 +887,7 @@ impl IoThread {
             if let Some(id) = session.pipe_id {
                 self.by_pipe.remove(&id);
             }
-            if matches!(session.link, Link::Up(_)) {
+            if matches!(session.link, Link::Up(_) | Link::Draining(..)) {
                 session
                     .owner
                     .event(Event::new(EventKind::Closed, 0, &session.owner.endpoint));
@@ -900,7 +902,7 @@ impl IoThread {
             return;
         };
         let engine_deadline = match &session.link {
-            Link::Up(_) if session.draining.is_some() => session.draining.map(|d| d.next_check),
+            Link::Draining(_, d) => Some(d.next_check),
             Link::Up(e) => e.deadline(),
             _ => session
                 .deadline
@@ -910,7 +912,8 @@ impl IoThread {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
-        if deadline != session.deadline || matches!(session.link, Link::Up(_)) {
+        if deadline != session.deadline || matches!(session.link, Link::Up(_) | Link::Draining(..))
+        {
             session.deadline = deadline;
             if let Some(at) = deadline {
                 self.timers.push(Reverse((at, key)));
@@ -939,7 +942,7 @@ impl IoThread {
             }
             match &mut session.link {
                 Link::Idle => self.connect(key),
-                Link::Up(_) if session.draining.is_some() => self.check_drain(key, now),
+                Link::Draining(..) => self.check_drain(key, now),
                 Link::Up(engine) => {
                     if let Err(f) = engine.handle_timeout(now) {
                         self.engine_failed(key, f);
