@@ -541,6 +541,16 @@ fn settle_one(s: &mut S<Pull<St<1>, PeerId>, 1>) {
     settle(&mut [s], T0);
 }
 
+/// Why a PULL drops a hand-made peer that writes `input`, chunk by chunk.
+fn reason_for(input: &[&[u8]]) -> DisconnectReason {
+    let (mut pull, mut raw) = pull_with_raw_peer();
+    for chunk in input {
+        raw.put(chunk);
+    }
+    settle_one(&mut pull);
+    disconnection(&mut pull).unwrap().1
+}
+
 #[test]
 fn a_hand_made_peer_completes_the_handshake_and_delivers() {
     let (mut pull, mut raw) = pull_with_raw_peer();
@@ -558,10 +568,7 @@ fn a_hand_made_peer_completes_the_handshake_and_delivers() {
 
 #[test]
 fn a_non_zmtp_peer_is_disconnected() {
-    let (mut pull, mut raw) = pull_with_raw_peer();
-    raw.put(b"GET / HTTP/1.1\r\nHost: example\r\n\r\n");
-    settle_one(&mut pull);
-    let (_, reason) = disconnection(&mut pull).unwrap();
+    let reason = reason_for(&[b"GET / HTTP/1.1\r\nHost: example\r\n\r\n"]);
     assert!(
         matches!(
             reason,
@@ -595,11 +602,7 @@ fn an_incompatible_socket_type_is_refused() {
 
 #[test]
 fn data_before_the_handshake_is_a_protocol_error() {
-    let (mut pull, mut raw) = pull_with_raw_peer();
-    raw.put(&handshake("PUSH")[..64]);
-    raw.put(b"\x00\x03abc");
-    settle_one(&mut pull);
-    let (_, reason) = disconnection(&mut pull).unwrap();
+    let reason = reason_for(&[&handshake("PUSH")[..64], b"\x00\x03abc"]);
     assert_eq!(
         reason,
         DisconnectReason::Protocol(zmtp::Error::UnexpectedData)
@@ -608,12 +611,8 @@ fn data_before_the_handshake_is_a_protocol_error() {
 
 #[test]
 fn a_huge_frame_length_is_refused_from_its_header() {
-    let (mut pull, mut raw) = pull_with_raw_peer();
-    raw.put(&handshake("PUSH"));
     // A long frame claiming 2^40 bytes.
-    raw.put(&[0x02, 0, 0, 1, 0, 0, 0, 0, 0]);
-    settle_one(&mut pull);
-    let (_, reason) = disconnection(&mut pull).unwrap();
+    let reason = reason_for(&[&handshake("PUSH"), &[0x02, 0, 0, 1, 0, 0, 0, 0, 0]]);
     assert!(
         matches!(
             reason,
@@ -625,13 +624,8 @@ fn a_huge_frame_length_is_refused_from_its_header() {
 
 #[test]
 fn a_frame_over_the_buffer_limit_is_refused_even_when_it_fits_the_wire() {
-    let (mut pull, mut raw) = pull_with_raw_peer();
-    raw.put(&handshake("PUSH"));
     let len = S::<Pull<St<1>, PeerId>, 1>::MAX_FRAME_LEN + 1;
-    raw.put(&[0x00, len as u8]);
-    raw.put(&vec![b'x'; len]);
-    settle_one(&mut pull);
-    let (_, reason) = disconnection(&mut pull).unwrap();
+    let reason = reason_for(&[&handshake("PUSH"), &[0x00, len as u8], &vec![b'x'; len]]);
     assert!(
         matches!(
             reason,
@@ -656,11 +650,7 @@ fn a_message_with_more_frames_than_the_queue_holds_is_refused() {
 
 #[test]
 fn reserved_flag_bits_are_a_protocol_error() {
-    let (mut pull, mut raw) = pull_with_raw_peer();
-    raw.put(&handshake("PUSH"));
-    raw.put(b"\x80\x01x");
-    settle_one(&mut pull);
-    let (_, reason) = disconnection(&mut pull).unwrap();
+    let reason = reason_for(&[&handshake("PUSH"), b"\x80\x01x"]);
     assert!(
         matches!(
             reason,

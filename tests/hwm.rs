@@ -139,16 +139,23 @@ fn a_blocked_sender_resumes_as_the_receiver_catches_up() {
     }
 }
 
+/// A PULL bound over `t` with RCVHWM 10 and a PUSH connected to it with
+/// SNDHWM 10.
+fn pair_with_marks_of_ten(ctx: &Context, t: Transport) -> (zlink_mq::Socket, zlink_mq::Socket) {
+    let mut pull = socket(ctx, SocketType::Pull);
+    pull.set_rcvhwm(10);
+    let ep = bind(&mut pull, t);
+    let mut push = socket(ctx, SocketType::Push);
+    push.set_sndhwm(10);
+    push.connect(&ep).unwrap();
+    (pull, push)
+}
+
 #[test]
 fn stream_transports_stop_the_sender_at_the_marks() {
     for t in [Transport::Ipc, Transport::Tcp] {
         let ctx = Context::new();
-        let mut pull = socket(&ctx, SocketType::Pull);
-        pull.set_rcvhwm(10);
-        let ep = bind(&mut pull, t);
-        let mut push = socket(&ctx, SocketType::Push);
-        push.set_sndhwm(10);
-        push.connect(&ep).unwrap();
+        let (mut pull, mut push) = pair_with_marks_of_ten(&ctx, t);
         wait_peers(&mut pull, 1);
         // 10 kB messages: the kernel's buffers hold some, but not 100 MB.
         let payload = vec![1u8; 10_000];
@@ -207,12 +214,7 @@ fn process_cpu() -> std::time::Duration {
 fn a_full_receive_queue_leaves_the_io_thread_idle() {
     for t in [Transport::Tcp, Transport::Ipc] {
         let ctx = Context::new();
-        let mut pull = socket(&ctx, SocketType::Pull);
-        pull.set_rcvhwm(10);
-        let ep = bind(&mut pull, t);
-        let mut push = socket(&ctx, SocketType::Push);
-        push.set_sndhwm(10);
-        push.connect(&ep).unwrap();
+        let (mut pull, mut push) = pair_with_marks_of_ten(&ctx, t);
         // Fill the receiver's queue, the kernel's buffers and the sender's
         // queue until sending would block.
         let payload = [0u8; 512];
