@@ -718,7 +718,8 @@ impl IoThread {
         owner.socket.mailbox.post(Command::Attach(Box::new(NewPeer {
             tx: socket_tx,
             rx: socket_rx,
-            routing_id: owner.assigned_routing_id.clone().or(routing_id),
+            routing_id,
+            assigned_routing_id: owner.assigned_routing_id.clone(),
             endpoint: Some(owner.endpoint.clone()),
         })));
         session.pipes = Some(Pipes {
