@@ -354,3 +354,47 @@ fn a_peer_that_stops_reading_stalls_nobody_else() {
     );
     drop(stalled);
 }
+
+/// A huge timeout is a long wait, never an overflow: SNDTIMEO, RCVTIMEO,
+/// `poll` and the reconnect interval at `Duration::MAX` behave as "wait
+/// as long as it takes" (issue 9, fault 7).
+#[test]
+fn huge_timeouts_wait_instead_of_panicking() {
+    let ctx = Context::new();
+    let mut pull = socket(&ctx, SocketType::Pull);
+    pull.set_rcvtimeo(Some(Duration::MAX));
+    let ep = bind(&mut pull, Transport::Tcp);
+    let mut push = socket(&ctx, SocketType::Push);
+    push.set_sndtimeo(Some(Duration::MAX));
+    push.connect(&ep).unwrap();
+    let sender = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(200));
+        push.send("late", Flags::NONE).unwrap();
+        push
+    });
+    assert_eq!(recv_str(&mut pull), "late");
+    let mut push = sender.join().expect("the sender did not panic");
+    // A blocking send with SNDTIMEO = MAX also waits rather than panics.
+    push.send("second", Flags::NONE).unwrap();
+    {
+        let mut items = [zlink_mq::PollItem::socket(
+            &mut pull,
+            zlink_mq::Events::READABLE,
+        )];
+        assert_eq!(zlink_mq::poll(&mut items, Some(Duration::MAX)).unwrap(), 1);
+    }
+    assert_eq!(recv_str(&mut pull), "second");
+
+    // An absurd reconnect interval and backoff leave the I/O thread alive.
+    let mut lost = socket(&ctx, SocketType::Push);
+    lost.set_reconnect_ivl(Some(Duration::MAX));
+    lost.set_reconnect_ivl_max(Some(Duration::MAX));
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("tcp://{}", l.local_addr().unwrap())
+    };
+    lost.connect(&closed).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    assert_usable(&ctx, &mut pull);
+    push.send("third", Flags::NONE).unwrap();
+}

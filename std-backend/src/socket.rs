@@ -709,7 +709,9 @@ impl Socket {
         if flags.contains(Flags::DONTWAIT) {
             None
         } else {
-            Some(timeout.map(|t| Instant::now() + t))
+            // A timeout too long to add to `now` (SNDTIMEO / RCVTIMEO
+            // near `Duration::MAX`) is no deadline at all.
+            Some(timeout.and_then(|t| Instant::now().checked_add(t)))
         }
     }
 
