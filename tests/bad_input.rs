@@ -398,3 +398,35 @@ fn huge_timeouts_wait_instead_of_panicking() {
     assert_usable(&ctx, &mut pull);
     push.send("third", Flags::NONE).unwrap();
 }
+
+/// SUBSCRIBE and CANCEL commands mean something only to a PUB or XPUB:
+/// any other socket ignores them instead of delivering them as data
+/// (issue 9, fault 8; libzmq ignores them too).
+#[test]
+fn subscriptions_sent_to_a_non_publisher_are_not_data() {
+    use common::zmtp::Driver;
+    use zlink_mq::core::zmtp::Config;
+    use zlink_mq::core::zmtp::null::Null;
+    for (ours, theirs) in [
+        (SocketType::Pull, SocketType::Push),
+        (SocketType::Dealer, SocketType::Dealer),
+        (SocketType::Pair, SocketType::Pair),
+        (SocketType::Sub, SocketType::Pub),
+    ] {
+        let ctx = Context::new();
+        let mut s = socket(&ctx, ours);
+        if ours == SocketType::Sub {
+            s.subscribe(b"").unwrap();
+        }
+        let ep = bind(&mut s, Transport::Tcp);
+        let addr = ep.trim_start_matches("tcp://");
+        let stream = std::net::TcpStream::connect(addr).unwrap();
+        let mut peer = Driver::new(stream, &Config::new(theirs), Null::new(false));
+        assert_eq!(peer.handshake(), Ok(ours), "{ours:?}");
+        peer.subscribe(b"topic", true);
+        peer.subscribe(b"topic", false);
+        peer.send(&[b"data"]);
+        assert_eq!(recv_strs(&mut s), ["data"], "{ours:?}");
+        assert_nothing(&mut s);
+    }
+}

@@ -475,10 +475,13 @@ impl Engine {
                         }
                     }
                 }
-                Event::Subscribe { topic } | Event::Cancel { topic } => {
+                Event::Subscribe { topic } | Event::Cancel { topic }
+                    if matches!(self.socket_type, SocketType::Pub | SocketType::XPub) =>
+                {
                     // Subscriptions travel to PUB / XPUB routing as libzmq
                     // represents them: one frame, 1 (subscribe) or 0
-                    // (cancel), then the prefix.
+                    // (cancel), then the prefix. Any other socket ignores
+                    // them, as libzmq does: they are not data.
                     let flag = u8::from(matches!(event, Event::Subscribe { .. }));
                     let mut m = Vec::with_capacity(topic.len() + 1);
                     m.push(flag);
