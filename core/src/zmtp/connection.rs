@@ -484,14 +484,7 @@ impl<M: Mechanism, const N: usize> Connection<M, N> {
     ) -> Result<(usize, Option<Event<'a>>), Error> {
         let mut pos = 0;
         match self.state {
-            State::Active => {
-                if !input.is_empty() {
-                    // Any input proves the peer alive (libzmq cancels these
-                    // on every decoded frame).
-                    self.timers.clear(Timer::Timeout);
-                    self.timers.clear(Timer::Ttl);
-                }
-            }
+            State::Active => {}
             State::Failed(e) => return Err(e),
             State::Greeting => {
                 let (used, greeting) = match self.greeting.feed(input) {
@@ -524,6 +517,15 @@ impl<M: Mechanism, const N: usize> Connection<M, N> {
             let Some(decoded) = decoded else {
                 return Ok((pos, None));
             };
+            if matches!(
+                decoded,
+                Decoded::Frame { .. } | Decoded::Part { last: true, .. }
+            ) {
+                // A whole frame proves the peer alive; a byte of one does
+                // not (libzmq cancels these timers per decoded frame).
+                self.timers.clear(Timer::Timeout);
+                self.timers.clear(Timer::Ttl);
+            }
             let raw = match decoded {
                 Decoded::Frame { flags, body } if !flags.is_command() => {
                     if self.state != State::Active {

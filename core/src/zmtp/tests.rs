@@ -841,6 +841,40 @@ fn heartbeats_ping_pong_and_timeouts() {
     assert_eq!(p.b.error, Some(Error::PeerTtlExpired));
 }
 
+/// The heartbeat timeout is reset by each decoded frame, as in libzmq,
+/// not by any byte: a peer that trickles one byte of a frame at a time
+/// while answering no PING is declared dead (issue 9, fault 8).
+#[test]
+fn heartbeat_timeout_counts_frames_not_bytes() {
+    for whole_frames in [false, true] {
+        let a = Peer::new(
+            &heartbeat_cfg(SocketType::Dealer, 1_000, None),
+            Null::new(false),
+        );
+        let mut p = connected(a, Peer::null(SocketType::Dealer), usize::MAX);
+        p.a.take_events();
+        p.cut_ba = true;
+        // A 100-byte frame, one byte every half second; or a whole empty
+        // frame every half second.
+        let mut trickle = vec![0x00, 100];
+        trickle.resize(102, b'x');
+        for i in 0..20 {
+            if whole_frames {
+                p.a.inbox.extend_from_slice(&[0x00, 0x00]);
+            } else {
+                p.a.inbox.push(trickle[i]);
+            }
+            p.advance(Duration::from_millis(500));
+        }
+        if whole_frames {
+            assert_eq!(p.a.error, None, "a frame each half second is alive");
+            assert_eq!(p.a.take_events(), vec![Ev::Frame(Vec::new(), false); 20]);
+        } else {
+            assert_eq!(p.a.error, Some(Error::HeartbeatTimeout));
+        }
+    }
+}
+
 #[test]
 fn ping_context_is_echoed_and_no_pings_for_3_0_peers() {
     let mut c = router();
