@@ -347,17 +347,20 @@ impl IoThread {
                     .collect();
                 for k in sessions {
                     let session = self.sessions.get_mut(k).expect("listed");
-                    // A connection that is up, or being made with messages
-                    // queued for it ("connect, send, close" is common),
-                    // delivers what it can. One that waits to reconnect has
-                    // no peer to deliver to: libzmq would retry until LINGER
-                    // runs out, forever by default; we do not wait for
-                    // peers that are gone (nor retry a failed attempt once
-                    // the socket is closed, see `retry_later`).
-                    let deliverable = match session.link {
+                    // A connection that is up delivers what it can. One
+                    // not yet made, or waiting to reconnect, keeps trying
+                    // while messages are queued for it, until they are
+                    // delivered or LINGER runs out (forever by default), as
+                    // in libzmq: "connect, send, close" programs rely on it,
+                    // and dropping the context waits for it as
+                    // `zmq_ctx_term` does. With nothing queued there is
+                    // nothing to linger for.
+                    let deliverable = match &mut session.link {
                         Link::Up(_) | Link::Draining(..) => true,
-                        Link::Connecting(_) => session.pipes.is_some(),
-                        Link::Idle => false,
+                        Link::Connecting(_) | Link::Idle => session
+                            .pipes
+                            .as_mut()
+                            .is_some_and(|p| p.rx.check_read() && !p.rx.at_end()),
                     };
                     match linger {
                         Some(d) if d.is_zero() => self.close_session(k),
@@ -481,9 +484,15 @@ impl IoThread {
         let Role::Connecter { next_ivl, .. } = &mut session.role else {
             return;
         };
-        let Some(base) = owner.reconnect_ivl.filter(|_| !closing) else {
-            // RECONNECT_IVL of -1: never reconnect; nor for a closed
-            // socket.
+        // A closed socket's session retries only while it has messages
+        // to deliver (LINGER bounds it, see `SocketClosed`).
+        let queued = closing
+            && session
+                .pipes
+                .as_mut()
+                .is_some_and(|p| p.rx.check_read() && !p.rx.at_end());
+        let Some(base) = owner.reconnect_ivl.filter(|_| !closing || queued) else {
+            // RECONNECT_IVL of -1: never reconnect.
             self.close_session(key);
             return;
         };
@@ -856,7 +865,9 @@ impl IoThread {
         let link = std::mem::replace(&mut session.link, Link::Idle);
         let closing = session.closing;
         match (&session.role, session.persistent) {
-            (Role::Connecter { .. }, true) if !closing => {
+            // A closed socket's session reconnects too while it has
+            // messages to deliver (`retry_later` decides).
+            (Role::Connecter { .. }, true) => {
                 if let Link::Up(engine) = &link {
                     if let Some(p) = &mut session.pipes {
                         if engine.in_message() {
