@@ -430,3 +430,38 @@ fn subscriptions_sent_to_a_non_publisher_are_not_data() {
         assert_nothing(&mut s);
     }
 }
+
+/// A message that never ends: empty frames with MORE, 2 M of them (4 MB on
+/// the wire). The connection fails once the message under way holds
+/// 2^20 frames (memory per connection stays bounded, see
+/// docs/RELIABILITY.md); the good peer keeps getting through and none of
+/// the hostile frames reach the application (issue 9, fault 3).
+#[test]
+fn a_message_that_never_ends_fails_its_connection_alone() {
+    let ctx = Context::new();
+    let (mut pull, mut good, ep) = pull_with_a_good_peer(&ctx, |_| {});
+    let mut s = raw::handshaken(&ep, "PUSH");
+    let flood = [0x01u8, 0x00].repeat(64 * 1024);
+    let writer = std::thread::spawn(move || {
+        for _ in 0..32 {
+            if s.write_all(&flood).is_err() {
+                break;
+            }
+        }
+        // Whether or not every write went out, we must be cut off.
+        let mut buf = [0u8; 4096];
+        s.set_read_timeout(Some(TIMEOUT)).unwrap();
+        loop {
+            match std::io::Read::read(&mut s, &mut buf) {
+                Ok(0) => return true,
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return true,
+                Err(_) => return false,
+            }
+        }
+    });
+    assert_good_peer_flows(&mut pull, &mut good);
+    assert!(writer.join().unwrap(), "the flooding peer was disconnected");
+    assert_good_peer_flows(&mut pull, &mut good);
+    assert_nothing(&mut pull);
+}

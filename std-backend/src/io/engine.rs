@@ -46,6 +46,36 @@ const SMALL_READ: usize = 8 * 1024;
 /// reads; the rest grows with the bytes received.
 const ASSEMBLE_RESERVE_MAX: usize = 4 * 1024 * 1024;
 
+/// The most frames one inbound message may have. The socket sees a message
+/// only once it is whole, so until its last frame arrives every frame is
+/// held (about 200 bytes each for empty frames, see `docs/RELIABILITY.md`);
+/// libzmq sets no limit, and a peer that sends empty frames with MORE
+/// forever grows its memory without bound. Reaching this fails that
+/// connection alone and frees what it held.
+pub(crate) const MAX_MSG_FRAMES: u32 = 1 << 20;
+
+/// Accounts for one inbound frame about to go to the socket (see
+/// [`MAX_MSG_FRAMES`]).
+#[inline]
+fn count_frame(in_message: &mut bool, in_frames: &mut u32, more: bool) -> Result<(), Failure> {
+    *in_message = more;
+    if more {
+        *in_frames += 1;
+        if *in_frames >= MAX_MSG_FRAMES {
+            return Err(Failure::TooManyFrames);
+        }
+    } else {
+        *in_frames = 0;
+    }
+    Ok(())
+}
+
+/// Reads one connection may make per wake-up of its I/O thread: a fast
+/// peer leaves the thread to its other connections, its timers and its
+/// mailbox after this many (the selector is level-triggered, so the rest
+/// is read at the next wake-up).
+const READ_BUDGET: u32 = 16;
+
 /// Why a connection ended.
 #[derive(Debug)]
 pub(crate) enum Failure {
@@ -57,6 +87,8 @@ pub(crate) enum Failure {
     Protocol(zlink_mq_core::zmtp::Error),
     /// The socket side closed the pipes and everything queued was sent.
     Done,
+    /// The peer's message under way reached [`MAX_MSG_FRAMES`] frames.
+    TooManyFrames,
 }
 
 impl std::fmt::Display for Failure {
@@ -66,6 +98,10 @@ impl std::fmt::Display for Failure {
             Failure::Io(e) => write!(f, "{e}"),
             Failure::Protocol(e) => write!(f, "{e}"),
             Failure::Done => f.write_str("closed"),
+            Failure::TooManyFrames => write!(
+                f,
+                "the peer's message reached {MAX_MSG_FRAMES} frames without its end"
+            ),
         }
     }
 }
@@ -145,6 +181,8 @@ pub(crate) struct Engine {
     input_blocked: bool,
     /// Inside an inbound multipart message.
     in_message: bool,
+    /// Frames of the inbound message under way handed to the socket.
+    in_frames: u32,
     /// Drop outbound frames up to the end of the current message (its start
     /// went to a connection that died).
     skip_outbound: bool,
@@ -198,6 +236,7 @@ impl Engine {
             small: Vec::with_capacity(Msg::INLINE_CAPACITY),
             input_blocked: false,
             in_message: false,
+            in_frames: 0,
             skip_outbound: false,
             outbound_done: false,
         })
@@ -292,6 +331,7 @@ impl Engine {
         now: Instant,
         progress: &mut Progress,
     ) -> Result<(), Failure> {
+        let mut budget = READ_BUDGET;
         loop {
             self.decode(pipes, now, progress)?;
             if self.input_blocked || progress.handshake.is_some() {
@@ -307,6 +347,11 @@ impl Engine {
                 self.rend -= self.rstart;
                 self.rstart = 0;
             }
+            if budget == 0 {
+                // Fair share used: the rest waits for the next wake-up.
+                break;
+            }
+            budget -= 1;
             if self.rstart == self.rend {
                 match self.read_body_direct(pipes, now)? {
                     Some(true) => break,
@@ -393,7 +438,7 @@ impl Engine {
             pos += used;
         }
         if last {
-            self.deliver_assembled(buf, more, pipes);
+            self.deliver_assembled(buf, more, pipes)?;
         } else {
             self.assembling = Some((buf, more));
         }
@@ -401,8 +446,13 @@ impl Engine {
     }
 
     /// Hands a frame assembled in `buf` to the socket.
-    fn deliver_assembled(&mut self, buf: Vec<u8>, more: bool, pipes: &mut Option<Pipes>) {
-        self.in_message = more;
+    fn deliver_assembled(
+        &mut self,
+        buf: Vec<u8>,
+        more: bool,
+        pipes: &mut Option<Pipes>,
+    ) -> Result<(), Failure> {
+        self.count_frame(more)?;
         let msg = if buf.len() <= Msg::INLINE_CAPACITY {
             let msg = Msg::copy_from_slice(&buf);
             self.small = buf;
@@ -413,6 +463,14 @@ impl Engine {
         if let Some(p) = pipes {
             p.tx.push(msg.with_more(more));
         }
+        Ok(())
+    }
+
+    /// Accounts for one inbound frame about to go to the socket: the
+    /// message it belongs to may not grow past [`MAX_MSG_FRAMES`].
+    #[inline]
+    fn count_frame(&mut self, more: bool) -> Result<(), Failure> {
+        count_frame(&mut self.in_message, &mut self.in_frames, more)
     }
 
     /// Decodes buffered input until it runs out or the socket is full.
@@ -440,7 +498,7 @@ impl Engine {
             };
             match event {
                 Event::Frame { data, more } => {
-                    self.in_message = more;
+                    count_frame(&mut self.in_message, &mut self.in_frames, more)?;
                     self.large_frames = data.len() >= DIRECT_READ_MIN;
                     if let Some(p) = pipes {
                         p.tx.push(Msg::copy_from_slice(data).with_more(more));
@@ -471,7 +529,7 @@ impl Engine {
                         buf.extend_from_slice(data);
                         if last {
                             let (buf, more) = self.assembling.take().expect("assembling");
-                            self.deliver_assembled(buf, more, pipes);
+                            self.deliver_assembled(buf, more, pipes)?;
                         }
                     }
                 }
