@@ -577,18 +577,79 @@ fn our_heartbeats_keep_a_libzmq_peer() {
     pull.set_rcvtimeo(TIMEOUT.as_millis() as i32).unwrap();
     pull.bind("tcp://127.0.0.1:*").unwrap();
     let ep = pull.get_last_endpoint().unwrap().unwrap();
+    // A relay between the two records both directions, so that the PINGs
+    // and PONGs can be counted.
+    let relay = Relay::start(ep.trim_start_matches("tcp://"));
     let ctx = Context::new();
     let mut push = common::sock::socket(&ctx, SocketType::Push);
     push.set_heartbeat_ivl(Some(Duration::from_millis(10)));
     push.set_heartbeat_timeout(Some(Duration::from_millis(100)));
     let events = push.monitor_channel(EventKind::Disconnected.code());
-    push.connect(&ep).unwrap();
+    push.connect(&format!("tcp://{}", relay.addr)).unwrap();
     push.send("one", Flags::NONE).unwrap();
     assert_eq!(pull.recv_bytes(0).unwrap(), b"one");
     assert!(
-        events.recv_timeout(Duration::from_millis(200)).is_err(),
+        events.recv_timeout(Duration::from_millis(300)).is_err(),
         "libzmq answers our PINGs"
     );
     push.send("two", Flags::NONE).unwrap();
     assert_eq!(pull.recv_bytes(0).unwrap(), b"two");
+    // 300 ms at one PING per 10 ms: many, whatever the scheduling.
+    let pings = relay.count(true, b"\x04PING");
+    let pongs = relay.count(false, b"\x04PONG");
+    assert!(pings >= 5, "{pings} PINGs from us in 300 ms");
+    assert!(pongs >= 5, "{pongs} PONGs from libzmq in 300 ms");
+}
+
+/// A TCP relay for one connection that keeps every byte it forwards.
+struct Relay {
+    addr: std::net::SocketAddr,
+    /// Bytes from the connecting side, and from the far side.
+    seen: [std::sync::Arc<std::sync::Mutex<Vec<u8>>>; 2],
+}
+
+impl Relay {
+    fn start(far: &str) -> Relay {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let seen: [std::sync::Arc<std::sync::Mutex<Vec<u8>>>; 2] = Default::default();
+        let far = far.to_owned();
+        let keep = seen.clone();
+        std::thread::spawn(move || {
+            let (near, _) = listener.accept().unwrap();
+            let far = std::net::TcpStream::connect(&far).unwrap();
+            let pairs = [
+                (
+                    near.try_clone().unwrap(),
+                    far.try_clone().unwrap(),
+                    keep[0].clone(),
+                ),
+                (far, near, keep[1].clone()),
+            ];
+            for (mut from, mut to, log) in pairs {
+                std::thread::spawn(move || {
+                    let mut buf = [0u8; 4096];
+                    while let Ok(n) = from.read(&mut buf) {
+                        if n == 0 || to.write_all(&buf[..n]).is_err() {
+                            break;
+                        }
+                        log.lock().unwrap().extend_from_slice(&buf[..n]);
+                    }
+                    let _ = to.shutdown(std::net::Shutdown::Write);
+                });
+            }
+        });
+        Relay { addr, seen }
+    }
+
+    /// Occurrences of `pattern` in what the connecting side (`near`) or the
+    /// far side sent.
+    fn count(&self, near: bool, pattern: &[u8]) -> usize {
+        let bytes = self.seen[usize::from(!near)].lock().unwrap();
+        bytes
+            .windows(pattern.len())
+            .filter(|w| *w == pattern)
+            .count()
+    }
 }
