@@ -49,11 +49,20 @@ fn handshake() -> Vec<u8> {
 fn flood(addr: &str, frames: u64) -> (u64, bool) {
     let mut s = TcpStream::connect(addr).expect("connect");
     s.write_all(&handshake()).expect("handshake");
+    // The receiver's greeting and READY, so that the flood starts after
+    // the handshake on its side too.
+    let mut theirs = [0u8; 64 + 28];
+    s.read_exact(&mut theirs).expect("the receiver's greeting and READY");
     let chunk = [0x01u8, 0x00].repeat(32 * 1024);
     let per_chunk = (chunk.len() / 2) as u64;
     let mut sent = 0;
     while sent < frames {
-        if s.write_all(&chunk).is_err() {
+        if let Err(e) = s.write_all(&chunk) {
+            if std::env::var_os("FLOOD_DEBUG").is_some() {
+                let mut buf = vec![0u8; 4096];
+                let n = s.read(&mut buf).unwrap_or(0);
+                eprintln!("write: {e}; the receiver had sent {:?}", &buf[..n]);
+            }
             return (sent, true);
         }
         sent += per_chunk;
