@@ -623,6 +623,26 @@ fn a_huge_frame_length_is_refused_from_its_header() {
 }
 
 #[test]
+fn a_frame_length_of_u64_max_is_refused_without_overflow() {
+    // The largest length the wire can carry, as data and as a command: the
+    // link adds its record header to it before the connection refuses it.
+    for flags in [0x02u8, 0x06] {
+        let mut header = vec![flags];
+        header.extend_from_slice(&u64::MAX.to_be_bytes());
+        let reason = reason_for(&[&handshake("PUSH"), &header]);
+        assert!(
+            matches!(
+                reason,
+                DisconnectReason::Protocol(zmtp::Error::Frame(
+                    FrameError::TooLarge { .. } | FrameError::CommandTooLarge { .. }
+                ))
+            ),
+            "{flags:#x}: {reason:?}"
+        );
+    }
+}
+
+#[test]
 fn a_frame_over_the_buffer_limit_is_refused_even_when_it_fits_the_wire() {
     let len = S::<Pull<St<1>, PeerId>, 1>::MAX_FRAME_LEN + 1;
     let reason = reason_for(&[&handshake("PUSH"), &[0x00, len as u8], &vec![b'x'; len]]);
