@@ -566,8 +566,13 @@ impl<T, X: Mechanism, const BUF: usize> Link<T, X, BUF> {
                         push_record(&mut self.inbound, &[&[0], topic], false)
                     }
                     // Whole frames are fed, so the connection never splits
-                    // one; if it did, the frame could not be stored.
-                    Event::FrameHead { .. } | Event::FramePart { .. } => false,
+                    // one; if it did, the frame could not be stored. Nor
+                    // does it announce long subscriptions: MAXMSGSIZE is
+                    // below `BUF` (see `Socket::attach`).
+                    Event::FrameHead { .. }
+                    | Event::FramePart { .. }
+                    | Event::SubscriptionHead { .. }
+                    | Event::SubscriptionPart { .. } => false,
                     _ => true,
                 };
                 if !stored {

@@ -459,6 +459,24 @@ impl<'a> FrameWriter<'a> {
         Ok(())
     }
 
+    /// Appends the header of a command frame and the start of its body,
+    /// `name` (1 to 255 bytes, not checked) with its length prefix; the
+    /// caller sends the `data_len` bytes of data that follow itself
+    /// (gather write).
+    pub fn push_command_head(&mut self, name: &[u8], data_len: usize) -> Result<(), BufferFull> {
+        let body_len = 1 + name.len() + data_len;
+        let h = header_len(body_len);
+        let out = &mut self.buf[self.len..];
+        if out.len() < h + 1 + name.len() {
+            return Err(BufferFull);
+        }
+        encode_header(out, body_len, FLAG_COMMAND);
+        out[h] = name.len() as u8;
+        out[h + 1..h + 1 + name.len()].copy_from_slice(name);
+        self.len += h + 1 + name.len();
+        Ok(())
+    }
+
     /// Appends a command frame whose body is `name` (1 to 255 bytes, not
     /// checked) with its length prefix, followed by `data`.
     pub fn push_command(&mut self, name: &[u8], data: &[u8]) -> Result<(), BufferFull> {
