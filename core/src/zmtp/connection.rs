@@ -876,20 +876,10 @@ impl<M: Mechanism, const N: usize> Connection<M, N> {
         };
         dst.copy_from_slice(data);
         self.cmd_len = end;
-        let Some((&name_len, name)) = self.cmd[..end].split_first() else {
-            return Ok(None);
-        };
-        // Decide on the length byte alone when it names neither.
-        if !matches!(name_len, 6 | 9) {
-            return Err(too_large);
-        }
-        if name.len() < usize::from(name_len) {
-            return Ok(None);
-        }
-        match name {
-            b"SUBSCRIBE" => Ok(Some(true)),
-            b"CANCEL" => Ok(Some(false)),
-            _ => Err(too_large),
+        match long_command_name(&self.cmd[..end]) {
+            None => Ok(None),
+            Some(Ok(subscribe)) => Ok(Some(subscribe)),
+            Some(Err(())) => Err(too_large),
         }
     }
 
@@ -915,17 +905,24 @@ impl<M: Mechanism, const N: usize> Connection<M, N> {
             Src::Input => &input[start..end],
             Src::Buffer => &self.cmd[start..end],
         };
-        let command = Command::parse(body).map_err(|_| Error::MalformedCommand)?;
-        // A publisher's decoder lets commands longer than `N` through for
-        // its subscriptions; one that lay whole in the input gets here.
-        // Whatever the chunking, nothing else may be that long.
-        let subscription = matches!(command, Command::Subscribe { .. } | Command::Cancel { .. });
-        if body.len() > N && !(subscription && self.state == State::Active) {
-            return Err(Error::Frame(FrameError::CommandTooLarge {
+        if body.len() > N {
+            // A publisher's decoder lets commands longer than `N` through
+            // for its subscriptions; one that lay whole in the input gets
+            // here, and is judged as if it had come in parts.
+            let too_large = Error::Frame(FrameError::CommandTooLarge {
                 len: body.len() as u64,
                 max: N as u64,
-            }));
+            });
+            if self.state != State::Active {
+                return Err(too_large);
+            }
+            return match long_command_name(body) {
+                Some(Ok(true)) => Ok(Some(Raw::Subscribe(src, start + 10, end))),
+                Some(Ok(false)) => Ok(Some(Raw::Cancel(src, start + 7, end))),
+                _ => Err(too_large),
+            };
         }
+        let command = Command::parse(body).map_err(|_| Error::MalformedCommand)?;
         if let Command::Error { reason } = command {
             self.peer_error.clear();
             // At most 255 bytes: its length prefix is one byte.
@@ -1120,6 +1117,23 @@ impl<M: Mechanism, const N: usize> Connection<M, N> {
         self.tx_end -= self.tx_start;
         self.tx_start = 0;
         N - self.tx_end >= n
+    }
+}
+
+/// Reads the name at the front of a command longer than a connection's
+/// capacity: `Some(Ok(true))` for SUBSCRIBE, `Some(Ok(false))` for CANCEL,
+/// `Some(Err(()))` for any other (refused: only subscriptions may be this
+/// long), `None` while `prefix` is too short to tell.
+fn long_command_name(prefix: &[u8]) -> Option<Result<bool, ()>> {
+    let (&name_len, name) = prefix.split_first()?;
+    // Decide on the length byte alone when it names neither.
+    if !matches!(name_len, 6 | 9) {
+        return Some(Err(()));
+    }
+    match name.get(..usize::from(name_len))? {
+        b"SUBSCRIBE" => Some(Ok(true)),
+        b"CANCEL" => Some(Ok(false)),
+        _ => Some(Err(())),
     }
 }
 
