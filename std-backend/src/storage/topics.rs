@@ -59,6 +59,9 @@ impl<V> Node<V> {
 
 /// A map from subscription prefixes to values, as a radix tree.
 ///
+/// [`ByteMap::for_each`] lists the topics in lexicographic order (as
+/// libzmq's trie does when a SUB resends its subscriptions to a new peer).
+///
 /// Matching a message ([`TopicMap::any_prefix`]), looking a topic up,
 /// adding and removing one each cost time linear in the length of the
 /// message or topic (plus a binary search among at most 256 children per
@@ -142,7 +145,7 @@ impl<V> HeapTopics<V> {
             if node.value.as_mut().is_some_and(|v| !f(&key, v)) {
                 dropped.push(key.clone());
             }
-            stack.extend(node.children.iter().map(|&(_, c)| (c, key.len())));
+            stack.extend(node.children.iter().rev().map(|&(_, c)| (c, key.len())));
         }
         dropped
     }
@@ -248,7 +251,7 @@ impl<V> ByteMap<V> for HeapTopics<V> {
             if let Some(v) = &node.value {
                 f(&key, v);
             }
-            stack.extend(node.children.iter().map(|&(_, c)| (c, key.len())));
+            stack.extend(node.children.iter().rev().map(|&(_, c)| (c, key.len())));
         }
     }
 
@@ -344,9 +347,10 @@ mod tests {
     }
 
     fn entries<V: Copy>(t: &HeapTopics<V>) -> BTreeMap<Vec<u8>, V> {
-        let mut seen = BTreeMap::new();
-        t.for_each(|k, &v| assert!(seen.insert(k.to_vec(), v).is_none(), "twice"));
-        seen
+        let mut listed = Vec::new();
+        t.for_each(|k, &v| listed.push((k.to_vec(), v)));
+        assert!(listed.is_sorted_by(|a, b| a.0 < b.0), "in order, once each");
+        listed.into_iter().collect()
     }
 
     /// Random inserts, removals, retains and lookups against a `BTreeMap`.
