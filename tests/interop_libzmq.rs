@@ -575,6 +575,88 @@ pair_tests!(
     }
 );
 
+/// MAXMSGSIZE bounds a subscription as it bounds every frame (libzmq
+/// counts the command's name: `\x09SUBSCRIBE` and the topic). A libzmq SUB
+/// whose topic is one byte over it loses its connection each time it
+/// connects, with a clear reason; a subscription at the limit and the other
+/// subscribers of the same PUB carry on, over tcp and ipc.
+#[test]
+fn long_subscriptions_over_maxmsgsize_fail_that_connection_only() {
+    const LIMIT: usize = 8 * 1024;
+    for t in [Transport::Tcp, Transport::Ipc] {
+        let ctx = Context::new();
+        let zctx = zmq::Context::new();
+        let mut publisher = common::sock::socket(&ctx, SocketType::Pub);
+        publisher.set_maxmsgsize(Some(LIMIT as u64));
+        let events = publisher.monitor_channel(EventKind::Disconnected.code());
+        let ep = common::sock::bind(&mut publisher, t);
+        let libzmq_sub = |topic: &[u8]| {
+            let s = zctx.socket(zmq::SUB).unwrap();
+            s.set_linger(0).unwrap();
+            s.set_rcvtimeo(TIMEOUT.as_millis() as i32).unwrap();
+            s.set_subscribe(topic).unwrap();
+            s.connect(&ep).unwrap();
+            s
+        };
+        let at_limit: Vec<u8> = (0..LIMIT - 10).map(|i| b'a' + (i % 26) as u8).collect();
+        let over = [&at_limit[..], b"!"].concat();
+
+        let refused = libzmq_sub(&over);
+        let event = events.recv_timeout(TIMEOUT).expect("a Disconnected event");
+        let expected = format!(
+            "framing: command of {} bytes exceeds the {LIMIT}-byte limit",
+            LIMIT + 1
+        );
+        assert_eq!(event.reason.as_deref(), Some(expected.as_str()), "{t:?}");
+
+        let good = libzmq_sub(b"good");
+        let limited = libzmq_sub(&at_limit);
+        // Both subscriptions arrive while the refused one keeps
+        // reconnecting and failing.
+        let start = Instant::now();
+        let (mut good_got, mut limited_got) = (0, 0);
+        while good_got == 0 || limited_got == 0 {
+            assert!(
+                start.elapsed() < TIMEOUT,
+                "{t:?}: the subscriptions never arrived"
+            );
+            publisher.send(&b"good"[..], Flags::NONE).unwrap();
+            publisher.send(&over[..], Flags::NONE).unwrap();
+            std::thread::sleep(Duration::from_millis(2));
+            while let Ok(m) = good.recv_bytes(zmq::DONTWAIT) {
+                assert_eq!(m, b"good");
+                good_got += 1;
+            }
+            while let Ok(m) = limited.recv_bytes(zmq::DONTWAIT) {
+                // `over` starts with the limited topic: it matches.
+                assert_eq!(m, over);
+                limited_got += 1;
+            }
+        }
+        publisher.send(&b"good end"[..], Flags::NONE).unwrap();
+        loop {
+            let m = good.recv_bytes(0).unwrap();
+            if m == b"good end" {
+                break;
+            }
+            assert_eq!(m, b"good");
+        }
+        assert!(
+            refused.recv_bytes(zmq::DONTWAIT).is_err(),
+            "{t:?}: refused got data"
+        );
+        // Every disconnection was the refused subscriber's.
+        let more: Vec<_> = events.try_iter().collect();
+        for e in &more {
+            assert_eq!(e.reason.as_deref(), Some(expected.as_str()), "{t:?}");
+        }
+        eprintln!(
+            "{t:?}: {} disconnections, {good_got} + {limited_got} messages through",
+            1 + more.len()
+        );
+    }
+}
+
 // ----- PLAIN ---------------------------------------------------------------
 
 fn plain_libzmq_server(zctx: &zmq::Context, t: Transport) -> (zmq::Socket, String) {

@@ -280,7 +280,12 @@ enum Raw {
 /// subscription (longer ones are delivered as ordinary frames). The one
 /// exception: a PUB / XPUB connection takes SUBSCRIBE and CANCEL commands
 /// of any length up to MAXMSGSIZE, as libzmq does, and hands a topic
-/// longer than `N` out in pieces ([`Event::SubscriptionHead`]).
+/// longer than `N` out in pieces ([`Event::SubscriptionHead`]); a longer
+/// one fails the connection with [`FrameError::CommandTooLarge`] from its
+/// header. (Commands of up to `N` bytes are taken even over a smaller
+/// MAXMSGSIZE, where libzmq refuses them: the no_std socket sets
+/// MAXMSGSIZE to its buffer less a frame header, and such a command costs
+/// no memory beyond the connection's own.)
 ///
 /// # The I/O loop
 ///

@@ -83,11 +83,12 @@ pub enum FrameError {
         /// The configured limit.
         max: u64,
     },
-    /// A command frame is larger than the connection can hold.
+    /// A command frame is larger than the connection can hold (or, for
+    /// a SUBSCRIBE or CANCEL, than MAXMSGSIZE).
     CommandTooLarge {
         /// The size the peer announced.
         len: u64,
-        /// The connection's command capacity.
+        /// The connection's command capacity, or MAXMSGSIZE.
         max: u64,
     },
     /// The announced size does not fit this target's `usize`.
@@ -102,7 +103,7 @@ impl fmt::Display for FrameError {
                 write!(f, "frame of {len} bytes exceeds the {max}-byte limit")
             }
             FrameError::CommandTooLarge { len, max } => {
-                write!(f, "command of {len} bytes exceeds the {max}-byte capacity")
+                write!(f, "command of {len} bytes exceeds the {max}-byte limit")
             }
             FrameError::LengthOverflow(len) => {
                 write!(
