@@ -37,7 +37,15 @@ fn handshake() -> Vec<u8> {
     mech[..4].copy_from_slice(b"NULL");
     g.extend_from_slice(&mech);
     g.extend_from_slice(&[0; 32]);
-    let body: Vec<u8> = [&[5][..], b"READY", &[11], b"Socket-Type", &[0, 0, 0, 4], b"PUSH"].concat();
+    let body: Vec<u8> = [
+        &[5][..],
+        b"READY",
+        &[11],
+        b"Socket-Type",
+        &[0, 0, 0, 4],
+        b"PUSH",
+    ]
+    .concat();
     g.push(0x04);
     g.push(body.len() as u8);
     g.extend_from_slice(&body);
@@ -52,7 +60,8 @@ fn flood(addr: &str, frames: u64) -> (u64, bool) {
     // The receiver's greeting and READY, so that the flood starts after
     // the handshake on its side too.
     let mut theirs = [0u8; 64 + 28];
-    s.read_exact(&mut theirs).expect("the receiver's greeting and READY");
+    s.read_exact(&mut theirs)
+        .expect("the receiver's greeting and READY");
     let chunk = [0x01u8, 0x00].repeat(32 * 1024);
     let per_chunk = (chunk.len() / 2) as u64;
     let mut sent = 0;
@@ -87,7 +96,12 @@ fn main() {
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
-            "--frames" => frames = args.next().and_then(|v| v.parse().ok()).expect("--frames N"),
+            "--frames" => {
+                frames = args
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .expect("--frames N")
+            }
             "--receiver" => receiver = args.next().expect("--receiver ours|libzmq"),
             other => panic!("unknown argument {other}"),
         }

@@ -146,7 +146,10 @@ fn pub_never_blocks_and_drops_at_the_high_water_mark() {
             got.push(u32::from_le_bytes(m[..].try_into().unwrap()));
         }
         let n = got.len();
-        assert!(n >= 10, "{t:?}: only {n} messages kept, under the marks");
+        // The publisher sees its reader's progress every low-water mark
+        // (5 for a mark of 10), as in libzmq: at least the mark less that
+        // lag is accepted before the first drop.
+        assert!(n >= 5, "{t:?}: only {n} messages kept: {got:?}");
         assert!(n < 10_000, "{t:?}: {n} messages: nothing was dropped");
         assert_eq!(got[0], 0, "{t:?}: the first message is kept");
         assert!(

@@ -515,7 +515,9 @@ impl<T, X: Mechanism, const BUF: usize> Link<T, X, BUF> {
                 if !header.command || subscriber_input {
                     // Room for the record this frame may become. Capped:
                     // a command's record is shorter than the command.
-                    let need = (RECORD_HEADER_LEN as u64 + header.body).min(BUF as u64) as usize;
+                    let need = (RECORD_HEADER_LEN as u64)
+                        .saturating_add(header.body)
+                        .min(BUF as u64) as usize;
                     if self.inbound.room() < need {
                         if self.inbound.before_mark().is_empty() {
                             // Only frames of an incomplete message hold the
@@ -564,8 +566,13 @@ impl<T, X: Mechanism, const BUF: usize> Link<T, X, BUF> {
                         push_record(&mut self.inbound, &[&[0], topic], false)
                     }
                     // Whole frames are fed, so the connection never splits
-                    // one; if it did, the frame could not be stored.
-                    Event::FrameHead { .. } | Event::FramePart { .. } => false,
+                    // one; if it did, the frame could not be stored. Nor
+                    // does it announce long subscriptions: MAXMSGSIZE is
+                    // below `BUF` (see `Socket::attach`).
+                    Event::FrameHead { .. }
+                    | Event::FramePart { .. }
+                    | Event::SubscriptionHead { .. }
+                    | Event::SubscriptionPart { .. } => false,
                     _ => true,
                 };
                 if !stored {

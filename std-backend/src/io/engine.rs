@@ -171,6 +171,9 @@ pub(crate) struct Engine {
     assembling: Option<(Vec<u8>, bool)>,
     /// The length of the frame being assembled.
     assembling_len: usize,
+    /// A subscription too long for the connection's command buffer, being
+    /// assembled as the socket's subscription message (flag, topic).
+    subscription: Option<Vec<u8>>,
     /// The last frame was large: read little into the read buffer, so that
     /// the next large body goes straight into its message's buffer.
     large_frames: bool,
@@ -232,6 +235,7 @@ impl Engine {
             out_more: false,
             assembling: None,
             assembling_len: 0,
+            subscription: None,
             large_frames: false,
             small: Vec::with_capacity(Msg::INLINE_CAPACITY),
             input_blocked: false,
@@ -548,6 +552,27 @@ impl Engine {
                         p.tx.push(Msg::from(m));
                     }
                 }
+                Event::SubscriptionHead { subscribe, len }
+                    if matches!(self.socket_type, SocketType::Pub | SocketType::XPub) =>
+                {
+                    // A topic longer than the connection's command buffer
+                    // (libzmq sends any length): its length is the peer's
+                    // claim, bounded by MAXMSGSIZE only, so reserve a
+                    // bounded amount and grow as the bytes arrive.
+                    let mut m = Vec::with_capacity(len.saturating_add(1).min(ASSEMBLE_RESERVE_MAX));
+                    m.push(u8::from(subscribe));
+                    self.subscription = Some(m);
+                }
+                Event::SubscriptionPart { data, last } => {
+                    if let Some(m) = &mut self.subscription {
+                        m.extend_from_slice(data);
+                    }
+                    if last {
+                        if let (Some(m), Some(p)) = (self.subscription.take(), pipes.as_mut()) {
+                            p.tx.push(Msg::from(m));
+                        }
+                    }
+                }
                 Event::HandshakeComplete { peer, .. } => {
                     let id = peer
                         .get("Identity")
@@ -654,6 +679,22 @@ impl Engine {
             self.out_more = msg.more();
             if subscriptions && starts_message && !msg.more() {
                 if let Some((&flag, topic)) = msg.split_first() {
+                    if flag <= 1 && msg.len() >= GATHER_MIN {
+                        // Too long to copy: the head goes in the buffer,
+                        // the topic from the message itself.
+                        let subscribe = flag == 1;
+                        let topic_len = topic.len();
+                        self.gather = Some(
+                            match self
+                                .conn
+                                .encode_subscription_head(&mut w, subscribe, topic_len)
+                            {
+                                Ok(from) => Gather::Body(msg, from),
+                                Err(_) => Gather::Pending(msg),
+                            },
+                        );
+                        break;
+                    }
                     if flag <= 1 {
                         let r = if flag == 1 {
                             self.conn.encode_subscribe(&mut w, topic)
@@ -699,17 +740,24 @@ impl Engine {
                                 && !msg.more()
                                 && msg.first().is_some_and(|&f| f <= 1);
                         if subscription {
-                            let (flag, topic) = msg.split_first().expect("non-empty");
-                            let r = if *flag == 1 {
+                            let (&flag, topic) = msg.split_first().expect("non-empty");
+                            let (subscribe, topic_len) = (flag == 1, topic.len());
+                            let r = if subscribe {
                                 self.conn.encode_subscribe(&mut w, topic)
                             } else {
                                 self.conn.encode_cancel(&mut w, topic)
                             };
                             if r.is_err() {
-                                // A topic larger than the whole buffer
-                                // cannot be sent as one command: drop it.
-                                self.wend = 0;
-                                continue;
+                                // Larger than the whole buffer: its head
+                                // here, the topic from the message.
+                                // (Only a connection no longer active
+                                // refuses that; nothing goes out then.)
+                                if let Ok(from) = self
+                                    .conn
+                                    .encode_subscription_head(&mut w, subscribe, topic_len)
+                                {
+                                    self.gather = Some(Gather::Body(msg, from));
+                                }
                             }
                             self.wend = w.len();
                         } else {
