@@ -12,6 +12,9 @@
 //! connection had drained it.
 
 mod engine;
+pub(crate) mod inproc;
+pub mod monitor;
+pub(crate) mod pool;
 mod thread;
 
 use std::fmt;
@@ -21,11 +24,11 @@ use std::time::Duration;
 use zlink_mq_core::socket_type::SocketType;
 use zlink_mq_core::zmtp::heartbeat::Heartbeat;
 
-use crate::mailbox::Mailbox;
-use crate::monitor::{Event, Monitor};
+use crate::pipe::handle::SocketShared;
+use crate::pipe::mailbox::Mailbox;
 use crate::pipe::{Notify, PipeEvent, PipeRx, PipeTx};
-use crate::socket::SocketShared;
 use crate::sys::net::{Addr, KeepAlive, Listener};
+use crate::transport::monitor::{Event, Monitor};
 
 pub(crate) use thread::spawn;
 

@@ -15,8 +15,8 @@
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
-use crate::Msg;
-use crate::context::lock;
+use crate::base::msg::Msg;
+use crate::base::sync::lock;
 use zlink_mq_core::socket_type::SocketType;
 
 /// The one-message slot both ends share.

@@ -6,9 +6,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::io::Authenticator;
+use crate::transport::Authenticator;
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::base::error::{Error, ErrorKind, Result};
 
 /// Every option a socket carries. Defaults are libzmq 4.3's.
 #[derive(Clone)]

@@ -9,9 +9,9 @@ use std::collections::HashMap;
 
 use zlink_mq_core::routing::{PeerId, Pipes};
 
-use crate::Msg;
+use crate::base::msg::Msg;
+use crate::base::slab::Slab;
 use crate::pipe::{PipeRx, PipeTx, Read};
-use crate::slab::Slab;
 
 /// One peer: what the socket writes to it and reads from it.
 #[derive(Debug)]

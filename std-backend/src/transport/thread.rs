@@ -12,13 +12,13 @@ use zlink_mq_core::time::Instant;
 
 use super::engine::{Engine, Failure, Pipes, Progress};
 use super::{IoCommand, IoShared, Owner, Target};
-use crate::mailbox::Mailbox;
-use crate::monitor::{Event, EventKind};
+use crate::base::slab::Slab;
+use crate::pipe::handle::NewPeer;
+use crate::pipe::mailbox::Mailbox;
 use crate::pipe::{self, PipeEvent};
-use crate::slab::Slab;
-use crate::socket::{Command, NewPeer};
 use crate::sys::net::{Addr, Connecting, Listener, Stream, resolve_tcp};
 use crate::sys::{Interest, Selector};
+use crate::transport::monitor::{Event, EventKind};
 
 const MAILBOX: u64 = 0;
 const LISTENER: u64 = 1 << 56;
@@ -724,13 +724,13 @@ impl IoThread {
             owner.socket.clone(),
             io,
         );
-        owner.socket.mailbox.post(Command::Attach(Box::new(NewPeer {
+        owner.socket.attach(NewPeer {
             tx: socket_tx,
             rx: socket_rx,
             routing_id,
             assigned_routing_id: owner.assigned_routing_id.clone(),
             endpoint: Some(owner.endpoint.clone()),
-        })));
+        });
         session.pipes = Some(Pipes {
             tx: to_socket,
             rx: from_socket,

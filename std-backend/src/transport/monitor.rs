@@ -4,8 +4,7 @@
 use std::fmt;
 use std::sync::{Mutex, mpsc};
 
-use crate::context::lock;
-use crate::socket::{Flags, Socket};
+use crate::base::sync::lock;
 
 /// What happened, with libzmq's event numbers (`ZMQ_EVENT_*`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -99,9 +98,11 @@ impl Event {
     }
 }
 
+/// What consumes a socket's events: a channel, or a closure given from
+/// above (the socket layer's inproc PAIR in libzmq's format).
 enum Sink {
     Channel(mpsc::Sender<Event>),
-    Socket(Box<Socket>),
+    Custom(Box<dyn FnMut(&Event) + Send>),
 }
 
 /// Where a socket's events go. Connections may hold it (and report) after
@@ -125,16 +126,18 @@ impl Monitor {
         )
     }
 
-    pub(crate) fn socket(mask: u16, pair: Socket) -> Self {
+    /// Events go to `sink`, called under the monitor's lock; it must not
+    /// block (an event it cannot take is dropped, as libzmq's monitor).
+    pub(crate) fn custom(mask: u16, sink: impl FnMut(&Event) + Send + 'static) -> Self {
         Self {
             mask,
-            sink: Mutex::new(Some(Sink::Socket(Box::new(pair)))),
+            sink: Mutex::new(Some(Sink::Custom(Box::new(sink)))),
         }
     }
 
     /// The monitored socket closes (or gets another monitor): reports
     /// MONITOR_STOPPED and lets the sink go, here, on the caller's thread.
-    /// The PAIR of `zmq_socket_monitor` holds a handle to the context; left
+    /// A custom sink (the PAIR of `zmq_socket_monitor`) may hold a handle to the context; left
     /// to the last connection that reports, it could be dropped on an I/O
     /// thread, which would then wait for itself.
     pub(crate) fn stop(&self) {
@@ -162,16 +165,7 @@ impl Monitor {
             Some(Sink::Channel(tx)) => {
                 let _ = tx.send(event);
             }
-            Some(Sink::Socket(pair)) => {
-                // libzmq's format: frame 1 = event number (u16) and value
-                // (u32), native byte order; frame 2 = the endpoint.
-                let mut head = [0u8; 6];
-                head[..2].copy_from_slice(&event.kind.code().to_ne_bytes());
-                head[2..].copy_from_slice(&event.value.to_ne_bytes());
-                if pair.send(&head, Flags::DONTWAIT | Flags::SNDMORE).is_ok() {
-                    let _ = pair.send(event.endpoint.as_bytes(), Flags::DONTWAIT);
-                }
-            }
+            Some(Sink::Custom(sink)) => sink(&event),
         }
     }
 }

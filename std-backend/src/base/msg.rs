@@ -57,7 +57,8 @@ impl Msg {
             }
         } else {
             // Large payloads go to a recycled buffer (see `bufpool`).
-            let bytes = crate::bufpool::copy(data).unwrap_or_else(|| Bytes::copy_from_slice(data));
+            let bytes =
+                crate::base::bufpool::copy(data).unwrap_or_else(|| Bytes::copy_from_slice(data));
             Self {
                 repr: Repr::Shared(bytes),
                 more: false,

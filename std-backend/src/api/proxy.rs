@@ -2,8 +2,8 @@
 //! between two sockets, optionally copying it to a third.
 #![forbid(unsafe_code)]
 
-use crate::error::{ErrorKind, Result};
-use crate::poller::{PollItem, poll};
+use crate::api::poller::{PollItem, poll};
+use crate::base::error::{ErrorKind, Result};
 use crate::socket::{Events, Flags, Socket};
 
 /// What one direction of a proxy has moved (`ZMQ_PROXY_STATISTICS`).

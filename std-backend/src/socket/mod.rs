@@ -7,6 +7,11 @@
 //! wait on the mailbox's signaler: a pipe that a receive found empty is
 //! marked asleep, and the writer that next fills it wakes the socket.
 
+pub(crate) mod context;
+pub(crate) mod options;
+pub(crate) mod peers;
+pub(crate) mod routing;
+
 use std::fmt;
 use std::ops::BitOr;
 use std::sync::{Arc, OnceLock};
@@ -15,18 +20,19 @@ use std::time::{Duration, Instant};
 use zlink_mq_core::routing::{PeerId, PeerIdentity, RecvError, SendError};
 use zlink_mq_core::socket_type::SocketType;
 
-use crate::Msg;
-use crate::context::{Context, InprocSide};
-use crate::endpoint::{Endpoint, IpcAddr};
-use crate::error::{Error, ErrorKind, Result};
-use crate::io::{IoCommand, IoShared, Owner, Security, Target, wait_done};
-use crate::mailbox::Mailbox;
-use crate::monitor::{Event, EventKind, Monitor};
-use crate::options::{Options, check_routing_id};
-use crate::peers::{Peer, Peers};
-use crate::pipe::{Notify, PipeEvent, PipeRx, PipeTx};
-use crate::routing::{self, AnyRouting};
+use crate::base::endpoint::{Endpoint, IpcAddr};
+use crate::base::error::{Error, ErrorKind, Result};
+use crate::base::msg::Msg;
+use crate::pipe::handle::{Command, NewPeer, SocketShared};
+use crate::pipe::{Notify, PipeEvent};
+use crate::socket::context::Context;
+use crate::socket::options::{Options, check_routing_id};
+use crate::socket::peers::{Peer, Peers};
+use crate::socket::routing::AnyRouting;
 use crate::sys::net::{Addr, KeepAlive, Listener, resolve_tcp};
+use crate::transport::inproc::InprocSide;
+use crate::transport::monitor::{Event, EventKind, Monitor};
+use crate::transport::{IoCommand, IoShared, Owner, Security, Target, wait_done};
 
 /// How long a blocking call of a socket whose endpoints are all inproc
 /// spins on its mailbox before sleeping (see `Socket::spin`).
@@ -55,58 +61,6 @@ impl BitOr for Flags {
     type Output = Flags;
     fn bitor(self, rhs: Flags) -> Flags {
         Flags(self.0 | rhs.0)
-    }
-}
-
-/// What other threads tell a socket.
-pub(crate) enum Command {
-    /// A new peer: its pipe ends, for this socket to attach.
-    Attach(Box<NewPeer>),
-    /// A pipe's state changed.
-    Pipe(u64, PipeEvent),
-    /// The context was shut down.
-    Terminate,
-}
-
-/// One end of a new peer connection.
-pub(crate) struct NewPeer {
-    pub tx: PipeTx,
-    pub rx: PipeRx,
-    /// The routing id the peer announced, if any.
-    pub routing_id: Option<Vec<u8>>,
-    /// The id CONNECT_ROUTING_ID gave this peer: only ever set for a
-    /// connection this socket initiated, as in libzmq.
-    pub assigned_routing_id: Option<Vec<u8>>,
-    /// The endpoint the connection belongs to, as the user wrote it.
-    pub endpoint: Option<String>,
-}
-
-/// The part of a socket other threads hold: its mailbox.
-pub(crate) struct SocketShared {
-    pub id: u64,
-    pub mailbox: Mailbox<Command>,
-}
-
-impl SocketShared {
-    pub(crate) fn new(id: u64) -> Result<Self> {
-        Ok(Self {
-            id,
-            mailbox: Mailbox::new()?,
-        })
-    }
-}
-
-impl fmt::Debug for SocketShared {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SocketShared")
-            .field("id", &self.id)
-            .finish()
-    }
-}
-
-impl Notify for SocketShared {
-    fn pipe_event(&self, id: u64, event: PipeEvent) {
-        self.mailbox.post(Command::Pipe(id, event));
     }
 }
 
@@ -525,7 +479,7 @@ impl Socket {
     /// Whether CONFLATE applies to this socket's outbound and inbound
     /// pipes.
     fn conflates(&self) -> (bool, bool) {
-        crate::conflate::directions(self.kind, self.options.conflate)
+        crate::pipe::conflate::directions(self.kind, self.options.conflate)
     }
 
     /// Attaches a new peer; a peer routing refuses is closed at once.
@@ -1088,7 +1042,7 @@ impl Socket {
         &self.shared
     }
 
-    /// Starts monitoring: events of the kinds in `mask` ([`crate::monitor::EVENT_ALL`]
+    /// Starts monitoring: events of the kinds in `mask` ([`crate::transport::monitor::EVENT_ALL`]
     /// for all; `EventKind::code` values or-ed together) for endpoints bound
     /// or connected from now on arrive on the returned channel.
     pub fn monitor_channel(&mut self, mask: u16) -> std::sync::mpsc::Receiver<Event> {
@@ -1124,7 +1078,17 @@ impl Socket {
         }
         let mut pair = self.ctx.socket(SocketType::Pair)?;
         pair.bind(endpoint)?;
-        self.set_monitor(Monitor::socket(mask, pair));
+        self.set_monitor(Monitor::custom(mask, move |event| {
+            // libzmq's format: frame 1 = event number (u16) and value
+            // (u32), native byte order; frame 2 = the endpoint. Never
+            // blocks: an event the consumer has no room for is dropped.
+            let mut head = [0u8; 6];
+            head[..2].copy_from_slice(&event.kind.code().to_ne_bytes());
+            head[2..].copy_from_slice(&event.value.to_ne_bytes());
+            if pair.send(&head, Flags::DONTWAIT | Flags::SNDMORE).is_ok() {
+                let _ = pair.send(event.endpoint.as_bytes(), Flags::DONTWAIT);
+            }
+        }));
         Ok(())
     }
 
@@ -1279,7 +1243,7 @@ impl Socket {
     ) {
         self.options.plain_server = true;
         self.options.plain_authenticator =
-            authenticator.map(|a| Arc::new(a) as Arc<crate::io::Authenticator>);
+            authenticator.map(|a| Arc::new(a) as Arc<crate::transport::Authenticator>);
     }
 
     /// `ZMQ_PLAIN_USERNAME` and `ZMQ_PLAIN_PASSWORD`: act as PLAIN client

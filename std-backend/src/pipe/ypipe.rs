@@ -31,8 +31,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use zlink_mq_core::pipe::{Pipe, PipeRef, Reader, Slot, Storage, Writer};
 
-use crate::Msg;
-use crate::conflate::{ConflateRx, ConflateTx, Latest};
+use crate::base::msg::Msg;
+use crate::pipe::conflate::{ConflateRx, ConflateTx, Latest};
 
 /// Slots of a fresh ring; it doubles from there.
 const INITIAL_CAPACITY: usize = 256;
@@ -166,7 +166,7 @@ fn low_water_mark(hwm: u64) -> u64 {
 /// reports to `reader_owner`. `hwm` is the number of whole messages that may
 /// be queued (0: unlimited). `id` names the pipe in both owners'
 /// notifications. With `conflate` the pipe keeps only the latest message
-/// (CONFLATE, see [`crate::conflate`]) and `hwm` is ignored.
+/// (CONFLATE, see [`crate::pipe::conflate`]) and `hwm` is ignored.
 pub(crate) fn pipe(
     id: u64,
     hwm: u64,

@@ -25,7 +25,7 @@ use zlink_mq_core::zmtp::plain::{PlainClient, PlainServer};
 use zlink_mq_core::zmtp::{Config, Connection, Event};
 
 use super::{Owner, Security};
-use crate::Msg;
+use crate::base::msg::Msg;
 use crate::pipe::{PipeRx, PipeTx, Read as PipeRead};
 use crate::sys::net::Stream;
 
@@ -462,7 +462,7 @@ impl Engine {
             self.small = buf;
             msg
         } else {
-            Msg::from_bytes(crate::bufpool::freeze(buf))
+            Msg::from_bytes(crate::base::bufpool::freeze(buf))
         };
         if let Some(p) = pipes {
             p.tx.push(msg.with_more(more));
@@ -513,7 +513,7 @@ impl Engine {
                         let mut small = std::mem::take(&mut self.small);
                         small.clear();
                         small
-                    } else if let Some(pooled) = crate::bufpool::buffer(len) {
+                    } else if let Some(pooled) = crate::base::bufpool::buffer(len) {
                         // A recycled buffer (at most `bufpool::MAX_LEN`):
                         // the receiving thread's free does not shrink the
                         // I/O thread's heap.

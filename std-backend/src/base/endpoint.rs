@@ -4,7 +4,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::base::error::{Error, ErrorKind, Result};
 
 /// A parsed endpoint.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

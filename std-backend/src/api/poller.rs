@@ -17,8 +17,9 @@ use std::os::fd::{AsFd, BorrowedFd};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::error::Result;
-use crate::socket::{Events, Socket, SocketShared};
+use crate::base::error::Result;
+use crate::pipe::handle::SocketShared;
+use crate::socket::{Events, Socket};
 use crate::sys::Interest;
 use crate::sys::poll::{Revents, poll as poll_fds};
 

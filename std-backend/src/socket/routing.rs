@@ -10,10 +10,10 @@ use zlink_mq_core::routing::{
 };
 use zlink_mq_core::socket_type::SocketType;
 
-use crate::Msg;
-use crate::options::Options;
-use crate::peers::Peers;
-use crate::storage::Heap;
+use crate::base::msg::Msg;
+use crate::base::storage::Heap;
+use crate::socket::options::Options;
+use crate::socket::peers::Peers;
 
 /// One socket type's routing.
 #[derive(Debug)]

@@ -1,0 +1,14 @@
+//! The bottom layer: vocabulary every other layer uses and nothing here
+//! depends on — errors, endpoint parsing, the message frame [`msg::Msg`],
+//! the buffer pool, the slab, routing storage and the lock helper.
+//!
+//! May import: the standard library, `zlink_mq_core` and external crates
+//! only; never another module of this crate.
+
+pub(crate) mod bufpool;
+pub mod endpoint;
+pub mod error;
+pub mod msg;
+pub(crate) mod slab;
+pub mod storage;
+pub(crate) mod sync;
