@@ -1,0 +1,126 @@
+#!/usr/bin/env python3
+"""The libzmq (pyzmq) end of the firmware exchanges; run.sh starts it.
+
+    peer.py req    PORT        [--count N] [--timeout S]   a REP
+    peer.py pubsub PORT0 PORT1 [--count N] [--timeout S]   an XPUB and a SUB
+
+Binds on 127.0.0.1 at the given ports, those of QEMU's `-serial tcp:`
+options in their order (UART0 first), checks every message the firmware
+sends against what src/exchange.rs says it must be, prints one result
+line and exits 0 only if the whole exchange was right; 1 on a wrong
+message or a timeout.
+"""
+
+import argparse
+import sys
+import time
+
+import zmq
+
+
+def payload(i):
+    """src/exchange.rs `payload`: (37 i) % 181 bytes, byte j = 7 i + 13 j."""
+    return bytes((i * 7 + j * 13) & 0xFF for j in range((i * 37) % 181))
+
+
+def fail(what):
+    print(f"FAIL: peer: {what}", flush=True)
+    sys.exit(1)
+
+
+class Deadline:
+    def __init__(self, seconds):
+        self.end = time.monotonic() + seconds
+
+    def recv(self, sock, what):
+        """The next message on `sock`, or fail once the deadline passes."""
+        left = self.end - time.monotonic()
+        if left <= 0 or not sock.poll(int(left * 1000), zmq.POLLIN):
+            fail(f"timed out waiting for {what}")
+        return sock.recv_multipart()
+
+
+def bind(ctx, kind, port):
+    s = ctx.socket(kind)
+    s.linger = 2000
+    s.bind(f"tcp://127.0.0.1:{port}")
+    return s
+
+
+def show(msg):
+    return [bytes(f[:24]) for f in msg]
+
+
+def run_req(ctx, ports, count, deadline):
+    if len(ports) != 1:
+        fail("req takes one port")
+    rep = bind(ctx, zmq.REP, ports[0])
+    for i in range(count):
+        request = deadline.recv(rep, f"request {i} of {count}")
+        expected = [b"req", str(i).encode(), payload(i)]
+        if request != expected:
+            fail(f"request {i} is {show(request)}, expected {show(expected)}")
+        rep.send_multipart([b"rep", str(i).encode(), payload(i)[::-1]])
+    print(f"peer: REP served {count} requests, every one as expected", flush=True)
+    rep.close()
+
+
+def run_pubsub(ctx, ports, count, deadline):
+    if len(ports) != 2:
+        fail("pubsub takes two ports")
+    # UART0 is the firmware's SUB: an XPUB, so that we see its
+    # subscriptions arrive and publish only then (a PUB would drop what
+    # it sends before, libzmq's slow joiner).
+    xpub = bind(ctx, zmq.XPUB, ports[0])
+    # UART1 is the firmware's PUB: we take everything it publishes.
+    sub = bind(ctx, zmq.SUB, ports[1])
+    sub.subscribe(b"")
+
+    wanted = {b"\x01sensor/", b"\x01ctl/"}
+    while wanted:
+        (note,) = deadline.recv(xpub, f"the firmware's subscriptions {wanted}")
+        if note not in wanted:
+            fail(f"unexpected subscription message {note!r}")
+        wanted.discard(note)
+
+    # Matching messages of 2 and 3 frames, each after two that must not
+    # match "sensor/" or "ctl/": libzmq filters them if the subscriptions
+    # arrived byte for byte; if one got through, the firmware would echo
+    # it and the comparison below would fail.
+    sent = []
+    for i in range(count):
+        n = str(i).encode()
+        xpub.send_multipart([b"sensor", n, payload(i)])
+        xpub.send_multipart([b"noise/" + n, payload(i)])
+        msg = [b"sensor/temp", n] + ([payload(i)] if i % 4 else [])
+        xpub.send_multipart(msg)
+        sent.append(msg)
+    for i, expected in enumerate(sent):
+        echo = deadline.recv(sub, f"echo {i} of {count}")
+        if echo != expected:
+            fail(f"echo {i} is {show(echo)}, expected {show(expected)}")
+    # Everything came back: tell the firmware, with the count, to finish.
+    xpub.send_multipart([b"ctl/stop", str(count).encode()])
+    print(f"peer: SUB got {count} echoes, every one as published", flush=True)
+    xpub.close()
+    sub.close()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("mode", choices=["req", "pubsub"])
+    ap.add_argument("ports", type=int, nargs="+")
+    ap.add_argument("--count", type=int, default=100)
+    ap.add_argument("--timeout", type=float, default=60.0)
+    args = ap.parse_args()
+    ctx = zmq.Context()
+    deadline = Deadline(args.timeout)
+    if args.mode == "req":
+        run_req(ctx, args.ports, args.count, deadline)
+    else:
+        run_pubsub(ctx, args.ports, args.count, deadline)
+    ctx.term()
+
+
+if __name__ == "__main__":
+    main()
