@@ -32,12 +32,21 @@ class Deadline:
     def __init__(self, seconds):
         self.end = time.monotonic() + seconds
 
-    def recv(self, sock, what):
-        """The next message on `sock`, or fail once the deadline passes."""
-        left = self.end - time.monotonic()
-        if left <= 0 or not sock.poll(int(left * 1000), zmq.POLLIN):
-            fail(f"timed out waiting for {what}")
-        return sock.recv_multipart()
+    def recv(self, sock, what, also=()):
+        """The next message on `sock`, or fail once the deadline passes.
+
+        The sockets in `also` are polled too: libzmq attaches a new
+        connection to its socket (and a SUB sends its subscriptions) only
+        inside a call on that socket, such as a poll."""
+        poller = zmq.Poller()
+        for s in (sock, *also):
+            poller.register(s, zmq.POLLIN)
+        while True:
+            left = self.end - time.monotonic()
+            if left <= 0:
+                fail(f"timed out waiting for {what}")
+            if sock in dict(poller.poll(int(left * 1000) + 1)):
+                return sock.recv_multipart()
 
 
 def bind(ctx, kind, port):
@@ -78,7 +87,9 @@ def run_pubsub(ctx, ports, count, deadline):
 
     wanted = {b"\x01sensor/", b"\x01ctl/"}
     while wanted:
-        (note,) = deadline.recv(xpub, f"the firmware's subscriptions {wanted}")
+        (note,) = deadline.recv(
+            xpub, f"the firmware's subscriptions {wanted}", also=[sub]
+        )
         if note not in wanted:
             fail(f"unexpected subscription message {note!r}")
         wanted.discard(note)

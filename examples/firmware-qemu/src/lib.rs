@@ -11,6 +11,7 @@
 #[allow(unsafe_code)]
 pub mod board;
 pub mod exchange;
+pub mod peer;
 pub mod report;
 
 use core::panic::PanicInfo;

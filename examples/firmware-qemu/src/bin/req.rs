@@ -11,19 +11,19 @@
 use core::time::Duration;
 
 use firmware_qemu::board::Board;
-use firmware_qemu::board::uart::{Port, Uart};
-use firmware_qemu::exchange::{BUF, PAYLOAD_SPAN, ROUND_TRIPS, Stored, payload, payload_buf};
+use firmware_qemu::board::uart::Port;
+use firmware_qemu::peer::{self, UartSocket};
+use firmware_qemu::exchange::{PAYLOAD_SPAN, ROUND_TRIPS, Stored, payload, payload_buf};
 use firmware_qemu::report::{self, Line, decimal};
 use static_cell::StaticCell;
 use zlink_mq_core::routing::{PeerId, RecvError, Req};
-use zlink_mq_core::socket::{Options, PeerEvent, Socket};
+use zlink_mq_core::socket::{Options, PeerEvent};
 use zlink_mq_core::storage::Fixed;
 use zlink_mq_core::zmtp::heartbeat::Heartbeat;
-use zlink_mq_core::zmtp::null::Null;
 
 /// One peer (the REP); routing storage for one peer, no topics, 8-byte
 /// keys (REQ stores none).
-type Requester = Socket<Req<Fixed<1, 1, 8>, PeerId>, Uart, Null, 1, BUF>;
+type Requester = UartSocket<Req<Fixed<1, 1, 8>, PeerId>>;
 
 /// The socket, in `.bss`.
 static REQ: StaticCell<Requester> = StaticCell::new();
@@ -53,10 +53,7 @@ fn main() -> ! {
     // run.sh binds the REP only after this line, so that no byte reaches
     // the UART before it is set up.
     Line::new().str("req: ready").print();
-    idle.until_input(Port::Uart0);
-    if let Err(rejected) = req.attach(uart0, Null::new(false), clock.now()) {
-        report::fail_with("attach", &rejected.error);
-    }
+    peer::attach(req, uart0, &mut idle, &mut clock);
 
     let start = clock.now();
     let mut scratch = payload_buf();
@@ -73,10 +70,10 @@ fn main() -> ! {
         }
         let mut busy = false;
         if !sent && req.connected_peers() == 1 {
-            let mut digits = [0u8; 20];
+            let mut digits = [0u8; 10];
             let body = payload(done, &mut scratch);
             bytes += body.len();
-            if let Err(e) = req.send(&[b"req", decimal(done.into(), &mut digits), body]) {
+            if let Err(e) = req.send(&[b"req", decimal(done, &mut digits), body]) {
                 report::fail_with("send", &e);
             }
             sent = true;
@@ -110,11 +107,11 @@ fn main() -> ! {
     let ms = clock.now().saturating_duration_since(start).as_millis();
     Line::new()
         .str("req: ")
-        .num(done.into())
+        .num(done)
         .str(" round trips, ")
-        .num(bytes as u64)
+        .num(bytes as u32)
         .str(" payload bytes, ")
-        .num(ms as u64)
+        .num(ms as u32)
         .str(" ms")
         .print();
     report::stack(&stack);
@@ -123,8 +120,8 @@ fn main() -> ! {
 
 /// Fails the run unless `reply` is `["rep", i, payload(i) reversed]`.
 fn check_reply(reply: &Stored, i: u32, scratch: &mut [u8; PAYLOAD_SPAN]) {
-    let mut digits = [0u8; 20];
-    let number = decimal(i.into(), &mut digits);
+    let mut digits = [0u8; 10];
+    let number = decimal(i, &mut digits);
     let body = payload(i, scratch);
     let ok = reply.len() == 3
         && reply.frame(0) == b"rep"
@@ -136,7 +133,7 @@ fn check_reply(reply: &Stored, i: u32, scratch: &mut [u8; PAYLOAD_SPAN]) {
             .str("FAIL: reply ")
             .bytes(number)
             .str(" is wrong (")
-            .num(reply.len() as u64)
+            .num(reply.len() as u32)
             .str(" frames)")
             .print();
         report::exit(false);

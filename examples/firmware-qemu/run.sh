@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# Builds the firmware for the Cortex-M3 (thumbv7m-none-eabi) and the
+# Cortex-M0 (thumbv6m-none-eabi), boots each program in QEMU's
+# lm3s6965evb against its libzmq peer (peer.py, pyzmq) over the emulated
+# UARTs, and checks both ends' results. Prints the footprint table; its
+# last line is the footprint summary. Exits non-zero on a wrong exchange,
+# a missing result, a failed build or a timeout.
+#
+#   examples/firmware-qemu/run.sh            # from anywhere
+#   FIRMWARE_TIMEOUT=120 ./run.sh            # seconds per boot (default 60)
+#
+# Installs what is missing: qemu-system-arm and python3-zmq (apt), the
+# two rustup targets.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+TIMEOUT=${FIRMWARE_TIMEOUT:-60}
+# The counts the firmware checks (src/exchange.rs: ROUND_TRIPS, ECHOES).
+COUNT=100
+LOGS=target/run
+mkdir -p "$LOGS"
+
+as_root() { if [[ $(id -u) == 0 ]]; then "$@"; else sudo "$@"; fi; }
+apt_install() {
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+command -v qemu-system-arm >/dev/null || apt_install qemu-system-arm
+python3 -c 'import zmq' 2>/dev/null || apt_install python3-zmq
+command -v readelf >/dev/null || apt_install binutils
+if command -v rustup >/dev/null; then
+  rustup target add thumbv7m-none-eabi thumbv6m-none-eabi >/dev/null
+fi
+
+echo "=== build"
+cargo build --release --target thumbv7m-none-eabi
+cargo build --release --target thumbv6m-none-eabi
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+failed=0
+declare -A PEAK
+
+# run TARGET CPU PROGRAM: one boot, checked at both ends.
+run() {
+  local target=$1 cpu=$2 prog=$3
+  local elf=target/$target/release/$prog
+  local tag=$prog-$target
+  local fw=$LOGS/$tag.firmware.log qemu=$LOGS/$tag.qemu.log peer=$LOGS/$tag.peer.log
+  local nports=1 ports=() serial=()
+  [[ $prog == pubsub ]] && nports=2
+  for ((i = 0; i < nports; i++)); do
+    ports+=("$(free_port)")
+    # QEMU connects to the peer; until the peer binds, it retries each
+    # second (reconnect=1). TCP_NODELAY: the UART writes byte by byte.
+    serial+=(-serial "tcp:127.0.0.1:${ports[i]},reconnect=1,nodelay=on")
+  done
+  echo "=== $prog on $cpu ($target)"
+  timeout --kill-after=5 "$TIMEOUT" qemu-system-arm -M lm3s6965evb -cpu "$cpu" \
+    -display none -monitor none \
+    -semihosting-config enable=on,target=native "${serial[@]}" \
+    -kernel "$elf" >"$fw" 2>"$qemu" &
+  local qemu_pid=$!
+  # The peer binds only once the firmware has set up its UARTs: QEMU
+  # resets a UART's receive FIFO when the firmware enables it, and would
+  # drop what arrived before.
+  local waited=0
+  until grep -q "^$prog: ready" "$fw"; do
+    if ! kill -0 "$qemu_pid" 2>/dev/null || ((waited >= 100)); then
+      break
+    fi
+    sleep 0.1
+    waited=$((waited + 1))
+  done
+  timeout --kill-after=5 "$TIMEOUT" python3 peer.py "$prog" "${ports[@]}" \
+    --count "$COUNT" --timeout "$TIMEOUT" >"$peer" 2>&1 &
+  local peer_pid=$!
+  local qemu_rc=0 peer_rc=0
+  wait "$qemu_pid" || qemu_rc=$?
+  wait "$peer_pid" || peer_rc=$?
+  sed 's/^/  firmware: /' "$fw"
+  sed 's/^/  /' "$peer"
+
+  local want_fw want_peer
+  case $prog in
+    req)
+      want_fw="^req: $COUNT round trips, [0-9]+ payload bytes"
+      want_peer="^peer: REP served $COUNT requests, every one as expected$"
+      ;;
+    pubsub)
+      want_fw="^pubsub: received $COUNT sensor/ messages, echoed $COUNT,"
+      want_peer="^peer: SUB got $COUNT echoes, every one as published$"
+      ;;
+  esac
+  local why=()
+  ((qemu_rc == 124 || qemu_rc == 137)) && why+=("QEMU timed out after ${TIMEOUT}s")
+  ((qemu_rc != 0)) && why+=("QEMU exited with $qemu_rc")
+  ((peer_rc != 0)) && why+=("the peer exited with $peer_rc")
+  grep -Eq "$want_fw" "$fw" || why+=("no firmware line /$want_fw/")
+  grep -Eq "$want_peer" "$peer" || why+=("no peer line /$want_peer/")
+  if ((${#why[@]})); then
+    echo "FAILED: $prog on $cpu: ${why[*]}"
+    sed 's/^/  qemu: /' "$qemu"
+    failed=1
+  else
+    PEAK[$tag]=$(sed -n 's/^stack: peak \([0-9]*\) of.*/\1/p' "$fw")
+    echo "ok: $prog on $cpu"
+  fi
+}
+
+run thumbv7m-none-eabi cortex-m3 req
+run thumbv7m-none-eabi cortex-m3 pubsub
+run thumbv6m-none-eabi cortex-m0 req
+run thumbv6m-none-eabi cortex-m0 pubsub
+
+# Section sizes from the ELF headers (readelf reads any ELF).
+# Columns: [Nr] Name Type Address Off Size; "[ 1]" splits in two.
+section() {
+  local hex
+  hex=$(readelf -SW "$1" | awk -v s="$2" '{ for (i = 1; i < NF; i++) if ($i == s) print $(i + 4) }')
+  echo $((16#${hex:-0}))
+}
+
+echo "=== footprint (bytes; opt-level \"s\", LTO, panic = abort)"
+printf '%-7s %-19s %6s %6s %6s %8s %6s %6s %6s %6s\n' \
+  program target vector .text .rodata flash .data .bss stack RAM
+summary=()
+for target in thumbv7m-none-eabi thumbv6m-none-eabi; do
+  for prog in req pubsub; do
+    elf=target/$target/release/$prog
+    vec=$(section "$elf" .vector_table)
+    text=$(section "$elf" .text)
+    rodata=$(section "$elf" .rodata)
+    data=$(section "$elf" .data)
+    bss=$(($(section "$elf" .bss) + $(section "$elf" .uninit)))
+    peak=${PEAK[$prog-$target]:-}
+    # Flash as the issue counts it (.text + .rodata); the image adds the
+    # vector table and .data's initial values.
+    flash=$((text + rodata))
+    if [[ -n $peak ]]; then ram=$((data + bss + peak)); else peak=-; ram=-; fi
+    printf '%-7s %-19s %6d %6d %6d %8d %6d %6d %6s %6s\n' \
+      "$prog" "$target" "$vec" "$text" "$rodata" "$flash" "$data" "$bss" "$peak" "$ram"
+    summary+=("$prog/${target%%-*} flash $flash RAM $ram")
+  done
+done
+if ((failed)); then
+  echo "FAILED (logs in examples/firmware-qemu/$LOGS)"
+  echo "footprint: $(IFS=';'; echo "${summary[*]}" | sed 's/;/; /g')"
+  exit 1
+fi
+echo "footprint: $(IFS=';'; echo "${summary[*]}" | sed 's/;/; /g')"
