@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """The libzmq (pyzmq) end of the firmware exchanges; run.sh starts it.
 
-    peer.py req    PORT        [--count N] [--timeout S]   a REP
-    peer.py pubsub PORT0 PORT1 [--count N] [--timeout S]   an XPUB and a SUB
+    peer.py req    PORT        --count N --span S [--timeout S]   a REP
+    peer.py pubsub PORT0 PORT1 --count N --span S [--timeout S]   an XPUB and a SUB
 
 Binds on 127.0.0.1 at the given ports, those of QEMU's `-serial tcp:`
 options in their order (UART0 first), checks every message the firmware
@@ -18,9 +18,13 @@ import time
 import zmq
 
 
+# src/exchange.rs PAYLOAD_SPAN (run.sh passes it as --span).
+SPAN = None
+
+
 def payload(i):
-    """src/exchange.rs `payload`: (37 i) % 181 bytes, byte j = 7 i + 13 j."""
-    return bytes((i * 7 + j * 13) & 0xFF for j in range((i * 37) % 181))
+    """src/exchange.rs `payload`: (37 i) % SPAN bytes, byte j = 7 i + 13 j."""
+    return bytes((i * 7 + j * 13) & 0xFF for j in range((i * 37) % SPAN))
 
 
 def fail(what):
@@ -121,9 +125,12 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("mode", choices=["req", "pubsub"])
     ap.add_argument("ports", type=int, nargs="+")
-    ap.add_argument("--count", type=int, default=100)
+    ap.add_argument("--count", type=int, required=True)
+    ap.add_argument("--span", type=int, required=True)
     ap.add_argument("--timeout", type=float, default=60.0)
     args = ap.parse_args()
+    global SPAN
+    SPAN = args.span
     ctx = zmq.Context()
     deadline = Deadline(args.timeout)
     if args.mode == "req":

@@ -7,16 +7,28 @@
 # a missing result, a failed build or a timeout.
 #
 #   examples/firmware-qemu/run.sh            # from anywhere
-#   FIRMWARE_TIMEOUT=120 ./run.sh            # seconds per boot (default 60)
+#   FIRMWARE_TIMEOUT=120 ./run.sh            # seconds per exchange (default 60)
+#   FIRMWARE_FEATURES=reasons ./run.sh       # failures say why (more flash)
 #
-# Installs what is missing: qemu-system-arm and python3-zmq (apt), the
-# two rustup targets.
+# Each boot is bounded: the peer gives up FIRMWARE_TIMEOUT seconds after it
+# starts, and both QEMU and the peer are killed 10 s after that at the
+# latest; when either end fails, the other is stopped a few seconds later.
+#
+# Installs what is missing: qemu-system-arm, python3-zmq and binutils
+# (apt), the two rustup targets and the rustfmt and clippy components.
 set -euo pipefail
 cd "$(dirname "$0")"
 
 TIMEOUT=${FIRMWARE_TIMEOUT:-60}
-# The counts the firmware checks (src/exchange.rs: ROUND_TRIPS, ECHOES).
-COUNT=100
+# What the firmware exchanges, from src/exchange.rs, for the peer.
+const() { sed -n "s/^pub const $1: [a-z0-9]* = \([0-9]*\);.*/\1/p" src/exchange.rs; }
+REQ_COUNT=$(const ROUND_TRIPS)
+PUBSUB_COUNT=$(const ECHOES)
+SPAN=$(const PAYLOAD_SPAN)
+if [[ -z $REQ_COUNT || -z $PUBSUB_COUNT || -z $SPAN ]]; then
+  echo "FAILED: ROUND_TRIPS, ECHOES or PAYLOAD_SPAN not found in src/exchange.rs" >&2
+  exit 1
+fi
 LOGS=target/run
 mkdir -p "$LOGS"
 
@@ -30,11 +42,19 @@ python3 -c 'import zmq' 2>/dev/null || apt_install python3-zmq
 command -v readelf >/dev/null || apt_install binutils
 if command -v rustup >/dev/null; then
   rustup target add thumbv7m-none-eabi thumbv6m-none-eabi >/dev/null
+  rustup component add rustfmt clippy >/dev/null
 fi
 
-echo "=== build"
-cargo build --release --target thumbv7m-none-eabi
-cargo build --release --target thumbv6m-none-eabi
+FEATURES=()
+[[ -n ${FIRMWARE_FEATURES:-} ]] && FEATURES=(--features "$FIRMWARE_FEATURES")
+# This crate is outside the host workspace, so the root's fmt and clippy
+# do not see it: checked here, for both targets.
+echo "=== fmt, clippy, build"
+cargo fmt --check
+for target in thumbv7m-none-eabi thumbv6m-none-eabi; do
+  cargo clippy --release --target "$target" "${FEATURES[@]}" -- -D warnings
+  cargo build --release --target "$target" "${FEATURES[@]}"
+done
 
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
@@ -43,6 +63,24 @@ free_port() {
 failed=0
 declare -A PEAK
 
+# stop_after SECONDS PID: ends PID (a `timeout` we started, which passes
+# the signal on) unless it ends by itself within SECONDS.
+stop_after() {
+  local left=$(($1 * 5))
+  while ((left-- > 0)) && kill -0 "$2" 2>/dev/null; do sleep 0.2; done
+  kill "$2" 2>/dev/null || true
+}
+
+# exit_why WHO RC: adds to `why` how WHO ended, unless with status 0.
+exit_why() {
+  case $2 in
+    0) ;;
+    124 | 137) why+=("$1 timed out after ${bound}s") ;;
+    143) why+=("$1 stopped, the other end having failed") ;;
+    *) why+=("$1 exited with $2") ;;
+  esac
+}
+
 # run TARGET CPU PROGRAM: one boot, checked at both ends.
 run() {
   local target=$1 cpu=$2 prog=$3
@@ -50,7 +88,8 @@ run() {
   local tag=$prog-$target
   local fw=$LOGS/$tag.firmware.log qemu=$LOGS/$tag.qemu.log peer=$LOGS/$tag.peer.log
   local nports=1 ports=() serial=()
-  [[ $prog == pubsub ]] && nports=2
+  local count=$REQ_COUNT
+  [[ $prog == pubsub ]] && nports=2 count=$PUBSUB_COUNT
   for ((i = 0; i < nports; i++)); do
     ports+=("$(free_port)")
     # QEMU connects to the peer; until the peer binds, it retries each
@@ -58,7 +97,8 @@ run() {
     serial+=(-serial "tcp:127.0.0.1:${ports[i]},reconnect=1,nodelay=on")
   done
   echo "=== $prog on $cpu ($target)"
-  timeout --kill-after=5 "$TIMEOUT" qemu-system-arm -M lm3s6965evb -cpu "$cpu" \
+  local bound=$((TIMEOUT + 10))
+  timeout --kill-after=5 "$bound" qemu-system-arm -M lm3s6965evb -cpu "$cpu" \
     -display none -monitor none \
     -semihosting-config enable=on,target=native "${serial[@]}" \
     -kernel "$elf" >"$fw" 2>"$qemu" &
@@ -74,30 +114,42 @@ run() {
     sleep 0.1
     waited=$((waited + 1))
   done
-  timeout --kill-after=5 "$TIMEOUT" python3 peer.py "$prog" "${ports[@]}" \
-    --count "$COUNT" --timeout "$TIMEOUT" >"$peer" 2>&1 &
+  timeout --kill-after=5 "$bound" python3 peer.py "$prog" "${ports[@]}" \
+    --count "$count" --span "$SPAN" --timeout "$TIMEOUT" >"$peer" 2>&1 &
   local peer_pid=$!
+  # Until one end is done; if it failed, the other has nothing left to
+  # wait for: the firmware stops on its heartbeat timeout (3 s) once the
+  # peer is gone, the peer only at its deadline, so it is stopped.
+  while kill -0 "$qemu_pid" 2>/dev/null && kill -0 "$peer_pid" 2>/dev/null; do
+    sleep 0.2
+  done
   local qemu_rc=0 peer_rc=0
-  wait "$qemu_pid" || qemu_rc=$?
-  wait "$peer_pid" || peer_rc=$?
+  if ! kill -0 "$qemu_pid" 2>/dev/null; then
+    wait "$qemu_pid" || qemu_rc=$?
+    ((qemu_rc != 0)) && stop_after 2 "$peer_pid"
+    wait "$peer_pid" || peer_rc=$?
+  else
+    wait "$peer_pid" || peer_rc=$?
+    ((peer_rc != 0)) && stop_after 6 "$qemu_pid"
+    wait "$qemu_pid" || qemu_rc=$?
+  fi
   sed 's/^/  firmware: /' "$fw"
   sed 's/^/  /' "$peer"
 
   local want_fw want_peer
   case $prog in
     req)
-      want_fw="^req: $COUNT round trips, [0-9]+ payload bytes"
-      want_peer="^peer: REP served $COUNT requests, every one as expected$"
+      want_fw="^req: $count round trips, [0-9]+ payload bytes"
+      want_peer="^peer: REP served $count requests, every one as expected$"
       ;;
     pubsub)
-      want_fw="^pubsub: received $COUNT sensor/ messages, echoed $COUNT,"
-      want_peer="^peer: SUB got $COUNT echoes, every one as published$"
+      want_fw="^pubsub: received $count sensor/ messages, echoed $count,"
+      want_peer="^peer: SUB got $count echoes, every one as published$"
       ;;
   esac
   local why=()
-  ((qemu_rc == 124 || qemu_rc == 137)) && why+=("QEMU timed out after ${TIMEOUT}s")
-  ((qemu_rc != 0)) && why+=("QEMU exited with $qemu_rc")
-  ((peer_rc != 0)) && why+=("the peer exited with $peer_rc")
+  exit_why QEMU "$qemu_rc"
+  exit_why "the peer" "$peer_rc"
   grep -Eq "$want_fw" "$fw" || why+=("no firmware line /$want_fw/")
   grep -Eq "$want_peer" "$peer" || why+=("no peer line /$want_peer/")
   if ((${#why[@]})); then

@@ -5,13 +5,20 @@
 //! Payloads cover every byte value (0x00 and 0xff included) and lengths
 //! from 0 up, so a UART that drops, adds or alters a byte breaks the
 //! exchange instead of passing unnoticed. `peer.py` computes the same
-//! pattern; change both together.
+//! pattern; `run.sh` hands it the counts and [`PAYLOAD_SPAN`] from this
+//! file.
 
 use zlink_mq_core::msg::{Frame, Message};
+use zlink_mq_core::socket::SEND_SLACK;
+use zlink_mq_core::zmtp::frame::header_len;
 
-/// Bytes per peer buffer of every socket in these firmwares: a peer slot
-/// takes about 7 of these (see `zlink_mq_core::socket`).
-pub const BUF: usize = 256;
+/// Bytes per peer buffer of every socket in these firmwares (a peer slot
+/// takes about 7 of these, see `zlink_mq_core::socket`): the smallest
+/// that the REQ socket's handshake fits, so that the PUB + SUB firmware
+/// stays under 8 KiB of RAM. A connection needs room for the greeting
+/// (64), two frame headers (2 x 9), 16 bytes of slack and its READY,
+/// which for REQ names the socket type and an empty Identity (38): 136.
+pub const BUF: usize = 144;
 
 /// Round trips the REQ firmware makes.
 pub const ROUND_TRIPS: u32 = 100;
@@ -19,12 +26,34 @@ pub const ROUND_TRIPS: u32 = 100;
 /// Matching messages the PUB + SUB firmware echoes.
 pub const ECHOES: u32 = 100;
 
-/// Longest payload: 180 bytes, so that a request with its three frames,
-/// their headers and REQ's envelope fits [`BUF`].
-pub const PAYLOAD_SPAN: usize = 181;
+/// One more than the longest payload: the largest message, a 3-frame
+/// `["sensor/temp", "99", payload]` echo, then needs all but a few bytes
+/// of [`BUF`], so that the exchanges run at the edge of the buffers.
+/// (A REQ request `["req", "99", payload]` with its empty delimiter needs
+/// 138; a receiving socket's inbound queue stores each frame behind a
+/// 5-byte record header, 137 bytes for the largest echo.)
+pub const PAYLOAD_SPAN: usize = 110;
 
-/// The payload of message `i`: `(i * 37) % 181` bytes, byte `j` being
-/// `(7 i + 13 j) mod 256`, written into `buf`.
+/// Encoded size of the largest message as `Socket::send` counts it:
+/// frames with their headers, plus its slack.
+const LARGEST_SEND: usize = SEND_SLACK
+    + header_len(11)
+    + 11
+    + header_len(2)
+    + 2
+    + header_len(PAYLOAD_SPAN - 1)
+    + PAYLOAD_SPAN
+    - 1;
+const _: () = assert!(LARGEST_SEND <= BUF, "the largest message must fit a send");
+const _: () = assert!(
+    LARGEST_SEND + 16 > BUF,
+    "the exchange should reach the edge of BUF"
+);
+
+/// The payload of message `i`: `(i * 37) % PAYLOAD_SPAN` bytes (every
+/// length from 0 to `PAYLOAD_SPAN - 1` over `PAYLOAD_SPAN` messages, 37
+/// being prime to it), byte `j` being `(7 i + 13 j) mod 256`, written
+/// into `buf`.
 pub fn payload(i: u32, buf: &mut [u8; PAYLOAD_SPAN]) -> &[u8] {
     let len = (i as usize * 37) % PAYLOAD_SPAN;
     for (j, b) in buf[..len].iter_mut().enumerate() {

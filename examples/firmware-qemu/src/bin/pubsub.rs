@@ -16,8 +16,8 @@ use core::time::Duration;
 
 use firmware_qemu::board::Board;
 use firmware_qemu::board::uart::Port;
-use firmware_qemu::peer::{self, UartSocket};
 use firmware_qemu::exchange::{BUF, ECHOES, Stored};
+use firmware_qemu::peer::{self, UartSocket};
 use firmware_qemu::report::{self, Line, decimal};
 use static_cell::StaticCell;
 use zlink_mq_core::msg::Frame;

@@ -12,8 +12,8 @@ use core::time::Duration;
 
 use firmware_qemu::board::Board;
 use firmware_qemu::board::uart::Port;
-use firmware_qemu::peer::{self, UartSocket};
 use firmware_qemu::exchange::{PAYLOAD_SPAN, ROUND_TRIPS, Stored, payload, payload_buf};
+use firmware_qemu::peer::{self, UartSocket};
 use firmware_qemu::report::{self, Line, decimal};
 use static_cell::StaticCell;
 use zlink_mq_core::routing::{PeerId, RecvError, Req};
