@@ -4,8 +4,8 @@
     peer.py req    PORT        --count N --span S [--timeout S]   a REP
     peer.py pubsub PORT0 PORT1 --count N --span S [--timeout S]   an XPUB and a SUB
 
-Binds on 127.0.0.1 at the given ports, those of QEMU's `-serial tcp:`
-options in their order (UART0 first), checks every message the firmware
+Connects to 127.0.0.1 at the given ports, where QEMU's `-serial tcp:`
+options listen, in their order (UART0 first), checks every message the firmware
 sends against what src/exchange.rs says it must be, prints one result
 line and exits 0 only if the whole exchange was right; 1 on a wrong
 message or a timeout.
@@ -53,10 +53,13 @@ class Deadline:
                 return sock.recv_multipart()
 
 
-def bind(ctx, kind, port):
+def connect(ctx, kind, port):
     s = ctx.socket(kind)
     s.linger = 2000
-    s.bind(f"tcp://127.0.0.1:{port}")
+    # One connection only: a second would start a new ZMTP stream in the
+    # middle of the UART's byte stream.
+    s.reconnect_ivl = -1
+    s.connect(f"tcp://127.0.0.1:{port}")
     return s
 
 
@@ -67,7 +70,7 @@ def show(msg):
 def run_req(ctx, ports, count, deadline):
     if len(ports) != 1:
         fail("req takes one port")
-    rep = bind(ctx, zmq.REP, ports[0])
+    rep = connect(ctx, zmq.REP, ports[0])
     for i in range(count):
         request = deadline.recv(rep, f"request {i} of {count}")
         expected = [b"req", str(i).encode(), payload(i)]
@@ -84,9 +87,9 @@ def run_pubsub(ctx, ports, count, deadline):
     # UART0 is the firmware's SUB: an XPUB, so that we see its
     # subscriptions arrive and publish only then (a PUB would drop what
     # it sends before, libzmq's slow joiner).
-    xpub = bind(ctx, zmq.XPUB, ports[0])
+    xpub = connect(ctx, zmq.XPUB, ports[0])
     # UART1 is the firmware's PUB: we take everything it publishes.
-    sub = bind(ctx, zmq.SUB, ports[1])
+    sub = connect(ctx, zmq.SUB, ports[1])
     sub.subscribe(b"")
 
     wanted = {b"\x01sensor/", b"\x01ctl/"}

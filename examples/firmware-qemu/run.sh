@@ -9,6 +9,8 @@
 #   examples/firmware-qemu/run.sh            # from anywhere
 #   FIRMWARE_TIMEOUT=120 ./run.sh            # seconds per exchange (default 60)
 #   FIRMWARE_FEATURES=reasons ./run.sh       # failures say why (more flash)
+#   ./run.sh --write-docs                    # and put the footprint table
+#                                            # into docs/EMBEDDED.md
 #
 # Each boot is bounded: the peer gives up FIRMWARE_TIMEOUT seconds after it
 # starts, and both QEMU and the peer are killed 10 s after that at the
@@ -20,6 +22,15 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 TIMEOUT=${FIRMWARE_TIMEOUT:-60}
+write_docs=0
+case ${1:-} in
+  "") ;;
+  --write-docs) write_docs=1 ;;
+  *)
+    echo "usage: $0 [--write-docs]" >&2
+    exit 2
+    ;;
+esac
 # What the firmware exchanges, from src/exchange.rs, for the peer.
 const() { sed -n "s/^pub const $1: [a-z0-9]* = \([0-9]*\);.*/\1/p" src/exchange.rs; }
 REQ_COUNT=$(const ROUND_TRIPS)
@@ -56,8 +67,14 @@ for target in thumbv7m-none-eabi thumbv6m-none-eabi; do
   cargo build --release --target "$target" "${FEATURES[@]}"
 done
 
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+# free_ports N: N distinct ports that nothing listens on now.
+free_ports() {
+  python3 -c '
+import socket, sys
+socks = [socket.socket() for _ in range(int(sys.argv[1]))]
+for s in socks:
+    s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in socks))' "$1"
 }
 
 failed=0
@@ -87,32 +104,43 @@ run() {
   local elf=target/$target/release/$prog
   local tag=$prog-$target
   local fw=$LOGS/$tag.firmware.log qemu=$LOGS/$tag.qemu.log peer=$LOGS/$tag.peer.log
-  local nports=1 ports=() serial=()
-  local count=$REQ_COUNT
+  local nports=1 count=$REQ_COUNT
   [[ $prog == pubsub ]] && nports=2 count=$PUBSUB_COUNT
-  for ((i = 0; i < nports; i++)); do
-    ports+=("$(free_port)")
-    # QEMU connects to the peer; until the peer binds, it retries each
-    # second (reconnect=1). TCP_NODELAY: the UART writes byte by byte.
-    serial+=(-serial "tcp:127.0.0.1:${ports[i]},reconnect=1,nodelay=on")
-  done
   echo "=== $prog on $cpu ($target)"
-  local bound=$((TIMEOUT + 10))
-  timeout --kill-after=5 "$bound" qemu-system-arm -M lm3s6965evb -cpu "$cpu" \
-    -display none -monitor none \
-    -semihosting-config enable=on,target=native "${serial[@]}" \
-    -kernel "$elf" >"$fw" 2>"$qemu" &
-  local qemu_pid=$!
-  # The peer binds only once the firmware has set up its UARTs: QEMU
-  # resets a UART's receive FIFO when the firmware enables it, and would
-  # drop what arrived before.
-  local waited=0
-  until grep -q "^$prog: ready" "$fw"; do
-    if ! kill -0 "$qemu_pid" 2>/dev/null || ((waited >= 100)); then
+  local bound=$((TIMEOUT + 10)) attempt qemu_pid ports serial
+  # QEMU listens on a port per UART and the peer connects. The port is
+  # free when picked but may be taken before QEMU binds it (other programs
+  # on the machine): then QEMU exits at once, and we pick again.
+  for attempt in 1 2 3; do
+    read -ra ports <<<"$(free_ports "$nports")"
+    serial=()
+    for ((i = 0; i < nports; i++)); do
+      # wait=off: the firmware runs before the peer connects (it sends
+      # nothing until the peer speaks). TCP_NODELAY: the UART writes byte
+      # by byte.
+      serial+=(-serial "tcp:127.0.0.1:${ports[i]},server=on,wait=off,nodelay=on")
+    done
+    timeout --kill-after=5 "$bound" qemu-system-arm -M lm3s6965evb -cpu "$cpu" \
+      -display none -monitor none \
+      -semihosting-config enable=on,target=native "${serial[@]}" \
+      -kernel "$elf" >"$fw" 2>"$qemu" &
+    qemu_pid=$!
+    # The peer connects only once the firmware has set up its UARTs:
+    # QEMU resets a UART's receive FIFO when the firmware enables it, and
+    # would drop what arrived before.
+    local waited=0
+    until grep -q "^$prog: ready" "$fw"; do
+      if ! kill -0 "$qemu_pid" 2>/dev/null || ((waited >= 100)); then
+        break
+      fi
+      sleep 0.1
+      waited=$((waited + 1))
+    done
+    if kill -0 "$qemu_pid" 2>/dev/null || ! grep -q "Address already in use" "$qemu"; then
       break
     fi
-    sleep 0.1
-    waited=$((waited + 1))
+    wait "$qemu_pid" || true
+    echo "  (a port was taken before QEMU could listen: attempt $attempt, picking again)"
   done
   timeout --kill-after=5 "$bound" python3 peer.py "$prog" "${ports[@]}" \
     --count "$count" --span "$SPAN" --timeout "$TIMEOUT" >"$peer" 2>&1 &
@@ -167,14 +195,18 @@ run thumbv7m-none-eabi cortex-m3 pubsub
 run thumbv6m-none-eabi cortex-m0 req
 run thumbv6m-none-eabi cortex-m0 pubsub
 
-# Section sizes from the ELF headers (readelf reads any ELF).
-# Columns: [Nr] Name Type Address Off Size; "[ 1]" splits in two.
+# Section sizes in bytes, as `size -A` reports them (GNU size reads any
+# ELF).
 section() {
-  local hex
-  hex=$(readelf -SW "$1" | awk -v s="$2" '{ for (i = 1; i < NF; i++) if ($i == s) print $(i + 4) }')
-  echo $((16#${hex:-0}))
+  size -A -d "$1" | awk -v s="$2" '$1 == s { n = $2 } END { print n + 0 }'
 }
 
+# The table, as text here and as Markdown for docs/EMBEDDED.md.
+MD=$LOGS/footprint.md
+{
+  echo "| program | target | vector table | .text | .rodata | **flash** | .data | .bss | stack peak | **RAM** |"
+  echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+} >"$MD"
 echo "=== footprint (bytes; opt-level \"s\", LTO, panic = abort)"
 printf '%-7s %-19s %6s %6s %6s %8s %6s %6s %6s %6s\n' \
   program target vector .text .rodata flash .data .bss stack RAM
@@ -194,12 +226,70 @@ for target in thumbv7m-none-eabi thumbv6m-none-eabi; do
     if [[ -n $peak ]]; then ram=$((data + bss + peak)); else peak=-; ram=-; fi
     printf '%-7s %-19s %6d %6d %6d %8d %6d %6d %6s %6s\n' \
       "$prog" "$target" "$vec" "$text" "$rodata" "$flash" "$data" "$bss" "$peak" "$ram"
+    echo "| \`$prog\` | \`$target\` | $vec | $text | $rodata | **$flash** | $data | $bss | $peak | **$ram** |" >>"$MD"
     summary+=("$prog/${target%%-*} flash $flash RAM $ram")
   done
 done
+
+# The biggest contributors to the PUB + SUB firmware's flash, by module:
+# symbol sizes from `nm` (code inlined into a caller counts as the
+# caller's; `main` holds what was inlined into it).
+contributors() {
+  nm -S -C --size-sort "$1" | python3 -c '
+import re, sys
+groups = {}
+for line in sys.stdin:
+    parts = line.split(maxsplit=3)
+    if len(parts) < 4 or parts[2] not in "tTrR":
+        continue
+    name = parts[3].strip().lstrip("<")
+    if name in ("__INTERRUPTS", "__EXCEPTIONS", "__RESET_VECTOR"):
+        continue  # the vector table, outside the flash column
+    if name.startswith("__cortex_m_rt_main") or "::__cortex_m_rt_main" in name:
+        key = "the program (main, with what was inlined into it)"
+    elif name.startswith("zlink_mq_core::"):
+        key = "::".join(name.split("::")[:2])
+    elif name.startswith("core::fmt") or re.match(r"[a-z0-9_]+ as core::fmt", name):
+        key = "core::fmt"
+    elif "::" in name:
+        key = name.split("::")[0]
+    elif name.startswith(".L"):
+        key = "anonymous constants (literals, tables)"
+    else:
+        key = name
+    groups[key] = groups.get(key, 0) + int(parts[1], 16)
+rows = sorted(groups.items(), key=lambda kv: -kv[1])[:8]
+print("| module | bytes |")
+print("|---|---:|")
+for key, size in rows:
+    print(f"| `{key}` | {size} |")
+'
+}
+{
+  echo
+  echo "Biggest contributors to \`pubsub\` (thumbv7m-none-eabi) flash, by module (\`nm -S --size-sort\`):"
+  echo
+  contributors target/thumbv7m-none-eabi/release/pubsub
+  echo
+  echo "Measured by \`examples/firmware-qemu/run.sh --write-docs\` with $(rustc --version | cut -d' ' -f1-2), $(qemu-system-arm --version | head -1 | sed 's/ (.*//'), pyzmq $(python3 -c 'import zmq; print(zmq.__version__, "/ libzmq", zmq.zmq_version())')."
+} >>"$MD"
+
 if ((failed)); then
   echo "FAILED (logs in examples/firmware-qemu/$LOGS)"
   echo "footprint: $(IFS=';'; echo "${summary[*]}" | sed 's/;/; /g')"
   exit 1
+fi
+if ((write_docs)); then
+  # Between the markers in docs/EMBEDDED.md, the table of this run.
+  doc=../../docs/EMBEDDED.md
+  python3 - "$doc" "$MD" <<'PY'
+import sys
+doc, md = sys.argv[1], sys.argv[2]
+text = open(doc).read()
+begin, end = "<!-- footprint:begin -->\n", "<!-- footprint:end -->"
+a, b = text.index(begin) + len(begin), text.index(end)
+open(doc, "w").write(text[:a] + open(md).read() + text[b:])
+PY
+  echo "wrote the footprint into docs/EMBEDDED.md"
 fi
 echo "footprint: $(IFS=';'; echo "${summary[*]}" | sed 's/;/; /g')"
