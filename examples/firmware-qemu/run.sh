@@ -16,8 +16,9 @@
 # starts, and both QEMU and the peer are killed 10 s after that at the
 # latest; when either end fails, the other is stopped a few seconds later.
 #
-# Installs what is missing: qemu-system-arm, python3-zmq and binutils
-# (apt), the two rustup targets and the rustfmt and clippy components.
+# Installs what is missing: qemu-system-arm and binutils (apt), pyzmq
+# (pip, else apt's python3-zmq), the two rustup targets and the rustfmt
+# and clippy components.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -49,7 +50,16 @@ apt_install() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
 command -v qemu-system-arm >/dev/null || apt_install qemu-system-arm
-python3 -c 'import zmq' 2>/dev/null || apt_install python3-zmq
+# pyzmq for whichever python3 is first on PATH (pip), else Debian's.
+if ! python3 -c 'import zmq' 2>/dev/null; then
+  python3 -m pip install -q pyzmq 2>/dev/null ||
+    python3 -m pip install -q --break-system-packages pyzmq 2>/dev/null ||
+    apt_install python3-zmq
+  if ! python3 -c 'import zmq'; then
+    echo "FAILED: no pyzmq for $(command -v python3)" >&2
+    exit 1
+  fi
+fi
 command -v readelf >/dev/null || apt_install binutils
 if command -v rustup >/dev/null; then
   rustup target add thumbv7m-none-eabi thumbv6m-none-eabi >/dev/null
