@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Builds the firmware for the Cortex-M3 (thumbv7m-none-eabi) and the
-# Cortex-M0 (thumbv6m-none-eabi), boots each program in QEMU's
-# lm3s6965evb against its libzmq peer (peer.py, pyzmq) over the emulated
-# UARTs, and checks both ends' results. Prints the footprint table; its
-# last line is the footprint summary. Exits non-zero on a wrong exchange,
-# a missing result, a failed build or a timeout.
+# Cortex-M0 (thumbv6m-none-eabi), boots each program in QEMU (the
+# lm3s6965evb with either core; req also on the microbit's nRF51822)
+# against its libzmq peer (peer.py, pyzmq) over the emulated UARTs, and
+# checks both ends' results. Prints the footprint table; its last line is
+# the footprint summary. Exits non-zero on a wrong exchange, a missing
+# result, a failed build or a timeout.
 #
 #   examples/firmware-qemu/run.sh            # from anywhere
 #   FIRMWARE_TIMEOUT=120 ./run.sh            # seconds per exchange (default 60)
@@ -26,7 +27,13 @@ TIMEOUT=${FIRMWARE_TIMEOUT:-60}
 write_docs=0
 case ${1:-} in
   "") ;;
-  --write-docs) write_docs=1 ;;
+  --write-docs)
+    write_docs=1
+    if [[ -n ${FIRMWARE_FEATURES:-} ]]; then
+      echo "--write-docs measures the default build: unset FIRMWARE_FEATURES" >&2
+      exit 2
+    fi
+    ;;
   *)
     echo "usage: $0 [--write-docs]" >&2
     exit 2
@@ -76,6 +83,12 @@ for target in thumbv7m-none-eabi thumbv6m-none-eabi; do
   cargo clippy --release --target "$target" "${FEATURES[@]}" -- -D warnings
   cargo build --release --target "$target" "${FEATURES[@]}"
 done
+# The micro:bit board (req only), in a target dir of its own: the same
+# target triple with other features would overwrite the LM3S6965 builds.
+MICROBIT=(--release --target thumbv6m-none-eabi --target-dir target/microbit
+  --no-default-features --features "microbit${FIRMWARE_FEATURES:+,$FIRMWARE_FEATURES}")
+cargo clippy "${MICROBIT[@]}" -- -D warnings
+cargo build "${MICROBIT[@]}"
 
 # free_ports N: N distinct ports that nothing listens on now.
 free_ports() {
@@ -108,15 +121,37 @@ exit_why() {
   esac
 }
 
-# run TARGET CPU PROGRAM: one boot, checked at both ends.
+# The boards: a Cortex-M3 and a Cortex-M0 on QEMU's lm3s6965evb, and the
+# micro:bit's nRF51822 (Cortex-M0, one UART: req only).
+BOARDS="m3 m0 microbit"
+progs_of() { if [[ $1 == microbit ]]; then echo req; else echo req pubsub; fi; }
+target_of() { if [[ $1 == m3 ]]; then echo thumbv7m-none-eabi; else echo thumbv6m-none-eabi; fi; }
+elf_of() {
+  case $1 in
+    m3 | m0) echo "target/$(target_of "$1")/release/$2" ;;
+    microbit) echo "target/microbit/thumbv6m-none-eabi/release/$2" ;;
+  esac
+}
+machine_of() {
+  case $1 in
+    m3) echo "-M lm3s6965evb -cpu cortex-m3" ;;
+    m0) echo "-M lm3s6965evb -cpu cortex-m0" ;;
+    microbit) echo "-M microbit" ;;
+  esac
+}
+
+# run BOARD PROGRAM: one boot, checked at both ends.
 run() {
-  local target=$1 cpu=$2 prog=$3
-  local elf=target/$target/release/$prog
-  local tag=$prog-$target
+  local board=$1 prog=$2
+  local elf machine what
+  elf=$(elf_of "$board" "$prog")
+  read -ra machine <<<"$(machine_of "$board")"
+  what="$prog on $board (${machine[*]})"
+  local tag=$prog-$board
   local fw=$LOGS/$tag.firmware.log qemu=$LOGS/$tag.qemu.log peer=$LOGS/$tag.peer.log
   local nports=1 count=$REQ_COUNT
   [[ $prog == pubsub ]] && nports=2 count=$PUBSUB_COUNT
-  echo "=== $prog on $cpu ($target)"
+  echo "=== $what"
   local bound=$((TIMEOUT + 10)) attempt qemu_pid ports serial
   # QEMU listens on a port per UART and the peer connects. The port is
   # free when picked but may be taken before QEMU binds it (other programs
@@ -130,7 +165,7 @@ run() {
       # by byte.
       serial+=(-serial "tcp:127.0.0.1:${ports[i]},server=on,wait=off,nodelay=on")
     done
-    timeout --kill-after=5 "$bound" qemu-system-arm -M lm3s6965evb -cpu "$cpu" \
+    timeout --kill-after=5 "$bound" qemu-system-arm "${machine[@]}" \
       -display none -monitor none \
       -semihosting-config enable=on,target=native "${serial[@]}" \
       -kernel "$elf" >"$fw" 2>"$qemu" &
@@ -191,19 +226,20 @@ run() {
   grep -Eq "$want_fw" "$fw" || why+=("no firmware line /$want_fw/")
   grep -Eq "$want_peer" "$peer" || why+=("no peer line /$want_peer/")
   if ((${#why[@]})); then
-    echo "FAILED: $prog on $cpu: ${why[*]}"
+    echo "FAILED: $what: ${why[*]}"
     sed 's/^/  qemu: /' "$qemu"
     failed=1
   else
     PEAK[$tag]=$(sed -n 's/^stack: peak \([0-9]*\) of.*/\1/p' "$fw")
-    echo "ok: $prog on $cpu"
+    echo "ok: $what"
   fi
 }
 
-run thumbv7m-none-eabi cortex-m3 req
-run thumbv7m-none-eabi cortex-m3 pubsub
-run thumbv6m-none-eabi cortex-m0 req
-run thumbv6m-none-eabi cortex-m0 pubsub
+for board in $BOARDS; do
+  for prog in $(progs_of "$board"); do
+    run "$board" "$prog"
+  done
+done
 
 # Section sizes in bytes, as `size -A` reports them (GNU size reads any
 # ELF).
@@ -214,30 +250,32 @@ section() {
 # The table, as text here and as Markdown for docs/EMBEDDED.md.
 MD=$LOGS/footprint.md
 {
-  echo "| program | target | vector table | .text | .rodata | **flash** | .data | .bss | stack peak | **RAM** |"
-  echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+  echo "| program | board (QEMU machine) | target | vector table | .text | .rodata | **flash** | .data | .bss | stack peak | **RAM** |"
+  echo "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 } >"$MD"
 echo "=== footprint (bytes; opt-level \"s\", LTO, panic = abort)"
-printf '%-7s %-19s %6s %6s %6s %8s %6s %6s %6s %6s\n' \
-  program target vector .text .rodata flash .data .bss stack RAM
+printf '%-7s %-9s %-19s %6s %6s %6s %8s %6s %6s %6s %6s\n' \
+  program board target vector .text .rodata flash .data .bss stack RAM
 summary=()
-for target in thumbv7m-none-eabi thumbv6m-none-eabi; do
-  for prog in req pubsub; do
-    elf=target/$target/release/$prog
+for board in $BOARDS; do
+  target=$(target_of "$board")
+  read -ra machine <<<"$(machine_of "$board")"
+  for prog in $(progs_of "$board"); do
+    elf=$(elf_of "$board" "$prog")
     vec=$(section "$elf" .vector_table)
     text=$(section "$elf" .text)
     rodata=$(section "$elf" .rodata)
     data=$(section "$elf" .data)
     bss=$(($(section "$elf" .bss) + $(section "$elf" .uninit)))
-    peak=${PEAK[$prog-$target]:-}
+    peak=${PEAK[$prog-$board]:-}
     # Flash as the issue counts it (.text + .rodata); the image adds the
     # vector table and .data's initial values.
     flash=$((text + rodata))
     if [[ -n $peak ]]; then ram=$((data + bss + peak)); else peak=-; ram=-; fi
-    printf '%-7s %-19s %6d %6d %6d %8d %6d %6d %6s %6s\n' \
-      "$prog" "$target" "$vec" "$text" "$rodata" "$flash" "$data" "$bss" "$peak" "$ram"
-    echo "| \`$prog\` | \`$target\` | $vec | $text | $rodata | **$flash** | $data | $bss | $peak | **$ram** |" >>"$MD"
-    summary+=("$prog/${target%%-*} flash $flash RAM $ram")
+    printf '%-7s %-9s %-19s %6d %6d %6d %8d %6d %6d %6s %6s\n' \
+      "$prog" "$board" "$target" "$vec" "$text" "$rodata" "$flash" "$data" "$bss" "$peak" "$ram"
+    echo "| \`$prog\` | $board (\`${machine[*]}\`) | \`$target\` | $vec | $text | $rodata | **$flash** | $data | $bss | $peak | **$ram** |" >>"$MD"
+    summary+=("$prog/$board flash $flash RAM $ram")
   done
 done
 

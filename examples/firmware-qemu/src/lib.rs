@@ -1,5 +1,5 @@
 //! zlink-mq's `no_std` socket as Cortex-M firmware: the board support
-//! for QEMU's `lm3s6965evb` ([`board`]), result lines and the exit status
+//! for QEMU's `lm3s6965evb` and `microbit` ([`board`]), result lines and the exit status
 //! over semihosting ([`report`]), and a panic handler that reports there
 //! too. The programs are in `src/bin/`; `run.sh` boots them against
 //! libzmq (pyzmq) over the emulated UARTs.
