@@ -23,8 +23,8 @@ SPAN = None
 
 
 def payload(i):
-    """src/exchange.rs `payload`: (37 i) % SPAN bytes, byte j = 7 i + 13 j."""
-    return bytes((i * 7 + j * 13) & 0xFF for j in range((i * 37) % SPAN))
+    """src/exchange.rs `payload`: (23 i) % SPAN bytes, byte j = 7 i + 13 j."""
+    return bytes((i * 7 + j * 13) & 0xFF for j in range((i * 23) % SPAN))
 
 
 def fail(what):

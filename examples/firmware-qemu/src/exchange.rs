@@ -50,12 +50,13 @@ const _: () = assert!(
     "the exchange should reach the edge of BUF"
 );
 
-/// The payload of message `i`: `(i * 37) % PAYLOAD_SPAN` bytes (every
-/// length from 0 to `PAYLOAD_SPAN - 1` over `PAYLOAD_SPAN` messages, 37
-/// being prime to it), byte `j` being `(7 i + 13 j) mod 256`, written
-/// into `buf`.
+/// The payload of message `i`: `(i * 23) % PAYLOAD_SPAN` bytes (23 being
+/// prime to the span, `PAYLOAD_SPAN` messages take every length from 0
+/// to `PAYLOAD_SPAN - 1`; the longest comes at `i = 43`, within the 100
+/// of each exchange), byte `j` being `(7 i + 13 j) mod 256`, written into
+/// `buf`.
 pub fn payload(i: u32, buf: &mut [u8; PAYLOAD_SPAN]) -> &[u8] {
-    let len = (i as usize * 37) % PAYLOAD_SPAN;
+    let len = (i as usize * 23) % PAYLOAD_SPAN;
     for (j, b) in buf[..len].iter_mut().enumerate() {
         *b = (i as usize * 7 + j * 13) as u8;
     }
