@@ -182,7 +182,12 @@ impl<S: Storage, K: PeerKey> PubCore<S, K> {
                 self.out.reverse_match();
             }
         }
-        if !self.lossy && !self.out.check_write_matching(pipes) {
+        // XPUB_NODROP asks once per message, before its first frame: that
+        // frame's write reserves room for the whole message, so the later
+        // frames always fit, and asking again for a whole message's room
+        // in the middle of one would refuse a frame whose predecessors are
+        // already queued.
+        if !self.lossy && !self.more_send && !self.out.check_write_matching(pipes) {
             return Err(SendError::WouldBlock(msg));
         }
         self.out.send_to_matching(pipes, msg);

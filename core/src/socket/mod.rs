@@ -706,3 +706,6 @@ fn subscription_len(topic: &[u8]) -> usize {
     let body = 1 + "SUBSCRIBE".len() + topic.len();
     header_len(body) + body
 }
+
+#[cfg(test)]
+mod tests;
