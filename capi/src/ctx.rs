@@ -32,7 +32,8 @@ const ZMQ_BLOCKY: c_int = 70;
 /// Linux, where the limit is not the descriptor set's size).
 const SOCKET_LIMIT: c_int = 65535;
 
-/// A context handle as C holds it.
+/// A context handle as C holds it (repr(C): the tag first, for the handle check).
+#[repr(C)]
 pub(crate) struct CContext {
     tag: u32,
     shared: Arc<CtxShared>,

@@ -20,7 +20,8 @@ use crate::sockopt::Extra;
 /// Marks a live socket handle.
 const SOCKET_TAG: u32 = 0xbaad_f00d;
 
-/// A socket handle as C holds it.
+/// A socket handle as C holds it (repr(C): the tag first, for the handle check).
+#[repr(C)]
 pub(crate) struct CSocket {
     tag: u32,
     pub(crate) socket: Socket,

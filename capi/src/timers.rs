@@ -21,6 +21,8 @@ struct Timer {
     arg: *mut c_void,
 }
 
+/// A timer set; the tag first (repr(C)) for the handle check.
+#[repr(C)]
 struct Timers {
     tag: u32,
     next_id: c_int,
