@@ -272,8 +272,8 @@ pub extern "C" fn zmq_ctx_set(context: *mut c_void, option: c_int, value: c_int)
                 true
             }
             // Shares its number with ZMQ_SOCKET_LIMIT, which only `get` knows.
-            ZMQ_THREAD_PRIORITY => value >= -1,
-            ZMQ_THREAD_SCHED_POLICY if value >= -1 => {
+            ZMQ_THREAD_PRIORITY => value >= 0,
+            ZMQ_THREAD_SCHED_POLICY if value >= 0 => {
                 st.thread_sched_policy = value;
                 true
             }

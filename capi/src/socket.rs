@@ -283,7 +283,8 @@ pub extern "C" fn zmq_socket_monitor(s: *mut c_void, addr: *const c_char, events
     })
 }
 
-/// Sends the `count` buffers of `iov` as one multipart message (copied).
+/// Sends the `count` buffers of `iov` (copied), as one multipart message
+/// with ZMQ_SNDMORE; returns the size of the last, as libzmq.
 #[unsafe(no_mangle)]
 pub extern "C" fn zmq_sendiov(
     s: *mut c_void,
@@ -299,7 +300,7 @@ pub extern "C" fn zmq_sendiov(
         }
         // SAFETY: the C caller passes `count` iovecs at `iov`.
         let iovs = unsafe { std::slice::from_raw_parts(iov, count) };
-        let mut total = 0usize;
+        let mut last = 0;
         for (i, v) in iovs.iter().enumerate() {
             let data: &[u8] = if v.iov_len == 0 {
                 &[]
@@ -307,20 +308,22 @@ pub extern "C" fn zmq_sendiov(
                 // SAFETY: each iovec names `iov_len` readable bytes.
                 unsafe { std::slice::from_raw_parts(v.iov_base.cast(), v.iov_len) }
             };
-            let more = if i + 1 < count { 2 } else { flags & 2 };
+            // As libzmq: the caller's flags for each part, SNDMORE cleared on
+            // the last (so without SNDMORE each part is a message).
+            let more = if i + 1 < count { flags & 2 } else { 0 };
             sock.send(
                 Msg::copy_from_slice(data),
                 msg::send_flags((flags & 1) | more),
             )?;
-            total += v.iov_len;
+            last = v.iov_len;
         }
-        Ok(c_int::try_from(total).unwrap_or(c_int::MAX))
+        Ok(c_int::try_from(last).unwrap_or(c_int::MAX))
     })
 }
 
 /// Receives up to `*count` frames of a message into newly allocated
 /// buffers (the caller frees each `iov_base` with `free`); `*count` is set
-/// to the number received.
+/// to, and the call returns, the number received.
 #[unsafe(no_mangle)]
 pub extern "C" fn zmq_recviov(
     s: *mut c_void,
@@ -336,8 +339,10 @@ pub extern "C" fn zmq_recviov(
         }
         // SAFETY: the C caller passes a valid count.
         let max = unsafe { *count };
+        if max == 0 {
+            return Err(Errno(libc::EINVAL));
+        }
         let mut n = 0usize;
-        let mut total = 0usize;
         while n < max {
             let frame = sock.recv(msg::send_flags(flags & 1))?;
             // SAFETY: malloc of the frame's size (1 for an empty frame so the
@@ -356,13 +361,12 @@ pub extern "C" fn zmq_recviov(
                 };
             }
             n += 1;
-            total += frame.len();
             if !frame.more() {
                 break;
             }
         }
         // SAFETY: as above.
         unsafe { *count = n };
-        Ok(c_int::try_from(total).unwrap_or(c_int::MAX))
+        Ok(c_int::try_from(n).unwrap_or(c_int::MAX))
     })
 }

@@ -428,6 +428,7 @@ pub extern "C" fn zmq_getsockopt(
         // SAFETY: checked non-NULL; the C caller passes a size_t.
         let room = unsafe { *optvallen };
         let value = get(sock, option)?;
+        let numeric = matches!(value, Value::Int(_) | Value::I64(_) | Value::U64(_));
         let (bytes, nul): (Vec<u8>, bool) = match value {
             Value::Int(i) => (i.to_ne_bytes().to_vec(), false),
             Value::I64(i) => (i.to_ne_bytes().to_vec(), false),
@@ -445,6 +446,10 @@ pub extern "C" fn zmq_getsockopt(
         // SAFETY: `optval` has `room >= need` writable bytes (the C
         // caller's contract), and `optvallen` is valid (checked above).
         unsafe {
+            if numeric {
+                // As libzmq: a number in a larger buffer has the rest zeroed.
+                std::ptr::write_bytes(optval.cast::<u8>(), 0, room);
+            }
             std::ptr::copy_nonoverlapping(bytes.as_ptr(), optval.cast::<u8>(), bytes.len());
             if nul {
                 *optval.cast::<u8>().add(bytes.len()) = 0;
