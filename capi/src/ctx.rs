@@ -60,6 +60,9 @@ struct CtxState {
     // docs/CAPI.md), as libzmq does on systems without the feature.
     thread_sched_policy: c_int,
     thread_name_prefix: c_int,
+    /// The process that made the context: a child forked from it has none
+    /// of its I/O threads, so terminating there must not wait for them.
+    pid: u32,
 }
 
 /// The options a new socket inherits from its context.
@@ -159,6 +162,7 @@ pub extern "C" fn zmq_ctx_new() -> *mut c_void {
                     max_msgsz: c_int::MAX,
                     thread_sched_policy: -1,
                     thread_name_prefix: -1,
+                    pid: std::process::id(),
                 }),
             }),
         });
@@ -208,13 +212,18 @@ pub extern "C" fn zmq_ctx_term(context: *mut c_void) -> c_int {
     ffi(-1, || {
         // SAFETY: the C caller passes a context handle (checked).
         let c = unsafe { ctx_ref(context) }?;
-        let ctx = {
+        let (ctx, forked) = {
             let mut st = c.shared.lock();
             st.terminated = true;
-            st.ctx.take()
+            (st.ctx.take(), st.pid != std::process::id())
         };
-        if let Some(ctx) = ctx {
-            ctx.terminate();
+        match ctx {
+            // In a forked child (libzmq's test_fork does this) the parent's
+            // I/O threads do not exist: waiting for them would never end.
+            // The child owns nothing of the context to free.
+            Some(ctx) if forked => std::mem::forget(ctx),
+            Some(ctx) => ctx.terminate(),
+            None => {}
         }
         let raw = context.cast::<CContext>();
         // SAFETY: `raw` is the live CContext checked above; marking it dead

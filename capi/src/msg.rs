@@ -218,7 +218,7 @@ impl CMsg {
 
     /// The frame to hand to a socket; `self` keeps its payload until the
     /// send succeeds.
-    pub fn to_msg(&mut self) -> Msg {
+    pub fn frame(&mut self) -> Msg {
         self.freeze();
         let msg = match self.kind {
             KIND_BYTES => Msg::from_bytes(self.bytes().clone()),
@@ -529,7 +529,7 @@ pub(crate) fn send(
     flags: c_int,
 ) -> Result<c_int, Errno> {
     let len = m.payload().len();
-    let frame = m.to_msg();
+    let frame = m.frame();
     sock.send(frame, send_flags(flags))?;
     replace(m, CMsg::empty());
     Ok(c_int::try_from(len).unwrap_or(c_int::MAX))
@@ -591,23 +591,20 @@ mod tests {
         zmq_msg_t { _opaque: [0; 64] }
     }
 
+    fn kind(m: &mut zmq_msg_t) -> u8 {
+        // SAFETY: an initialised zmq_msg_t is a CMsg.
+        unsafe { (*ptr::from_mut(m).cast::<CMsg>()).kind }
+    }
+
     #[test]
     fn sizes_choose_the_storage() {
         let mut m = new_msg();
         assert_eq!(zmq_msg_init_size(&mut m, INLINE_MAX), 0);
-        // SAFETY: initialised above.
-        assert_eq!(
-            unsafe { (*ptr::from_mut(&mut m).cast::<CMsg>()).kind },
-            KIND_INLINE
-        );
+        assert_eq!(kind(&mut m), KIND_INLINE);
         assert_eq!(zmq_msg_size(&m), INLINE_MAX);
         assert_eq!(zmq_msg_close(&mut m), 0);
         assert_eq!(zmq_msg_init_size(&mut m, 1000), 0);
-        // SAFETY: initialised above.
-        assert_eq!(
-            unsafe { (*ptr::from_mut(&mut m).cast::<CMsg>()).kind },
-            KIND_VEC
-        );
+        assert_eq!(kind(&mut m), KIND_VEC);
         assert_eq!(zmq_msg_size(&m), 1000);
         assert_eq!(zmq_msg_close(&mut m), 0);
         // A closed message is no message.
