@@ -65,7 +65,8 @@ cp -r "$work/src/pyzmq-$pyzmq_version/tests" "$work/src/pyzmq-$pyzmq_version/pyt
 tp=0 tf=0 ts=0 te=0
 for f in "${files[@]}"; do
   log=$work/${f%.py}.log
-  (cd "$run" && timeout --kill-after=10 "$timeout_s" "$py" -m pytest -q -p no:cacheprovider \
+  # test_cython compiles an extension that includes zmq.h: ours.
+  (cd "$run" && C_INCLUDE_PATH=$prefix/include timeout --kill-after=10 "$timeout_s" "$py" -m pytest -q -p no:cacheprovider \
     --timeout=60 -o addopts= "tests/$f" >"$log" 2>&1)
   rc=$?
   line=$(grep -E '^(=+ )?[0-9]+ (passed|failed|skipped|error)|no tests ran' "$log" | tail -1 | tr -d '=')
