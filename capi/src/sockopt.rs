@@ -1,0 +1,461 @@
+//! `zmq_setsockopt` and `zmq_getsockopt`: every option zlink-mq's socket
+//! has, with libzmq's numbers, value types, ranges and errors (EINVAL for
+//! an unknown option, a wrong size or a value out of range).
+//!
+//! A few options concern features zlink-mq does not have or leaves to the
+//! OS (multicast rate, kernel buffer sizes, TOS, ...): they are accepted
+//! and read back, as libzmq built without the feature accepts them, and
+//! change nothing; docs/CAPI.md lists them.
+
+use std::ffi::{c_int, c_void};
+use std::os::fd::AsRawFd;
+use std::time::Duration;
+
+use crate::error::Errno;
+use crate::ffi;
+use crate::socket::{CSocket, sock_mut, type_number};
+
+const ZMQ_AFFINITY: c_int = 4;
+const ZMQ_ROUTING_ID: c_int = 5;
+const ZMQ_SUBSCRIBE: c_int = 6;
+const ZMQ_UNSUBSCRIBE: c_int = 7;
+const ZMQ_RATE: c_int = 8;
+const ZMQ_RECOVERY_IVL: c_int = 9;
+const ZMQ_SNDBUF: c_int = 11;
+const ZMQ_RCVBUF: c_int = 12;
+const ZMQ_RCVMORE: c_int = 13;
+const ZMQ_FD: c_int = 14;
+const ZMQ_EVENTS: c_int = 15;
+const ZMQ_TYPE: c_int = 16;
+const ZMQ_LINGER: c_int = 17;
+const ZMQ_RECONNECT_IVL: c_int = 18;
+const ZMQ_BACKLOG: c_int = 19;
+const ZMQ_RECONNECT_IVL_MAX: c_int = 21;
+const ZMQ_MAXMSGSIZE: c_int = 22;
+const ZMQ_SNDHWM: c_int = 23;
+const ZMQ_RCVHWM: c_int = 24;
+const ZMQ_MULTICAST_HOPS: c_int = 25;
+const ZMQ_RCVTIMEO: c_int = 27;
+const ZMQ_SNDTIMEO: c_int = 28;
+const ZMQ_IPV4ONLY: c_int = 31;
+const ZMQ_LAST_ENDPOINT: c_int = 32;
+const ZMQ_ROUTER_MANDATORY: c_int = 33;
+const ZMQ_TCP_KEEPALIVE: c_int = 34;
+const ZMQ_TCP_KEEPALIVE_CNT: c_int = 35;
+const ZMQ_TCP_KEEPALIVE_IDLE: c_int = 36;
+const ZMQ_TCP_KEEPALIVE_INTVL: c_int = 37;
+const ZMQ_IMMEDIATE: c_int = 39;
+const ZMQ_XPUB_VERBOSE: c_int = 40;
+const ZMQ_IPV6: c_int = 42;
+const ZMQ_MECHANISM: c_int = 43;
+const ZMQ_PLAIN_SERVER: c_int = 44;
+const ZMQ_PLAIN_USERNAME: c_int = 45;
+const ZMQ_PLAIN_PASSWORD: c_int = 46;
+const ZMQ_REQ_CORRELATE: c_int = 52;
+const ZMQ_REQ_RELAXED: c_int = 53;
+const ZMQ_CONFLATE: c_int = 54;
+const ZMQ_ZAP_DOMAIN: c_int = 55;
+const ZMQ_ROUTER_HANDOVER: c_int = 56;
+const ZMQ_TOS: c_int = 57;
+const ZMQ_CONNECT_ROUTING_ID: c_int = 61;
+const ZMQ_HANDSHAKE_IVL: c_int = 66;
+const ZMQ_XPUB_NODROP: c_int = 69;
+const ZMQ_INVERT_MATCHING: c_int = 74;
+const ZMQ_HEARTBEAT_IVL: c_int = 75;
+const ZMQ_HEARTBEAT_TTL: c_int = 76;
+const ZMQ_HEARTBEAT_TIMEOUT: c_int = 77;
+const ZMQ_XPUB_VERBOSER: c_int = 78;
+const ZMQ_CONNECT_TIMEOUT: c_int = 79;
+const ZMQ_TCP_MAXRT: c_int = 80;
+const ZMQ_THREAD_SAFE: c_int = 81;
+const ZMQ_MULTICAST_MAXTPDU: c_int = 84;
+
+const ZMQ_POLLIN: c_int = 1;
+const ZMQ_POLLOUT: c_int = 2;
+
+/// Option values libzmq keeps that our socket has no field for (see the
+/// module doc), with libzmq's defaults; and the PLAIN credentials as set
+/// one at a time.
+#[derive(Debug)]
+pub(crate) struct Extra {
+    affinity: u64,
+    rate: c_int,
+    recovery_ivl: c_int,
+    sndbuf: c_int,
+    rcvbuf: c_int,
+    multicast_hops: c_int,
+    tos: c_int,
+    connect_timeout: c_int,
+    tcp_maxrt: c_int,
+    multicast_maxtpdu: c_int,
+    zap_domain: Vec<u8>,
+    tcp_keepalive_cnt: c_int,
+    tcp_keepalive_idle: c_int,
+    tcp_keepalive_intvl: c_int,
+    plain_username: Vec<u8>,
+    plain_password: Vec<u8>,
+}
+
+impl Default for Extra {
+    fn default() -> Self {
+        Extra {
+            affinity: 0,
+            rate: 100,
+            recovery_ivl: 10_000,
+            sndbuf: -1,
+            rcvbuf: -1,
+            multicast_hops: 1,
+            tos: 0,
+            connect_timeout: 0,
+            tcp_maxrt: 0,
+            multicast_maxtpdu: 1500,
+            zap_domain: Vec::new(),
+            tcp_keepalive_cnt: -1,
+            tcp_keepalive_idle: -1,
+            tcp_keepalive_intvl: -1,
+            plain_username: Vec::new(),
+            plain_password: Vec::new(),
+        }
+    }
+}
+
+fn einval<T>() -> Result<T, Errno> {
+    Err(Errno(libc::EINVAL))
+}
+
+/// An `int` option value (libzmq wants exactly `sizeof (int)` bytes).
+fn int(v: &[u8]) -> Result<c_int, Errno> {
+    match <[u8; 4]>::try_from(v) {
+        Ok(b) => Ok(c_int::from_ne_bytes(b)),
+        Err(_) => einval(),
+    }
+}
+
+fn int_at_least(v: &[u8], min: c_int) -> Result<c_int, Errno> {
+    let i = int(v)?;
+    if i < min { einval() } else { Ok(i) }
+}
+
+/// A 0 / 1 option (libzmq accepts any non-negative int; 0 is off).
+fn flag(v: &[u8]) -> Result<bool, Errno> {
+    Ok(int_at_least(v, 0)? != 0)
+}
+
+fn i64_value(v: &[u8]) -> Result<i64, Errno> {
+    match <[u8; 8]>::try_from(v) {
+        Ok(b) => Ok(i64::from_ne_bytes(b)),
+        Err(_) => einval(),
+    }
+}
+
+fn ms(i: c_int) -> Duration {
+    Duration::from_millis(u64::try_from(i).unwrap_or(0))
+}
+
+/// -1 is "forever" / "none"; other negatives are invalid.
+fn ms_or_none(v: &[u8]) -> Result<Option<Duration>, Errno> {
+    match int_at_least(v, -1)? {
+        -1 => Ok(None),
+        i => Ok(Some(ms(i))),
+    }
+}
+
+/// 0 is "off".
+fn ms_or_off(v: &[u8]) -> Result<Option<Duration>, Errno> {
+    match int_at_least(v, 0)? {
+        0 => Ok(None),
+        i => Ok(Some(ms(i))),
+    }
+}
+
+fn ms_of(d: Option<Duration>, none: c_int) -> c_int {
+    d.map_or(none, |d| {
+        c_int::try_from(d.as_millis()).unwrap_or(c_int::MAX)
+    })
+}
+
+fn hwm(v: &[u8]) -> Result<u32, Errno> {
+    Ok(int_at_least(v, 0)? as u32)
+}
+
+fn set(sock: &mut CSocket, option: c_int, v: &[u8]) -> Result<(), Errno> {
+    let s = &mut sock.socket;
+    let x = &mut sock.extra;
+    match option {
+        ZMQ_SNDHWM => s.set_sndhwm(hwm(v)?),
+        ZMQ_RCVHWM => s.set_rcvhwm(hwm(v)?),
+        ZMQ_LINGER => s.set_linger(ms_or_none(v)?),
+        ZMQ_SNDTIMEO => s.set_sndtimeo(ms_or_none(v)?),
+        ZMQ_RCVTIMEO => s.set_rcvtimeo(ms_or_none(v)?),
+        ZMQ_ROUTING_ID => s.set_routing_id(v)?,
+        ZMQ_CONNECT_ROUTING_ID => s.set_connect_routing_id(v)?,
+        ZMQ_SUBSCRIBE | ZMQ_UNSUBSCRIBE => {
+            let r = if option == ZMQ_SUBSCRIBE {
+                s.subscribe(v)
+            } else {
+                s.unsubscribe(v)
+            };
+            match r {
+                Ok(()) => {}
+                // libzmq answers EINVAL for an option the type lacks.
+                Err(e) if e.kind() == zlink_mq_std::ErrorKind::NotSupported => return einval(),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        ZMQ_ROUTER_MANDATORY => s.set_router_mandatory(flag(v)?),
+        ZMQ_ROUTER_HANDOVER => s.set_router_handover(flag(v)?),
+        ZMQ_REQ_CORRELATE => s.set_req_correlate(flag(v)?),
+        ZMQ_REQ_RELAXED => s.set_req_relaxed(flag(v)?),
+        ZMQ_XPUB_VERBOSE => s.set_xpub_verbose(flag(v)?),
+        ZMQ_XPUB_VERBOSER => s.set_xpub_verboser(flag(v)?),
+        ZMQ_XPUB_NODROP => s.set_xpub_nodrop(flag(v)?),
+        ZMQ_INVERT_MATCHING => s.set_invert_matching(flag(v)?),
+        ZMQ_CONFLATE => s.set_conflate(flag(v)?),
+        ZMQ_IMMEDIATE => s.set_immediate(flag(v)?),
+        ZMQ_RECONNECT_IVL => s.set_reconnect_ivl(ms_or_none(v)?),
+        ZMQ_RECONNECT_IVL_MAX => s.set_reconnect_ivl_max(ms_or_off(v)?),
+        ZMQ_HEARTBEAT_IVL => s.set_heartbeat_ivl(ms_or_off(v)?),
+        ZMQ_HEARTBEAT_TTL => {
+            // Carried in deciseconds on the wire, at most 0xffff of them.
+            let i = int_at_least(v, 0)?;
+            if i / 100 > 0xffff {
+                return einval();
+            }
+            s.set_heartbeat_ttl(if i < 100 {
+                None
+            } else {
+                Some(ms(i / 100 * 100))
+            });
+        }
+        ZMQ_HEARTBEAT_TIMEOUT => s.set_heartbeat_timeout(ms_or_none(v)?),
+        ZMQ_HANDSHAKE_IVL => s.set_handshake_ivl(ms_or_off(v)?),
+        ZMQ_MAXMSGSIZE => {
+            let i = i64_value(v)?;
+            if i < -1 {
+                return einval();
+            }
+            s.set_maxmsgsize(u64::try_from(i).ok());
+        }
+        ZMQ_TCP_KEEPALIVE => {
+            let i = int_at_least(v, -1)?;
+            if i > 1 {
+                return einval();
+            }
+            s.set_tcp_keepalive(if i == -1 { None } else { Some(i == 1) });
+        }
+        ZMQ_TCP_KEEPALIVE_CNT | ZMQ_TCP_KEEPALIVE_IDLE | ZMQ_TCP_KEEPALIVE_INTVL => {
+            let i = int_at_least(v, -1)?;
+            if i == 0 {
+                return einval();
+            }
+            match option {
+                ZMQ_TCP_KEEPALIVE_CNT => x.tcp_keepalive_cnt = i,
+                ZMQ_TCP_KEEPALIVE_IDLE => x.tcp_keepalive_idle = i,
+                _ => x.tcp_keepalive_intvl = i,
+            }
+            let opt = |i: c_int| u32::try_from(i).ok();
+            s.set_tcp_keepalive_params(
+                opt(x.tcp_keepalive_cnt),
+                opt(x.tcp_keepalive_idle).map(|secs| Duration::from_secs(secs.into())),
+                opt(x.tcp_keepalive_intvl).map(|secs| Duration::from_secs(secs.into())),
+            );
+        }
+        ZMQ_BACKLOG => s.set_backlog(int_at_least(v, 0)? as u32),
+        ZMQ_IPV6 => s.set_ipv6(flag(v)?),
+        ZMQ_IPV4ONLY => {
+            let i = int_at_least(v, 0)?;
+            if i > 1 {
+                return einval();
+            }
+            s.set_ipv6(i == 0);
+        }
+        ZMQ_PLAIN_SERVER => match int(v)? {
+            1 => s.set_plain_server(None::<fn(&[u8], &[u8]) -> bool>),
+            // Our socket cannot go back from PLAIN server to NULL.
+            0 if !s.plain_server() => {}
+            _ => return einval(),
+        },
+        ZMQ_PLAIN_USERNAME | ZMQ_PLAIN_PASSWORD => {
+            if v.len() > 255 {
+                return einval();
+            }
+            if option == ZMQ_PLAIN_USERNAME {
+                x.plain_username = v.to_vec();
+            } else {
+                x.plain_password = v.to_vec();
+            }
+            s.set_plain_client(&x.plain_username, &x.plain_password)?;
+        }
+        ZMQ_ZAP_DOMAIN => {
+            if v.len() > 255 {
+                return einval();
+            }
+            x.zap_domain = v.to_vec();
+        }
+        ZMQ_AFFINITY => x.affinity = i64_value(v)? as u64,
+        ZMQ_RATE => x.rate = int_at_least(v, 1)?,
+        ZMQ_RECOVERY_IVL => x.recovery_ivl = int_at_least(v, 0)?,
+        ZMQ_SNDBUF => x.sndbuf = int_at_least(v, -1)?,
+        ZMQ_RCVBUF => x.rcvbuf = int_at_least(v, -1)?,
+        ZMQ_MULTICAST_HOPS => x.multicast_hops = int_at_least(v, 1)?,
+        ZMQ_TOS => x.tos = int_at_least(v, 0)?,
+        ZMQ_CONNECT_TIMEOUT => x.connect_timeout = int_at_least(v, 0)?,
+        ZMQ_TCP_MAXRT => x.tcp_maxrt = int_at_least(v, 0)?,
+        ZMQ_MULTICAST_MAXTPDU => x.multicast_maxtpdu = int_at_least(v, 1)?,
+        _ => return einval(),
+    }
+    Ok(())
+}
+
+/// What `zmq_getsockopt` writes.
+enum Value {
+    Int(c_int),
+    I64(i64),
+    U64(u64),
+    /// Binary: exactly its bytes.
+    Bin(Vec<u8>),
+    /// A C string: its bytes and a NUL.
+    Str(Vec<u8>),
+}
+
+fn get(sock: &mut CSocket, option: c_int) -> Result<Value, Errno> {
+    use Value::{Bin, I64, Int, Str, U64};
+    let s = &mut sock.socket;
+    let x = &sock.extra;
+    let b = |on: bool| Int(c_int::from(on));
+    Ok(match option {
+        ZMQ_SNDHWM => Int(s.sndhwm() as c_int),
+        ZMQ_RCVHWM => Int(s.rcvhwm() as c_int),
+        ZMQ_LINGER => Int(ms_of(s.linger(), -1)),
+        ZMQ_SNDTIMEO => Int(ms_of(s.sndtimeo(), -1)),
+        ZMQ_RCVTIMEO => Int(ms_of(s.rcvtimeo(), -1)),
+        ZMQ_ROUTING_ID => Bin(s.routing_id().unwrap_or_default().to_vec()),
+        ZMQ_TYPE => Int(type_number(s.socket_type())),
+        ZMQ_RCVMORE => b(s.rcvmore()),
+        ZMQ_FD => Int(s.fd().as_raw_fd()),
+        ZMQ_EVENTS => {
+            let e = s.events()?;
+            Int(if e.readable { ZMQ_POLLIN } else { 0 } | if e.writable { ZMQ_POLLOUT } else { 0 })
+        }
+        ZMQ_LAST_ENDPOINT => Str(s.last_endpoint().unwrap_or_default().as_bytes().to_vec()),
+        ZMQ_ROUTER_MANDATORY => b(s.router_mandatory()),
+        ZMQ_ROUTER_HANDOVER => b(s.router_handover()),
+        ZMQ_REQ_CORRELATE => b(s.req_correlate()),
+        ZMQ_REQ_RELAXED => b(s.req_relaxed()),
+        ZMQ_XPUB_VERBOSE => b(s.xpub_verbose()),
+        ZMQ_XPUB_VERBOSER => b(s.xpub_verboser()),
+        ZMQ_XPUB_NODROP => b(s.xpub_nodrop()),
+        ZMQ_INVERT_MATCHING => b(s.invert_matching()),
+        ZMQ_CONFLATE => b(s.conflate()),
+        ZMQ_IMMEDIATE => b(s.immediate()),
+        ZMQ_RECONNECT_IVL => Int(ms_of(s.reconnect_ivl(), -1)),
+        ZMQ_RECONNECT_IVL_MAX => Int(ms_of(s.reconnect_ivl_max(), 0)),
+        ZMQ_HEARTBEAT_IVL => Int(ms_of(s.heartbeat_ivl(), 0)),
+        ZMQ_HEARTBEAT_TTL => Int(ms_of(s.heartbeat_ttl(), 0)),
+        ZMQ_HEARTBEAT_TIMEOUT => Int(ms_of(s.heartbeat_timeout(), -1)),
+        ZMQ_HANDSHAKE_IVL => Int(ms_of(s.handshake_ivl(), 0)),
+        ZMQ_MAXMSGSIZE => I64(s.maxmsgsize().map_or(-1, |m| m as i64)),
+        ZMQ_TCP_KEEPALIVE => Int(s.tcp_keepalive().map_or(-1, c_int::from)),
+        ZMQ_TCP_KEEPALIVE_CNT => Int(x.tcp_keepalive_cnt),
+        ZMQ_TCP_KEEPALIVE_IDLE => Int(x.tcp_keepalive_idle),
+        ZMQ_TCP_KEEPALIVE_INTVL => Int(x.tcp_keepalive_intvl),
+        ZMQ_BACKLOG => Int(s.backlog() as c_int),
+        ZMQ_IPV6 => b(s.ipv6()),
+        ZMQ_IPV4ONLY => b(!s.ipv6()),
+        ZMQ_MECHANISM => Int(if s.plain_server() || s.plain_username().is_some() {
+            1
+        } else {
+            0
+        }),
+        ZMQ_PLAIN_SERVER => b(s.plain_server()),
+        ZMQ_PLAIN_USERNAME => Str(x.plain_username.clone()),
+        ZMQ_PLAIN_PASSWORD => Str(x.plain_password.clone()),
+        ZMQ_ZAP_DOMAIN => Str(x.zap_domain.clone()),
+        ZMQ_THREAD_SAFE => Int(0),
+        ZMQ_AFFINITY => U64(x.affinity),
+        ZMQ_RATE => Int(x.rate),
+        ZMQ_RECOVERY_IVL => Int(x.recovery_ivl),
+        ZMQ_SNDBUF => Int(x.sndbuf),
+        ZMQ_RCVBUF => Int(x.rcvbuf),
+        ZMQ_MULTICAST_HOPS => Int(x.multicast_hops),
+        ZMQ_TOS => Int(x.tos),
+        ZMQ_CONNECT_TIMEOUT => Int(x.connect_timeout),
+        ZMQ_TCP_MAXRT => Int(x.tcp_maxrt),
+        ZMQ_MULTICAST_MAXTPDU => Int(x.multicast_maxtpdu),
+        _ => return einval(),
+    })
+}
+
+/// Sets a socket option.
+#[unsafe(no_mangle)]
+pub extern "C" fn zmq_setsockopt(
+    s: *mut c_void,
+    option: c_int,
+    optval: *const c_void,
+    optvallen: usize,
+) -> c_int {
+    ffi(-1, || {
+        // SAFETY: the C caller passes a socket handle (checked).
+        let sock = unsafe { sock_mut(s) }?;
+        let v: &[u8] = if optvallen == 0 {
+            &[]
+        } else if optval.is_null() {
+            return einval();
+        } else {
+            // SAFETY: the C caller passes `optvallen` readable bytes.
+            unsafe { std::slice::from_raw_parts(optval.cast(), optvallen) }
+        };
+        set(sock, option, v)?;
+        Ok(0)
+    })
+}
+
+/// Reads a socket option into `optval` (`*optvallen` bytes of room; set to
+/// the size written).
+#[unsafe(no_mangle)]
+pub extern "C" fn zmq_getsockopt(
+    s: *mut c_void,
+    option: c_int,
+    optval: *mut c_void,
+    optvallen: *mut usize,
+) -> c_int {
+    ffi(-1, || {
+        // SAFETY: the C caller passes a socket handle (checked).
+        let sock = unsafe { sock_mut(s) }?;
+        if optvallen.is_null() {
+            return Err(Errno(libc::EFAULT));
+        }
+        // SAFETY: checked non-NULL; the C caller passes a size_t.
+        let room = unsafe { *optvallen };
+        let value = get(sock, option)?;
+        let numeric = matches!(value, Value::Int(_) | Value::I64(_) | Value::U64(_));
+        let (bytes, nul): (Vec<u8>, bool) = match value {
+            Value::Int(i) => (i.to_ne_bytes().to_vec(), false),
+            Value::I64(i) => (i.to_ne_bytes().to_vec(), false),
+            Value::U64(i) => (i.to_ne_bytes().to_vec(), false),
+            Value::Bin(b) => (b, false),
+            Value::Str(b) => (b, true),
+        };
+        let need = bytes.len() + usize::from(nul);
+        if room < need {
+            return einval();
+        }
+        if need > 0 && optval.is_null() {
+            return Err(Errno(libc::EFAULT));
+        }
+        // SAFETY: `optval` has `room >= need` writable bytes (the C
+        // caller's contract), and `optvallen` is valid (checked above).
+        unsafe {
+            if numeric {
+                // As libzmq: a number in a larger buffer has the rest zeroed.
+                std::ptr::write_bytes(optval.cast::<u8>(), 0, room);
+            }
+            std::ptr::copy_nonoverlapping(bytes.as_ptr(), optval.cast::<u8>(), bytes.len());
+            if nul {
+                *optval.cast::<u8>().add(bytes.len()) = 0;
+            }
+            *optvallen = need;
+        }
+        Ok(0)
+    })
+}

@@ -1,0 +1,284 @@
+//! Everything else of libzmq's stable API: `zmq_version`, `zmq_has`, Z85
+//! (RFC 32), the CURVE key helpers (ENOTSUP: CURVE is not built), atomic
+//! counters, stopwatches, `zmq_sleep` and threads.
+
+use std::ffi::{CStr, c_char, c_int, c_ulong, c_void};
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::error::{Errno, set_errno};
+use crate::ffi;
+
+/// The libzmq API level implemented.
+#[unsafe(no_mangle)]
+pub extern "C" fn zmq_version(major: *mut c_int, minor: *mut c_int, patch: *mut c_int) {
+    for (p, v) in [(major, 4), (minor, 3), (patch, 4)] {
+        if !p.is_null() {
+            // SAFETY: the C caller passes NULL or a writable int.
+            unsafe { *p = v };
+        }
+    }
+}
+
+/// 1 if the library has `capability`: only "ipc" of libzmq's list
+/// ("ipc", "pgm", "tipc", "norm", "curve", "gssapi", "draft").
+#[unsafe(no_mangle)]
+pub extern "C" fn zmq_has(capability: *const c_char) -> c_int {
+    if capability.is_null() {
+        return 0;
+    }
+    // SAFETY: the C caller passes a NUL-terminated string.
+    let cap = unsafe { CStr::from_ptr(capability) };
+    c_int::from(cap.to_bytes() == b"ipc")
+}
+
+/// RFC 32's alphabet: digit value `i` is `Z85[i]`.
+const Z85: &[u8; 85] =
+    b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
+
+fn z85_value(c: u8) -> Option<u32> {
+    Z85.iter().position(|&d| d == c).map(|i| i as u32)
+}
+
+/// Encodes `size` bytes (a multiple of 4) as Z85 into `dest` (room for
+/// `size * 5 / 4 + 1` characters, NUL included); NULL and EINVAL otherwise.
+#[unsafe(no_mangle)]
+pub extern "C" fn zmq_z85_encode(dest: *mut c_char, data: *const u8, size: usize) -> *mut c_char {
+    if size % 4 != 0 || dest.is_null() || (data.is_null() && size != 0) {
+        set_errno(libc::EINVAL);
+        return std::ptr::null_mut();
+    }
+    let input: &[u8] = if size == 0 {
+        &[]
+    } else {
+        // SAFETY: the C caller passes `size` readable bytes at `data`.
+        unsafe { std::slice::from_raw_parts(data, size) }
+    };
+    let mut at = 0;
+    for chunk in input.chunks_exact(4) {
+        let mut value = u32::from_be_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
+        let mut digits = [0u8; 5];
+        for d in digits.iter_mut().rev() {
+            *d = Z85[(value % 85) as usize];
+            value /= 85;
+        }
+        for d in digits {
+            // SAFETY: `dest` has room for size * 5 / 4 + 1 characters (the
+            // C caller's contract); `at` stays below that.
+            unsafe { *dest.add(at) = d as c_char };
+            at += 1;
+        }
+    }
+    // SAFETY: as above: the last character's room.
+    unsafe { *dest.add(at) = 0 };
+    dest
+}
+
+/// Decodes a Z85 string (length a multiple of 5) into `dest` (room for
+/// `len * 4 / 5` bytes); NULL and EINVAL for a bad string.
+#[unsafe(no_mangle)]
+pub extern "C" fn zmq_z85_decode(dest: *mut u8, string: *const c_char) -> *mut u8 {
+    if dest.is_null() || string.is_null() {
+        set_errno(libc::EINVAL);
+        return std::ptr::null_mut();
+    }
+    // SAFETY: the C caller passes a NUL-terminated string.
+    let s = unsafe { CStr::from_ptr(string) }.to_bytes();
+    if s.len() % 5 != 0 {
+        set_errno(libc::EINVAL);
+        return std::ptr::null_mut();
+    }
+    let mut out = Vec::with_capacity(s.len() / 5 * 4);
+    for chunk in s.chunks_exact(5) {
+        let mut value: u64 = 0;
+        for &c in chunk {
+            let Some(d) = z85_value(c) else {
+                set_errno(libc::EINVAL);
+                return std::ptr::null_mut();
+            };
+            value = value * 85 + u64::from(d);
+        }
+        let Ok(value) = u32::try_from(value) else {
+            set_errno(libc::EINVAL);
+            return std::ptr::null_mut();
+        };
+        out.extend_from_slice(&value.to_be_bytes());
+    }
+    // SAFETY: `dest` has room for len * 4 / 5 bytes (the C caller's
+    // contract), which is `out.len()`.
+    unsafe { std::ptr::copy_nonoverlapping(out.as_ptr(), dest, out.len()) };
+    dest
+}
+
+/// CURVE is not built: -1, ENOTSUP (as libzmq without CURVE).
+#[unsafe(no_mangle)]
+pub extern "C" fn zmq_curve_keypair(_public: *mut c_char, _secret: *mut c_char) -> c_int {
+    set_errno(libc::ENOTSUP);
+    -1
+}
+
+/// CURVE is not built: -1, ENOTSUP (as libzmq without CURVE).
+#[unsafe(no_mangle)]
+pub extern "C" fn zmq_curve_public(_public: *mut c_char, _secret: *const c_char) -> c_int {
+    set_errno(libc::ENOTSUP);
+    -1
+}
+
+/// A new atomic counter, at 0.
+#[unsafe(no_mangle)]
+pub extern "C" fn zmq_atomic_counter_new() -> *mut c_void {
+    Box::into_raw(Box::new(AtomicI32::new(0))).cast()
+}
+
+/// # Safety
+/// `p` is a pointer from `zmq_atomic_counter_new` not yet destroyed.
+unsafe fn counter<'a>(p: *mut c_void) -> &'a AtomicI32 {
+    // SAFETY: by the caller's contract.
+    unsafe { &*p.cast::<AtomicI32>() }
+}
+
+/// Sets the counter.
+#[unsafe(no_mangle)]
+pub extern "C" fn zmq_atomic_counter_set(counter_: *mut c_void, value: c_int) {
+    // SAFETY: the C caller passes a live counter.
+    // ORDERING: SeqCst, as libzmq's counters are full barriers.
+    unsafe { counter(counter_) }.store(value, Ordering::SeqCst);
+}
+
+/// Adds one; returns the value before.
+#[unsafe(no_mangle)]
+pub extern "C" fn zmq_atomic_counter_inc(counter_: *mut c_void) -> c_int {
+    // SAFETY: the C caller passes a live counter.
+    // ORDERING: SeqCst, as libzmq's counters are full barriers.
+    unsafe { counter(counter_) }.fetch_add(1, Ordering::SeqCst)
+}
+
+/// Subtracts one; returns 1 if the counter is still above 0, else 0.
+#[unsafe(no_mangle)]
+pub extern "C" fn zmq_atomic_counter_dec(counter_: *mut c_void) -> c_int {
+    // SAFETY: the C caller passes a live counter.
+    // ORDERING: SeqCst, as libzmq's counters are full barriers.
+    let before = unsafe { counter(counter_) }.fetch_sub(1, Ordering::SeqCst);
+    c_int::from(before - 1 > 0)
+}
+
+/// The counter's value.
+#[unsafe(no_mangle)]
+pub extern "C" fn zmq_atomic_counter_value(counter_: *mut c_void) -> c_int {
+    // SAFETY: the C caller passes a live counter.
+    // ORDERING: SeqCst, as libzmq's counters are full barriers.
+    unsafe { counter(counter_) }.load(Ordering::SeqCst)
+}
+
+/// Frees the counter and NULLs the caller's pointer.
+#[unsafe(no_mangle)]
+pub extern "C" fn zmq_atomic_counter_destroy(counter_p: *mut *mut c_void) {
+    if counter_p.is_null() {
+        return;
+    }
+    // SAFETY: the C caller passes a pointer to its counter handle, made by
+    // Box::into_raw in zmq_atomic_counter_new (or NULL).
+    unsafe {
+        let p = *counter_p;
+        if !p.is_null() {
+            drop(Box::from_raw(p.cast::<AtomicI32>()));
+        }
+        *counter_p = std::ptr::null_mut();
+    }
+}
+
+/// Starts a stopwatch.
+#[unsafe(no_mangle)]
+pub extern "C" fn zmq_stopwatch_start() -> *mut c_void {
+    Box::into_raw(Box::new(Instant::now())).cast()
+}
+
+/// Microseconds since the stopwatch started.
+#[unsafe(no_mangle)]
+pub extern "C" fn zmq_stopwatch_intermediate(watch: *mut c_void) -> c_ulong {
+    if watch.is_null() {
+        return 0;
+    }
+    // SAFETY: the C caller passes a live stopwatch.
+    let start = unsafe { *watch.cast::<Instant>() };
+    start.elapsed().as_micros() as c_ulong
+}
+
+/// Microseconds since the stopwatch started; frees it.
+#[unsafe(no_mangle)]
+pub extern "C" fn zmq_stopwatch_stop(watch: *mut c_void) -> c_ulong {
+    let us = zmq_stopwatch_intermediate(watch);
+    if !watch.is_null() {
+        // SAFETY: made by Box::into_raw in zmq_stopwatch_start; the C caller
+        // no longer uses it.
+        drop(unsafe { Box::from_raw(watch.cast::<Instant>()) });
+    }
+    us
+}
+
+/// Sleeps `seconds`.
+#[unsafe(no_mangle)]
+pub extern "C" fn zmq_sleep(seconds: c_int) {
+    std::thread::sleep(Duration::from_secs(u64::try_from(seconds).unwrap_or(0)));
+}
+
+/// A thread function and its argument, moved to the new thread.
+struct Start {
+    func: unsafe extern "C" fn(*mut c_void),
+    arg: *mut c_void,
+}
+
+// SAFETY: libzmq's contract for zmq_threadstart: the argument is handed to
+// the new thread, which may use it.
+unsafe impl Send for Start {}
+
+/// Runs `func(arg)` on a new thread; `zmq_threadclose` joins it.
+#[unsafe(no_mangle)]
+pub extern "C" fn zmq_threadstart(
+    func: Option<unsafe extern "C" fn(*mut c_void)>,
+    arg: *mut c_void,
+) -> *mut c_void {
+    ffi(std::ptr::null_mut(), || {
+        let func = func.ok_or(Errno(libc::EINVAL))?;
+        let start = Start { func, arg };
+        let handle = std::thread::Builder::new()
+            .name("zmq-thread".into())
+            .spawn(move || {
+                let start = start;
+                // SAFETY: the function and argument the C caller gave.
+                unsafe { (start.func)(start.arg) }
+            })
+            .map_err(|_| Errno(libc::EAGAIN))?;
+        Ok(Box::into_raw(Box::new(handle)).cast())
+    })
+}
+
+/// Waits for a thread of `zmq_threadstart` to end, and frees its handle.
+#[unsafe(no_mangle)]
+pub extern "C" fn zmq_threadclose(thread: *mut c_void) {
+    if thread.is_null() {
+        return;
+    }
+    // SAFETY: made by Box::into_raw in zmq_threadstart; closed once.
+    let handle = unsafe { Box::from_raw(thread.cast::<std::thread::JoinHandle<()>>()) };
+    let _ = handle.join();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn z85_matches_rfc32_test_vector() {
+        let data = [0x86u8, 0x4f, 0xd2, 0x6f, 0xb5, 0x59, 0xf7, 0x5b];
+        let mut out = [0 as c_char; 11];
+        assert!(!zmq_z85_encode(out.as_mut_ptr(), data.as_ptr(), 8).is_null());
+        // SAFETY: NUL-terminated by the encoder.
+        let s = unsafe { CStr::from_ptr(out.as_ptr()) };
+        assert_eq!(s.to_bytes(), b"HelloWorld");
+        let mut back = [0u8; 8];
+        assert!(!zmq_z85_decode(back.as_mut_ptr(), out.as_ptr()).is_null());
+        assert_eq!(back, data);
+        assert!(zmq_z85_encode(out.as_mut_ptr(), data.as_ptr(), 7).is_null());
+    }
+}
