@@ -1,0 +1,372 @@
+//! Socket options: libzmq's `zmq_setsockopt` / `zmq_getsockopt`, one
+//! setter and one getter each.
+
+use std::time::Duration;
+
+use crate::base::error::{Error, ErrorKind, Result};
+use crate::socket::Socket;
+use crate::socket::options::{Options, check_routing_id};
+use std::sync::Arc;
+
+impl Socket {
+    /// Sets `ZMQ_SNDHWM`: at most this many outbound messages queue per
+    /// peer (0: no limit). Applies to peers attached afterwards.
+    pub fn set_sndhwm(&mut self, hwm: u32) {
+        self.options.sndhwm = hwm;
+    }
+
+    /// `ZMQ_SNDHWM`.
+    pub fn sndhwm(&self) -> u32 {
+        self.options.sndhwm
+    }
+
+    /// Sets `ZMQ_RCVHWM`: at most this many inbound messages queue per peer
+    /// (0: no limit). Applies to peers attached afterwards.
+    pub fn set_rcvhwm(&mut self, hwm: u32) {
+        self.options.rcvhwm = hwm;
+    }
+
+    /// `ZMQ_RCVHWM`.
+    pub fn rcvhwm(&self) -> u32 {
+        self.options.rcvhwm
+    }
+
+    /// Sets `ZMQ_SNDTIMEO`: how long a blocking send waits (`None`:
+    /// forever).
+    pub fn set_sndtimeo(&mut self, timeout: Option<Duration>) {
+        self.options.sndtimeo = timeout;
+    }
+
+    /// `ZMQ_SNDTIMEO`.
+    pub fn sndtimeo(&self) -> Option<Duration> {
+        self.options.sndtimeo
+    }
+
+    /// Sets `ZMQ_RCVTIMEO`: how long a blocking receive waits (`None`:
+    /// forever).
+    pub fn set_rcvtimeo(&mut self, timeout: Option<Duration>) {
+        self.options.rcvtimeo = timeout;
+    }
+
+    /// `ZMQ_RCVTIMEO`.
+    pub fn rcvtimeo(&self) -> Option<Duration> {
+        self.options.rcvtimeo
+    }
+
+    /// Sets `ZMQ_LINGER`: how long closing waits for unsent messages to
+    /// leave (`None`: until they have).
+    pub fn set_linger(&mut self, linger: Option<Duration>) {
+        self.options.linger = linger;
+    }
+
+    /// `ZMQ_LINGER`.
+    pub fn linger(&self) -> Option<Duration> {
+        self.options.linger
+    }
+
+    /// Sets `ZMQ_ROUTING_ID`: the id this socket announces to its peers
+    /// (1 to 255 bytes, not starting with a zero byte).
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidArgument`] for an invalid id.
+    pub fn set_routing_id(&mut self, id: &[u8]) -> Result<()> {
+        check_routing_id(id)?;
+        self.options.routing_id = Some(id.to_vec());
+        Ok(())
+    }
+
+    /// `ZMQ_ROUTING_ID`.
+    pub fn routing_id(&self) -> Option<&[u8]> {
+        self.options.routing_id.as_deref()
+    }
+
+    /// Sets `ZMQ_CONNECT_ROUTING_ID`: the routing id this ROUTER gives the
+    /// peer of its next `connect` (instead of the one the peer announces).
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidArgument`] for an invalid id.
+    pub fn set_connect_routing_id(&mut self, id: &[u8]) -> Result<()> {
+        check_routing_id(id)?;
+        self.options.connect_routing_id = Some(id.to_vec());
+        Ok(())
+    }
+
+    pub(super) fn set_routing_flag(&mut self, set: impl FnOnce(&mut Options)) {
+        set(&mut self.options);
+        self.routing.apply(&self.options);
+    }
+
+    /// `ZMQ_ROUTER_MANDATORY`: a ROUTER fails with
+    /// [`ErrorKind::HostUnreachable`] (or blocks / [`ErrorKind::WouldBlock`]
+    /// when the peer is full) instead of dropping unroutable messages.
+    pub fn set_router_mandatory(&mut self, on: bool) {
+        self.set_routing_flag(|o| o.router_mandatory = on);
+    }
+
+    /// `ZMQ_ROUTER_HANDOVER`: a new peer with a routing id in use takes it
+    /// over instead of being refused.
+    pub fn set_router_handover(&mut self, on: bool) {
+        self.set_routing_flag(|o| o.router_handover = on);
+    }
+
+    /// `ZMQ_REQ_CORRELATE`: a REQ matches replies to requests by id.
+    pub fn set_req_correlate(&mut self, on: bool) {
+        self.set_routing_flag(|o| o.req_correlate = on);
+    }
+
+    /// `ZMQ_REQ_RELAXED`: a REQ may send a new request without waiting for
+    /// the reply to the last.
+    pub fn set_req_relaxed(&mut self, on: bool) {
+        self.set_routing_flag(|o| o.req_relaxed = on);
+    }
+
+    /// `ZMQ_XPUB_VERBOSE`: an XPUB passes every subscription up, not only
+    /// new ones.
+    pub fn set_xpub_verbose(&mut self, on: bool) {
+        self.set_routing_flag(|o| o.xpub_verbose = on);
+    }
+
+    /// `ZMQ_XPUB_VERBOSER`: as verbose, and unsubscriptions too.
+    pub fn set_xpub_verboser(&mut self, on: bool) {
+        self.set_routing_flag(|o| o.xpub_verboser = on);
+    }
+
+    /// `ZMQ_XPUB_NODROP`: a PUB / XPUB blocks (or fails with
+    /// [`ErrorKind::WouldBlock`]) instead of dropping when a subscriber is
+    /// full.
+    pub fn set_xpub_nodrop(&mut self, on: bool) {
+        self.set_routing_flag(|o| o.xpub_nodrop = on);
+    }
+
+    /// `ZMQ_INVERT_MATCHING`: PUB / XPUB / SUB deliver what does *not*
+    /// match the subscriptions.
+    pub fn set_invert_matching(&mut self, on: bool) {
+        self.set_routing_flag(|o| o.invert_matching = on);
+    }
+
+    /// `ZMQ_CONFLATE`: keep only the latest message in each peer's queue
+    /// (the high-water marks are ignored), on DEALER, PULL, PUSH, PUB and
+    /// SUB, as libzmq; other types ignore it. Whole multipart messages are
+    /// kept and replaced (libzmq keeps the last frame). Subscriptions are
+    /// never conflated. Applies to connections made afterwards; with an
+    /// inproc connect made before the bind, the connecting socket's setting
+    /// decides.
+    pub fn set_conflate(&mut self, on: bool) {
+        self.options.conflate = on;
+    }
+
+    /// `ZMQ_CONFLATE`.
+    pub fn conflate(&self) -> bool {
+        self.options.conflate
+    }
+
+    /// `ZMQ_IMMEDIATE`: queue messages only to completed connections (a
+    /// connecting socket's pipe exists only while connected).
+    pub fn set_immediate(&mut self, on: bool) {
+        self.options.immediate = on;
+    }
+
+    /// `ZMQ_RECONNECT_IVL`: wait this long before reconnecting (`None`:
+    /// never reconnect, libzmq's -1).
+    pub fn set_reconnect_ivl(&mut self, ivl: Option<Duration>) {
+        self.options.reconnect_ivl = ivl;
+    }
+
+    /// `ZMQ_RECONNECT_IVL_MAX`: double the reconnect interval after each
+    /// failure up to this (`None`: no backoff).
+    pub fn set_reconnect_ivl_max(&mut self, max: Option<Duration>) {
+        self.options.reconnect_ivl_max = max;
+    }
+
+    /// `ZMQ_HEARTBEAT_IVL`: send a PING this often (`None`: never).
+    pub fn set_heartbeat_ivl(&mut self, ivl: Option<Duration>) {
+        self.options.heartbeat_ivl = ivl;
+    }
+
+    /// `ZMQ_HEARTBEAT_TTL`: ask peers to drop us after this much silence.
+    pub fn set_heartbeat_ttl(&mut self, ttl: Option<Duration>) {
+        self.options.heartbeat_ttl = ttl;
+    }
+
+    /// `ZMQ_HEARTBEAT_TIMEOUT`: drop a peer silent this long after a PING
+    /// (`None`: the heartbeat interval).
+    pub fn set_heartbeat_timeout(&mut self, timeout: Option<Duration>) {
+        self.options.heartbeat_timeout = timeout;
+    }
+
+    /// `ZMQ_HANDSHAKE_IVL`: drop connections whose handshake takes longer
+    /// (`None`: no limit).
+    pub fn set_handshake_ivl(&mut self, ivl: Option<Duration>) {
+        self.options.handshake_ivl = ivl;
+    }
+
+    /// `ZMQ_MAXMSGSIZE`: drop peers that send a larger frame (`None`: no
+    /// limit).
+    pub fn set_maxmsgsize(&mut self, max: Option<u64>) {
+        self.options.maxmsgsize = max;
+    }
+
+    /// `ZMQ_TCP_KEEPALIVE` (`None`: the OS default).
+    pub fn set_tcp_keepalive(&mut self, on: Option<bool>) {
+        self.options.tcp_keepalive = on;
+    }
+
+    /// `ZMQ_TCP_KEEPALIVE_CNT`, `_IDLE` and `_INTVL` (`None`: OS default).
+    pub fn set_tcp_keepalive_params(
+        &mut self,
+        count: Option<u32>,
+        idle: Option<Duration>,
+        interval: Option<Duration>,
+    ) {
+        self.options.tcp_keepalive_cnt = count;
+        self.options.tcp_keepalive_idle = idle;
+        self.options.tcp_keepalive_intvl = interval;
+    }
+
+    /// `ZMQ_BACKLOG`: pending connections a listener queues.
+    pub fn set_backlog(&mut self, backlog: u32) {
+        self.options.backlog = backlog;
+    }
+
+    /// `ZMQ_IPV6`: resolve and bind IPv6 too (`tcp://*` binds dual-stack).
+    pub fn set_ipv6(&mut self, on: bool) {
+        self.options.ipv6 = on;
+    }
+
+    /// `ZMQ_PLAIN_SERVER`: act as PLAIN server; `authenticator` judges each
+    /// client's user name and password (`None` accepts every client, as
+    /// libzmq does without a ZAP handler).
+    pub fn set_plain_server(
+        &mut self,
+        authenticator: Option<impl Fn(&[u8], &[u8]) -> bool + Send + Sync + 'static>,
+    ) {
+        self.options.plain_server = true;
+        self.options.plain_authenticator =
+            authenticator.map(|a| Arc::new(a) as Arc<crate::transport::Authenticator>);
+    }
+
+    /// `ZMQ_PLAIN_USERNAME` and `ZMQ_PLAIN_PASSWORD`: act as PLAIN client
+    /// with these credentials (each at most 255 bytes).
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidArgument`] if either is longer than 255 bytes.
+    pub fn set_plain_client(&mut self, username: &[u8], password: &[u8]) -> Result<()> {
+        if username.len() > 255 || password.len() > 255 {
+            return Err(Error::with_text(
+                ErrorKind::InvalidArgument,
+                "PLAIN user names and passwords have at most 255 bytes",
+            ));
+        }
+        self.options.plain_server = false;
+        self.options.plain_username = Some(username.to_vec());
+        self.options.plain_password = Some(password.to_vec());
+        Ok(())
+    }
+}
+
+impl Socket {
+    /// `ZMQ_ROUTER_MANDATORY`.
+    pub fn router_mandatory(&self) -> bool {
+        self.options.router_mandatory
+    }
+
+    /// `ZMQ_ROUTER_HANDOVER`.
+    pub fn router_handover(&self) -> bool {
+        self.options.router_handover
+    }
+
+    /// `ZMQ_REQ_CORRELATE`.
+    pub fn req_correlate(&self) -> bool {
+        self.options.req_correlate
+    }
+
+    /// `ZMQ_REQ_RELAXED`.
+    pub fn req_relaxed(&self) -> bool {
+        self.options.req_relaxed
+    }
+
+    /// `ZMQ_XPUB_VERBOSE` (also true with VERBOSER).
+    pub fn xpub_verbose(&self) -> bool {
+        self.options.xpub_verbose || self.options.xpub_verboser
+    }
+
+    /// `ZMQ_XPUB_VERBOSER`.
+    pub fn xpub_verboser(&self) -> bool {
+        self.options.xpub_verboser
+    }
+
+    /// `ZMQ_XPUB_NODROP`.
+    pub fn xpub_nodrop(&self) -> bool {
+        self.options.xpub_nodrop
+    }
+
+    /// `ZMQ_INVERT_MATCHING`.
+    pub fn invert_matching(&self) -> bool {
+        self.options.invert_matching
+    }
+
+    /// `ZMQ_IMMEDIATE`.
+    pub fn immediate(&self) -> bool {
+        self.options.immediate
+    }
+
+    /// `ZMQ_RECONNECT_IVL` (`None`: never reconnect).
+    pub fn reconnect_ivl(&self) -> Option<Duration> {
+        self.options.reconnect_ivl
+    }
+
+    /// `ZMQ_RECONNECT_IVL_MAX` (`None`: no backoff).
+    pub fn reconnect_ivl_max(&self) -> Option<Duration> {
+        self.options.reconnect_ivl_max
+    }
+
+    /// `ZMQ_HEARTBEAT_IVL`.
+    pub fn heartbeat_ivl(&self) -> Option<Duration> {
+        self.options.heartbeat_ivl
+    }
+
+    /// `ZMQ_HEARTBEAT_TTL`.
+    pub fn heartbeat_ttl(&self) -> Option<Duration> {
+        self.options.heartbeat_ttl
+    }
+
+    /// `ZMQ_HEARTBEAT_TIMEOUT` (`None`: the heartbeat interval).
+    pub fn heartbeat_timeout(&self) -> Option<Duration> {
+        self.options.heartbeat_timeout
+    }
+
+    /// `ZMQ_HANDSHAKE_IVL` (`None`: no limit).
+    pub fn handshake_ivl(&self) -> Option<Duration> {
+        self.options.handshake_ivl
+    }
+
+    /// `ZMQ_MAXMSGSIZE` (`None`: no limit).
+    pub fn maxmsgsize(&self) -> Option<u64> {
+        self.options.maxmsgsize
+    }
+
+    /// `ZMQ_TCP_KEEPALIVE` (`None`: the OS default).
+    pub fn tcp_keepalive(&self) -> Option<bool> {
+        self.options.tcp_keepalive
+    }
+
+    /// `ZMQ_BACKLOG`.
+    pub fn backlog(&self) -> u32 {
+        self.options.backlog
+    }
+
+    /// `ZMQ_IPV6`.
+    pub fn ipv6(&self) -> bool {
+        self.options.ipv6
+    }
+
+    /// `ZMQ_PLAIN_SERVER`.
+    pub fn plain_server(&self) -> bool {
+        self.options.plain_server
+    }
+
+    /// `ZMQ_PLAIN_USERNAME`, when the socket is a PLAIN client.
+    pub fn plain_username(&self) -> Option<&[u8]> {
+        self.options.plain_username.as_deref()
+    }
+}

@@ -1,0 +1,183 @@
+//! How a connection ends: engine failures, draining after the socket
+//! closed, reconnection or removal of the session.
+
+use super::*;
+
+impl IoThread {
+    pub(super) fn engine_failed(&mut self, key: usize, failure: Failure) {
+        let Some(session) = self.sessions.get_mut(key) else {
+            return;
+        };
+        let owner = session.owner.clone();
+        if let Link::Up(engine) = &mut session.link {
+            engine.flush_best_effort();
+            let handshaken = engine.is_active();
+            match &failure {
+                Failure::Done => {}
+                Failure::Protocol(e) if !handshaken => {
+                    use zlink_mq_core::zmtp::Error;
+                    // As libzmq: an authentication failure carries the ZAP
+                    // status code, on the server that refused (ours is
+                    // always 400) and on the client it refused.
+                    let (kind, value) = match e {
+                        Error::AuthenticationFailed => (EventKind::HandshakeFailedAuth, 400),
+                        Error::PeerError => match engine.peer_error_status() {
+                            Some(status) => (EventKind::HandshakeFailedAuth, u32::from(status)),
+                            None => (EventKind::HandshakeFailedProtocol, 0),
+                        },
+                        Error::HandshakeTimeout => (EventKind::HandshakeFailedNoDetail, 0),
+                        _ => (EventKind::HandshakeFailedProtocol, 0),
+                    };
+                    owner.event(Event::new(kind, value, &owner.endpoint).because(e));
+                }
+                _ => {}
+            }
+        }
+        if matches!(failure, Failure::Done) {
+            self.start_draining(key);
+            return;
+        }
+        owner.event(Event::new(EventKind::Disconnected, 0, &owner.endpoint).because(&failure));
+        self.connection_lost(key);
+    }
+
+    /// Everything is written: shuts our direction and waits for the peer
+    /// to close (see [`Drain`]).
+    pub(super) fn start_draining(&mut self, key: usize) {
+        let now = self.now();
+        let Some(session) = self.sessions.get_mut(key) else {
+            return;
+        };
+        let Link::Up(engine) = &mut session.link else {
+            // Draining already, or not connected.
+            if !matches!(session.link, Link::Draining(..)) {
+                self.close_session(key);
+            }
+            return;
+        };
+        let unsent = match engine.unsent() {
+            Ok(n) if n > 0 && engine.shutdown_write().is_ok() => n,
+            // All taken already, or the stream is broken: nothing to wait for.
+            _ => {
+                self.close_session(key);
+                return;
+            }
+        };
+        let Link::Up(engine) = std::mem::replace(&mut session.link, Link::Idle) else {
+            unreachable!("matched above");
+        };
+        let drain = Drain {
+            unsent,
+            progress_at: now,
+            next_check: now + Drain::FIRST_CHECK,
+            interval: Drain::FIRST_CHECK,
+        };
+        session.link = Link::Draining(engine, drain);
+        self.set_interest(key, Some(Interest::READ));
+        self.reschedule(key);
+        self.drain(key);
+    }
+
+    /// A draining session's timer: closes it once the peer has taken every
+    /// byte or stopped taking them; otherwise looks again later.
+    pub(super) fn check_drain(&mut self, key: usize, now: Instant) {
+        let Some(session) = self.sessions.get_mut(key) else {
+            return;
+        };
+        let Link::Draining(engine, drain) = &mut session.link else {
+            return;
+        };
+        let done = match engine.unsent() {
+            Ok(0) | Err(_) => true,
+            Ok(n) => {
+                if n < drain.unsent {
+                    drain.unsent = n;
+                    drain.progress_at = now;
+                }
+                now.saturating_duration_since(drain.progress_at) >= Drain::STALL
+            }
+        };
+        if done {
+            self.close_session(key);
+            return;
+        }
+        drain.interval = (drain.interval * 2).min(Drain::MAX_INTERVAL);
+        drain.next_check = now + drain.interval;
+        self.reschedule(key);
+    }
+
+    /// Discards what a draining session's peer sends; closes the session
+    /// once the peer has closed its side.
+    pub(super) fn drain(&mut self, key: usize) {
+        let Some(session) = self.sessions.get_mut(key) else {
+            return;
+        };
+        let Link::Draining(engine, _) = &mut session.link else {
+            return;
+        };
+        if !matches!(engine.drain_input(), Ok(false)) {
+            self.close_session(key);
+        }
+    }
+
+    /// The stream is gone: an accepted session ends; a connecter keeps its
+    /// pipes (unless IMMEDIATE) and reconnects.
+    pub(super) fn connection_lost(&mut self, key: usize) {
+        self.set_interest(key, None);
+        let Some(session) = self.sessions.get_mut(key) else {
+            return;
+        };
+        let link = std::mem::replace(&mut session.link, Link::Idle);
+        let closing = session.closing;
+        match (&session.role, session.persistent) {
+            // A closed socket's session reconnects too while it has
+            // messages to deliver (`retry_later` decides).
+            (Role::Connecter { .. }, true) => {
+                if let Link::Up(engine) = &link {
+                    if let Some(p) = &mut session.pipes {
+                        if engine.in_message() {
+                            // The socket must not see half a message.
+                            p.tx.rollback();
+                        }
+                    }
+                    session.skip_outbound = engine.out_message_open();
+                }
+                drop(link);
+                self.retry_later(key);
+            }
+            (Role::Connecter { .. }, false) if !closing => {
+                drop(link);
+                self.detach_pipes(key);
+                self.retry_later(key);
+            }
+            _ => {
+                drop(link);
+                self.close_session(key);
+            }
+        }
+    }
+
+    pub(super) fn detach_pipes(&mut self, key: usize) {
+        if let Some(session) = self.sessions.get_mut(key) {
+            session.pipes = None;
+            if let Some(id) = session.pipe_id.take() {
+                self.by_pipe.remove(&id);
+            }
+        }
+    }
+
+    pub(super) fn close_session(&mut self, key: usize) {
+        self.set_interest(key, None);
+        if let Some(session) = self.sessions.remove(key) {
+            if let Some(id) = session.pipe_id {
+                self.by_pipe.remove(&id);
+            }
+            if matches!(session.link, Link::Up(_) | Link::Draining(..)) {
+                session
+                    .owner
+                    .event(Event::new(EventKind::Closed, 0, &session.owner.endpoint));
+            }
+            // Dropping the pipes ends them for the socket.
+        }
+    }
+}
