@@ -111,8 +111,6 @@ pub(crate) struct Progress {
     pub handshake: Option<Option<Vec<u8>>>,
     /// New control output (a PONG, a handshake reply) waits to be written.
     pub control: bool,
-    /// The stream is full: output waits for it to become writable.
-    pub blocked: bool,
 }
 
 /// A connection's protocol state and buffers.
@@ -522,8 +520,19 @@ impl Engine {
         }
     }
 
+    /// Whether output waits for the stream to become writable: bytes in the
+    /// write buffer, a frame being gathered, or control output that did
+    /// not fit. This is the connection's state, not what one pass saw: the
+    /// I/O thread derives its write interest from it after every pass,
+    /// whatever woke it, so readiness is never lost (a read-only wake-up
+    /// while output is backed up keeps watching for writability).
+    pub(crate) fn output_pending(&self) -> bool {
+        self.wstart != self.wend || self.gather.is_some() || self.conn.has_pending_transmit()
+    }
+
     /// Writes control bytes and queued messages until the stream or the
-    /// pipe runs out. Sets `progress.blocked` when the stream is full.
+    /// pipe runs out; what the full stream did not take stays pending (see
+    /// [`output_pending`](Self::output_pending)).
     pub(crate) fn writable(
         &mut self,
         pipes: &mut Option<Pipes>,
@@ -549,7 +558,8 @@ impl Engine {
                 return Ok(());
             }
             if !self.flush_out()? {
-                progress.blocked = true;
+                // The stream is full; `output_pending` says so until the
+                // bytes are out.
                 return Ok(());
             }
         }
