@@ -504,6 +504,23 @@ fn scenario() -> impl Strategy<Value = Scenario> {
                             s.side.sndhwm = s.side.sndhwm.max(100);
                         }
                     }
+                    // REP and ROUTER drop a reply when the queue to the
+                    // requester looks full, and libzmq's view of that queue
+                    // lags (the reader's acknowledgement is a command the
+                    // responder may not have processed yet): even one reply
+                    // in flight can be dropped under a SNDHWM of 1, and a
+                    // REQ then waits for ever. Responders to a REQ get room
+                    // for the whole script.
+                    let mut hub = hub;
+                    match pattern.roles() {
+                        (Role::ReqLock, _) => {
+                            for s in &mut spokes {
+                                s.side.sndhwm = s.side.sndhwm.max(1000);
+                            }
+                        }
+                        (_, Role::ReqLock) => hub.sndhwm = hub.sndhwm.max(1000),
+                        _ => {}
+                    }
                     Scenario {
                         pattern,
                         transport,
