@@ -490,7 +490,10 @@ fn scenario() -> impl Strategy<Value = Scenario> {
                 .prop_map(move |(hub_msgs, mut spokes)| {
                     // libzmq never re-establishes an inproc connection whose
                     // bound end closed: a bound spoke cannot come back.
-                    if transport == Transport::Inproc && !hub_binds {
+                    // Finding 2: our connecting side never reaches an ipc
+                    // path bound again after its first binder closed.
+                    let ipc_rebind = transport == Transport::Ipc && !open_faults();
+                    if (transport == Transport::Inproc || ipc_rebind) && !hub_binds {
                         for s in &mut spokes {
                             s.restart = None;
                         }
@@ -728,12 +731,17 @@ fn flows(sc: &Scenario) -> Vec<Flow> {
             }
         }
         // A REQ closes between a reply and its next request: nothing
-        // pending. Other senders lose their queue unless LINGER is infinite.
+        // pending. A PUSH loses its queue unless LINGER is infinite. A
+        // DEALER that closes while traffic flows both ways may lose its
+        // queue even so: libzmq does (three oracle failures in the long
+        // run of docs/RELIABILITY.md).
+        let dealer =
+            matches!(spoke_role, Role::ReqAsync { .. }) || sc.pattern == Pattern::DealerDealer;
         f[TO_HUB].lossless = spoke_role == Role::ReqLock
             || sc
                 .spokes
                 .iter()
-                .all(|s| s.restart.is_none_or(|r| r.linger_ms.is_none()));
+                .all(|s| s.restart.is_none_or(|r| r.linger_ms.is_none() && !dealer));
     }
     if hub_requests {
         f[REPLIES_TO_HUB].senders_left.store(n, Ordering::SeqCst);
@@ -1690,10 +1698,14 @@ fn differential() {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(1, |d| d.as_nanos() as u64)
     });
-    // Debug builds (`cargo test --workspace`) run a handful; the bounded
-    // CI run and long runs use release builds.
+    // Debug builds (`cargo test --workspace`) replay the kept regressions
+    // only: a debug build is too slow for the run bound with 1 MiB frames.
+    // The bounded CI run and long runs use release builds.
     let release = !cfg!(debug_assertions);
-    let cases: u32 = env_num("DIFFTEST_CASES").unwrap_or(if release { 100_000 } else { 6 });
+    let cases: u32 = env_num("DIFFTEST_CASES").unwrap_or(if release { 100_000 } else { 0 });
+    if cases == 0 {
+        println!("differential: no new scenarios in a debug build (run it with --release)");
+    }
     let minutes: f64 = env_num("DIFFTEST_MINUTES").unwrap_or(if release { 2.5 } else { 1.0 });
     let budget = Duration::from_secs_f64(minutes * 60.0);
     println!(
@@ -1814,6 +1826,46 @@ fn finding_1_returning_subscriber_gets_nothing() {
                 }),
             }],
         };
+        run_case(&sc).unwrap_or_else(|e| panic!("{e}\n{sc:?}"));
+    }
+}
+
+/// Finding 2 (/work/helpers/difftest-findings.md): a REQ spoke bound on
+/// ipc closes at once (LINGER infinite) and a new REQ binds the same path;
+/// our ROUTER, connected to that path, is never attached to the new one
+/// (the REQ's send would block for ever); libzmq's is. Long run, seed 1000.
+#[test]
+#[ignore = "finding 2: a rebound ipc endpoint is never reached again"]
+fn finding_2_rebound_ipc_endpoint_never_reached() {
+    let side = SideSpec {
+        sndhwm: 1000,
+        rcvhwm: 1000,
+        pace: Pace::Eager,
+    };
+    let sc = Scenario {
+        pattern: Pattern::RouterReq,
+        transport: Transport::Ipc,
+        hub_binds: false,
+        mixed_hub_ours: true,
+        hub: side,
+        hub_msgs: Vec::new(),
+        spokes: vec![SpokeSpec {
+            side,
+            msgs: (0..5)
+                .map(|_| MsgSpec {
+                    topic: None,
+                    frames: vec![16],
+                })
+                .collect(),
+            subs: Vec::new(),
+            unsub: None,
+            restart: Some(Restart {
+                after: 0,
+                linger_ms: None,
+            }),
+        }],
+    };
+    for _ in 0..5 {
         run_case(&sc).unwrap_or_else(|e| panic!("{e}\n{sc:?}"));
     }
 }
