@@ -4,7 +4,7 @@
 //! periodically and at the end (docs/RELIABILITY.md has a 10-minute run).
 //!
 //! ```sh
-//! cargo run --release --example soak -- --minutes 10
+//! cargo run --release --example soak -- --minutes 10 [--no-sub]
 //! ```
 //!
 //! Long-lived servers (REP echo, ROUTER echo, PULL sink, PUB), each bound
