@@ -6,7 +6,9 @@
 //!   prefix of a message;
 //! - `sub_match`: a SUB / XSUB deciding whether a message matches one of its
 //!   subscriptions;
-//! - `cancel_longest`: subscribing to and cancelling the longest topic.
+//! - `cancel_longest`: subscribing to and cancelling the longest topic;
+//! - `everything`: both with the one subscription to everything of the
+//!   headline PUB/SUB benchmark, and a 64 B message.
 //!
 //! Each store holds 1, 100 or 10 000 topics, one of them 64 KiB long, the
 //! others 1 to 100 bytes over a four-letter alphabet (so they share
@@ -97,6 +99,27 @@ fn pub_match(c: &mut Criterion) {
     g.finish();
 }
 
+/// The headline PUB/SUB case: one subscription to everything.
+fn everything(c: &mut Criterion) {
+    let mut g = c.benchmark_group("everything");
+    g.throughput(Throughput::Elements(1));
+    let topics = [Vec::new()];
+    let msg = [7u8; 64];
+    let publisher = publisher(&topics);
+    g.bench_function("pub_match/64B", |b| {
+        b.iter(|| {
+            let mut matched = 0u32;
+            publisher.for_each_match(black_box(&msg), |p| matched += p + 1);
+            black_box(matched)
+        })
+    });
+    let subscriber = subscriber(&topics);
+    g.bench_function("sub_match/64B", |b| {
+        b.iter(|| black_box(subscriber.matches(black_box(&msg))))
+    });
+    g.finish();
+}
+
 fn sub_match(c: &mut Criterion) {
     let mut g = c.benchmark_group("sub_match");
     g.throughput(Throughput::Elements(1));
@@ -143,6 +166,7 @@ fn main() {
         .measurement_time(Duration::from_secs(2))
         .sample_size(10)
         .configure_from_args();
+    everything(&mut c);
     pub_match(&mut c);
     sub_match(&mut c);
     cancel_longest(&mut c);
