@@ -29,7 +29,7 @@ use super::error::DisconnectReason;
 use crate::msg::{Frame, Message};
 use crate::socket_type::SocketType;
 use crate::time::Instant;
-use crate::zmtp::frame::{FLAG_COMMAND, FLAG_LONG, FrameWriter, MAX_HEADER_LEN, header_len};
+use crate::zmtp::frame::{FLAG_COMMAND, FLAG_LONG, FrameWriter, MAX_HEADER_LEN};
 use crate::zmtp::mechanism::{AuthVerdict, Credentials, Mechanism};
 use crate::zmtp::{Connection, Event};
 
@@ -251,7 +251,7 @@ impl<T, X: Mechanism, const BUF: usize> Link<T, X, BUF> {
             // Control bytes already due go before this message.
             self.transmit_control();
         }
-        let Some(conn) = self.conn.as_ref() else {
+        let Some(conn) = self.conn.as_mut() else {
             return Err(frame);
         };
         let bytes = frame.bytes();
@@ -268,7 +268,7 @@ impl<T, X: Mechanism, const BUF: usize> Link<T, X, BUF> {
             } else {
                 0
             };
-        let mut need = header_len(body) + body;
+        let mut need = conn.encoded_len(body);
         if first {
             need = need.max(reserve);
         }
@@ -280,7 +280,7 @@ impl<T, X: Mechanism, const BUF: usize> Link<T, X, BUF> {
         let written = match subscription {
             Some((1, topic)) => conn.encode_subscribe(&mut w, topic).is_ok(),
             Some((_, topic)) => conn.encode_cancel(&mut w, topic).is_ok(),
-            None => w.push(bytes, more).is_ok(),
+            None => conn.encode_frame(&mut w, bytes, more).is_ok(),
         };
         let end = w.len();
         if !written {
