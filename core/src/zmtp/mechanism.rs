@@ -148,7 +148,8 @@ pub trait Mechanism {
 
     /// Seals one frame with these flags, made of `parts` in order, into
     /// `out` (exactly the parts' length plus the overhead), which goes to
-    /// the peer as the body of a data frame.
+    /// the peer as the body of a data frame. May panic if `out` has
+    /// another length (the connection sizes it with `seal_overhead`).
     fn seal(&mut self, out: &mut [u8], flags: Flags, parts: &[&[u8]]) -> Result<(), Error> {
         let _ = (out, flags, parts);
         Err(Error::UnexpectedData)

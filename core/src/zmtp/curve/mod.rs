@@ -65,7 +65,7 @@ use crypto_secretbox::{Key, Nonce, Tag, XSalsa20Poly1305};
 use subtle::ConstantTimeEq;
 use x25519_dalek::{PublicKey as DalekPublic, StaticSecret};
 
-pub use client::CurveClient;
+pub use client::{CurveClient, NewClientError};
 pub use server::CurveServer;
 
 use super::Error;
