@@ -1083,3 +1083,6 @@ proptest! {
         }
     }
 }
+
+#[cfg(feature = "curve")]
+mod curve;

@@ -444,4 +444,4 @@ const ERROR_LEN: usize = 10;
 const COOKIE_LEN: usize = 96;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -13,7 +13,7 @@ use crate::zmtp::mechanism::{AuthVerdict, Credentials, Mechanism, Step};
 
 /// A deterministic generator (SplitMix64): tests must be repeatable. Never
 /// use anything like it outside tests.
-struct TestRng(u64);
+pub(crate) struct TestRng(pub(crate) u64);
 
 impl Random for TestRng {
     fn fill(&mut self, dest: &mut [u8]) -> Result<(), RandomError> {
@@ -41,7 +41,7 @@ const CLIENT_META: &[u8] = b"\x0bSocket-Type\x00\x00\x00\x06DEALER";
 const SERVER_META: &[u8] = b"\x0bSocket-Type\x00\x00\x00\x06ROUTER\x08Identity\x00\x00\x00\x00";
 
 /// libzmq's documented test keys (zmq_curve(7), testutil_security.cpp).
-const CLIENT_PUBLIC: &[u8] = b"Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID";
+pub(crate) const CLIENT_PUBLIC: &[u8] = b"Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID";
 const CLIENT_SECRET: &[u8] = b"D:)Q[IlAW!ahhC2ac:9*A}h:p?([4%wOTJ%JR%cs";
 const SERVER_PUBLIC: &[u8] = b"rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7";
 const SERVER_SECRET: &[u8] = b"JTKVSB%%)wK0E.X)V>+}o?pNmC{O&4W4b!Ni{Lh6";
@@ -50,11 +50,11 @@ fn pair_from_z85(secret: &[u8]) -> KeyPair {
     KeyPair::from_secret(SecretKey::from_bytes(z85::decode_key(secret).unwrap()))
 }
 
-fn client_keys() -> KeyPair {
+pub(crate) fn client_keys() -> KeyPair {
     pair_from_z85(CLIENT_SECRET)
 }
 
-fn server_keys() -> KeyPair {
+pub(crate) fn server_keys() -> KeyPair {
     pair_from_z85(SERVER_SECRET)
 }
 
