@@ -354,3 +354,114 @@ fn a_peer_that_stops_reading_stalls_nobody_else() {
     );
     drop(stalled);
 }
+
+/// A huge timeout is a long wait, never an overflow: SNDTIMEO, RCVTIMEO,
+/// `poll` and the reconnect interval at `Duration::MAX` behave as "wait
+/// as long as it takes" (issue 9, fault 7).
+#[test]
+fn huge_timeouts_wait_instead_of_panicking() {
+    let ctx = Context::new();
+    let mut pull = socket(&ctx, SocketType::Pull);
+    pull.set_rcvtimeo(Some(Duration::MAX));
+    let ep = bind(&mut pull, Transport::Tcp);
+    let mut push = socket(&ctx, SocketType::Push);
+    push.set_sndtimeo(Some(Duration::MAX));
+    push.connect(&ep).unwrap();
+    let sender = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(200));
+        push.send("late", Flags::NONE).unwrap();
+        push
+    });
+    assert_eq!(recv_str(&mut pull), "late");
+    let mut push = sender.join().expect("the sender did not panic");
+    // A blocking send with SNDTIMEO = MAX also waits rather than panics.
+    push.send("second", Flags::NONE).unwrap();
+    {
+        let mut items = [zlink_mq::PollItem::socket(
+            &mut pull,
+            zlink_mq::Events::READABLE,
+        )];
+        assert_eq!(zlink_mq::poll(&mut items, Some(Duration::MAX)).unwrap(), 1);
+    }
+    assert_eq!(recv_str(&mut pull), "second");
+
+    // An absurd reconnect interval and backoff leave the I/O thread alive.
+    let mut lost = socket(&ctx, SocketType::Push);
+    lost.set_reconnect_ivl(Some(Duration::MAX));
+    lost.set_reconnect_ivl_max(Some(Duration::MAX));
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("tcp://{}", l.local_addr().unwrap())
+    };
+    lost.connect(&closed).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    assert_usable(&ctx, &mut pull);
+    push.send("third", Flags::NONE).unwrap();
+}
+
+/// SUBSCRIBE and CANCEL commands mean something only to a PUB or XPUB:
+/// any other socket ignores them instead of delivering them as data
+/// (issue 9, fault 8; libzmq ignores them too).
+#[test]
+fn subscriptions_sent_to_a_non_publisher_are_not_data() {
+    use common::zmtp::Driver;
+    use zlink_mq::core::zmtp::Config;
+    use zlink_mq::core::zmtp::null::Null;
+    for (ours, theirs) in [
+        (SocketType::Pull, SocketType::Push),
+        (SocketType::Dealer, SocketType::Dealer),
+        (SocketType::Pair, SocketType::Pair),
+        (SocketType::Sub, SocketType::Pub),
+    ] {
+        let ctx = Context::new();
+        let mut s = socket(&ctx, ours);
+        if ours == SocketType::Sub {
+            s.subscribe(b"").unwrap();
+        }
+        let ep = bind(&mut s, Transport::Tcp);
+        let addr = ep.trim_start_matches("tcp://");
+        let stream = std::net::TcpStream::connect(addr).unwrap();
+        let mut peer = Driver::new(stream, &Config::new(theirs), Null::new(false));
+        assert_eq!(peer.handshake(), Ok(ours), "{ours:?}");
+        peer.subscribe(b"topic", true);
+        peer.subscribe(b"topic", false);
+        peer.send(&[b"data"]);
+        assert_eq!(recv_strs(&mut s), ["data"], "{ours:?}");
+        assert_nothing(&mut s);
+    }
+}
+
+/// A message that never ends: empty frames with MORE, 2 M of them (4 MB on
+/// the wire). The connection fails once the message under way holds
+/// 2^20 frames (memory per connection stays bounded, see
+/// docs/RELIABILITY.md); the good peer keeps getting through and none of
+/// the hostile frames reach the application (issue 9, fault 3).
+#[test]
+fn a_message_that_never_ends_fails_its_connection_alone() {
+    let ctx = Context::new();
+    let (mut pull, mut good, ep) = pull_with_a_good_peer(&ctx, |_| {});
+    let mut s = raw::handshaken(&ep, "PUSH");
+    let flood = [0x01u8, 0x00].repeat(64 * 1024);
+    let writer = std::thread::spawn(move || {
+        for _ in 0..32 {
+            if s.write_all(&flood).is_err() {
+                break;
+            }
+        }
+        // Whether or not every write went out, we must be cut off.
+        let mut buf = [0u8; 4096];
+        s.set_read_timeout(Some(TIMEOUT)).unwrap();
+        loop {
+            match std::io::Read::read(&mut s, &mut buf) {
+                Ok(0) => return true,
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return true,
+                Err(_) => return false,
+            }
+        }
+    });
+    assert_good_peer_flows(&mut pull, &mut good);
+    assert!(writer.join().unwrap(), "the flooding peer was disconnected");
+    assert_good_peer_flows(&mut pull, &mut good);
+    assert_nothing(&mut pull);
+}

@@ -623,6 +623,112 @@ fn a_huge_frame_length_is_refused_from_its_header() {
 }
 
 #[test]
+fn a_frame_length_of_u64_max_is_refused_without_overflow() {
+    // The largest length the wire can carry, as data and as a command: the
+    // link adds its record header to it before the connection refuses it.
+    for flags in [0x02u8, 0x06] {
+        let mut header = vec![flags];
+        header.extend_from_slice(&u64::MAX.to_be_bytes());
+        let reason = reason_for(&[&handshake("PUSH"), &header]);
+        assert!(
+            matches!(
+                reason,
+                DisconnectReason::Protocol(zmtp::Error::Frame(
+                    FrameError::TooLarge { .. } | FrameError::CommandTooLarge { .. }
+                ))
+            ),
+            "{flags:#x}: {reason:?}"
+        );
+    }
+}
+
+/// A SUBSCRIBE command for `topic`, as a ZMTP 3.1 SUB sends it.
+fn subscribe_command(topic: &[u8]) -> Vec<u8> {
+    let len = 10 + topic.len();
+    let mut out = if len <= 255 {
+        vec![0x04, len as u8]
+    } else {
+        let mut v = vec![0x06];
+        v.extend_from_slice(&(len as u64).to_be_bytes());
+        v
+    };
+    out.extend_from_slice(b"\x09SUBSCRIBE");
+    out.extend_from_slice(topic);
+    out
+}
+
+#[test]
+fn a_subscription_longer_than_the_buffer_ends_only_that_peer() {
+    // Routing that could store topics of any length the buffer allows.
+    type Wide = Fixed<2, 4, BUF>;
+    let (a, mut raw) = wide();
+    let (c, d) = wide();
+    let mut publisher: S<Pub<Wide, PeerId>, 2> = Socket::new(Pub::new(), Options::new());
+    let mut subscriber: S<Sub<Wide, PeerId, F>, 1> = Socket::new(Sub::new(), Options::new());
+    publisher.attach(a, Null::new(true), T0).unwrap();
+    publisher.attach(c, Null::new(true), T0).unwrap();
+    subscriber.attach(d, Null::new(false), T0).unwrap();
+    subscriber.subscribe(b"t").unwrap();
+    raw.put(&handshake("SUB"));
+    // The largest command that fits, then one byte more.
+    let fits = vec![b'f'; BUF - 10];
+    raw.put(&subscribe_command(&fits));
+    settle(&mut [&mut publisher, &mut subscriber], T0);
+    assert_eq!(connected(&mut publisher).len(), 2);
+    assert_eq!(publisher.routing().topic_count(), 2);
+    raw.put(&subscribe_command(&vec![b'g'; BUF - 9]));
+    settle(&mut [&mut publisher, &mut subscriber], T0);
+    let (peer, reason) = disconnection(&mut publisher).unwrap();
+    assert_eq!(peer, PeerId(0));
+    assert!(
+        matches!(
+            reason,
+            DisconnectReason::Protocol(zmtp::Error::Frame(FrameError::CommandTooLarge {
+                len,
+                max
+            })) if len == BUF as u64 + 1 && max == BUF as u64
+        ),
+        "{reason:?}"
+    );
+    // The other subscriber keeps its subscription and its messages.
+    assert_eq!(publisher.routing().topic_count(), 1);
+    publisher.send(&[b"topic", b"1"]).unwrap();
+    settle(&mut [&mut publisher, &mut subscriber], T0);
+    assert_eq!(recv_msg(&mut subscriber), msg(&[b"topic", b"1"]));
+}
+
+#[test]
+fn a_sub_refuses_a_topic_whose_subscribe_command_does_not_fit() {
+    type Wide = Fixed<1, 4, BUF>;
+    let (a, b) = wide();
+    let mut publisher: S<Pub<Wide, PeerId>, 1> = Socket::new(Pub::new(), Options::new());
+    let mut subscriber: S<Sub<Wide, PeerId, F>, 1> = Socket::new(Sub::new(), Options::new());
+    publisher.attach(a, Null::new(true), T0).unwrap();
+    subscriber.attach(b, Null::new(false), T0).unwrap();
+    settle(&mut [&mut publisher, &mut subscriber], T0);
+    // 244 bytes: a 254-byte command body, 256 bytes with its header; one
+    // more does not fit.
+    let fits = vec![b'a'; BUF - 12];
+    let too_long = vec![b'a'; BUF - 11];
+    assert_eq!(
+        subscriber.subscribe(&too_long),
+        Err(zlink_mq::core::routing::SubscribeError::FrameTooLarge)
+    );
+    assert_eq!(
+        subscriber.unsubscribe(&too_long),
+        Err(zlink_mq::core::routing::SubscribeError::FrameTooLarge)
+    );
+    assert_eq!(subscriber.routing().topic_count(), 0);
+    subscriber.subscribe(&fits).unwrap();
+    settle(&mut [&mut publisher, &mut subscriber], T0);
+    // It reached the publisher.
+    assert_eq!(publisher.routing().topic_count(), 1);
+    assert_eq!(publisher.routing().rejected_subscriptions(), 0);
+    assert_eq!(connected(&mut publisher).len(), 1);
+    assert_eq!(disconnection(&mut publisher), None);
+}
+
+#[test]
 fn a_frame_over_the_buffer_limit_is_refused_even_when_it_fits_the_wire() {
     let len = S::<Pull<St<1>, PeerId>, 1>::MAX_FRAME_LEN + 1;
     let reason = reason_for(&[&handshake("PUSH"), &[0x00, len as u8], &vec![b'x'; len]]);

@@ -453,6 +453,210 @@ pair_tests!(
     }
 );
 
+// ----- Long subscriptions ----------------------------------------------------
+
+/// libzmq 4.3.3+ sends every subscription as a SUBSCRIBE / CANCEL command
+/// to a ZMTP 3.1 peer, whatever its length, and takes any length itself:
+/// topics of 1 KiB, 64 KiB and 1 MiB subscribe, filter (down to their
+/// last byte) and cancel like short ones, both ways.
+///
+/// libzmq's SUB and XSUB keep their subscriptions in a trie whose `add`
+/// and `rm` recurse once per topic byte (4.3.4 `trie.cpp`): subscribing a
+/// libzmq SUB to 1 MiB overflows an ordinary thread's stack, so the
+/// exchange runs on a thread with a deep one (reserved, touched only as
+/// used). Each topic is cancelled before the next, so libzmq's trie is
+/// shallow again when its sockets close.
+fn long_pubsub(a: SocketType, b: SocketType, publisher: &mut Side, subscriber: &mut Side) {
+    std::thread::scope(|scope| {
+        let run = std::thread::Builder::new()
+            .stack_size(1 << 30)
+            .spawn_scoped(scope, || long_pubsub_rounds(a, b, publisher, subscriber))
+            .unwrap();
+        if let Err(panic) = run.join() {
+            std::panic::resume_unwind(panic);
+        }
+    });
+}
+
+fn long_pubsub_rounds(a: SocketType, b: SocketType, publisher: &mut Side, subscriber: &mut Side) {
+    let xpub = a == SocketType::XPub;
+    // What the XPUB reads, in any order: subscriptions made before the
+    // connection exists travel in the order the store lists them.
+    let notified = |publisher: &mut Side, expected: &[(u8, &str)]| {
+        if !xpub {
+            return;
+        }
+        let mut expected: Vec<Vec<u8>> = expected
+            .iter()
+            .map(|&(flag, topic)| [&[flag][..], topic.as_bytes()].concat())
+            .collect();
+        let mut got: Vec<Vec<u8>> = expected
+            .iter()
+            .map(|_| {
+                let mut parts = publisher.recv();
+                assert_eq!(parts.len(), 1, "XPUB notification in one frame");
+                parts.remove(0)
+            })
+            .collect();
+        got.sort();
+        expected.sort();
+        assert!(got == expected, "XPUB notifications");
+    };
+    for (round, len) in [1024usize, 64 * 1024, 1024 * 1024].into_iter().enumerate() {
+        let topic: String = (0..len)
+            .map(|i| char::from(b'a' + (i % 26) as u8))
+            .collect();
+        let sync_a = format!("s{round}a");
+        subscriber.subscription(b, &topic, true);
+        subscriber.subscription(b, &sync_a, true);
+        sync_topic(publisher, subscriber, &sync_a);
+        notified(publisher, &[(1, &topic), (1, &sync_a)]);
+
+        // A message under the topic, one that differs in its last byte,
+        // then a probe: the probe comes after whatever passed.
+        let matching = [topic.as_bytes(), b"!"].concat();
+        let mut other = topic.clone().into_bytes();
+        *other.last_mut().unwrap() ^= 1;
+        let end_a = format!("{sync_a}.end");
+        publisher.send(&[&matching, b"part 2"]);
+        publisher.send(&[&other]);
+        publisher.send(&[end_a.as_bytes()]);
+        assert!(
+            subscriber.recv() == [matching, b"part 2".to_vec()],
+            "{len}-byte topic"
+        );
+        assert_eq!(subscriber.recv(), strs(&[&end_a]));
+
+        // The cancellation travels before a later subscription.
+        let sync_b = format!("s{round}b");
+        subscriber.subscription(b, &topic, false);
+        subscriber.subscription(b, &sync_b, true);
+        sync_topic(publisher, subscriber, &sync_b);
+        notified(publisher, &[(0, &topic), (1, &sync_b)]);
+        let end_b = format!("{sync_b}.end");
+        publisher.send(&[topic.as_bytes()]);
+        publisher.send(&[end_b.as_bytes()]);
+        assert_eq!(
+            subscriber.recv(),
+            strs(&[&end_b]),
+            "{len}-byte topic cancelled"
+        );
+    }
+    assert!(subscriber.try_recv().is_none());
+}
+
+pair_tests!(
+    long_pub_sub,
+    Case {
+        a: SocketType::Pub,
+        b: SocketType::Sub,
+        setup: no_setup,
+        run: |p, s, _| long_pubsub(SocketType::Pub, SocketType::Sub, p, s),
+    }
+);
+
+pair_tests!(
+    long_xpub_sub,
+    Case {
+        a: SocketType::XPub,
+        b: SocketType::Sub,
+        setup: no_setup,
+        run: |p, s, _| long_pubsub(SocketType::XPub, SocketType::Sub, p, s),
+    }
+);
+
+pair_tests!(
+    long_xpub_xsub,
+    Case {
+        a: SocketType::XPub,
+        b: SocketType::XSub,
+        setup: no_setup,
+        run: |p, s, _| long_pubsub(SocketType::XPub, SocketType::XSub, p, s),
+    }
+);
+
+/// MAXMSGSIZE bounds a subscription as it bounds every frame (libzmq
+/// counts the command's name: `\x09SUBSCRIBE` and the topic). A libzmq SUB
+/// whose topic is one byte over it loses its connection each time it
+/// connects, with a clear reason; a subscription at the limit and the other
+/// subscribers of the same PUB carry on, over tcp and ipc.
+#[test]
+fn long_subscriptions_over_maxmsgsize_fail_that_connection_only() {
+    const LIMIT: usize = 8 * 1024;
+    for t in [Transport::Tcp, Transport::Ipc] {
+        let ctx = Context::new();
+        let zctx = zmq::Context::new();
+        let mut publisher = common::sock::socket(&ctx, SocketType::Pub);
+        publisher.set_maxmsgsize(Some(LIMIT as u64));
+        let events = publisher.monitor_channel(EventKind::Disconnected.code());
+        let ep = common::sock::bind(&mut publisher, t);
+        let libzmq_sub = |topic: &[u8]| {
+            let s = zctx.socket(zmq::SUB).unwrap();
+            s.set_linger(0).unwrap();
+            s.set_rcvtimeo(TIMEOUT.as_millis() as i32).unwrap();
+            s.set_subscribe(topic).unwrap();
+            s.connect(&ep).unwrap();
+            s
+        };
+        let at_limit: Vec<u8> = (0..LIMIT - 10).map(|i| b'a' + (i % 26) as u8).collect();
+        let over = [&at_limit[..], b"!"].concat();
+
+        let refused = libzmq_sub(&over);
+        let event = events.recv_timeout(TIMEOUT).expect("a Disconnected event");
+        let expected = format!(
+            "framing: command of {} bytes exceeds the {LIMIT}-byte limit",
+            LIMIT + 1
+        );
+        assert_eq!(event.reason.as_deref(), Some(expected.as_str()), "{t:?}");
+
+        let good = libzmq_sub(b"good");
+        let limited = libzmq_sub(&at_limit);
+        // Both subscriptions arrive while the refused one keeps
+        // reconnecting and failing.
+        let start = Instant::now();
+        let (mut good_got, mut limited_got) = (0, 0);
+        while good_got == 0 || limited_got == 0 {
+            assert!(
+                start.elapsed() < TIMEOUT,
+                "{t:?}: the subscriptions never arrived"
+            );
+            publisher.send(&b"good"[..], Flags::NONE).unwrap();
+            publisher.send(&over[..], Flags::NONE).unwrap();
+            std::thread::sleep(Duration::from_millis(2));
+            while let Ok(m) = good.recv_bytes(zmq::DONTWAIT) {
+                assert_eq!(m, b"good");
+                good_got += 1;
+            }
+            while let Ok(m) = limited.recv_bytes(zmq::DONTWAIT) {
+                // `over` starts with the limited topic: it matches.
+                assert_eq!(m, over);
+                limited_got += 1;
+            }
+        }
+        publisher.send(&b"good end"[..], Flags::NONE).unwrap();
+        loop {
+            let m = good.recv_bytes(0).unwrap();
+            if m == b"good end" {
+                break;
+            }
+            assert_eq!(m, b"good");
+        }
+        assert!(
+            refused.recv_bytes(zmq::DONTWAIT).is_err(),
+            "{t:?}: refused got data"
+        );
+        // Every disconnection was the refused subscriber's.
+        let more: Vec<_> = events.try_iter().collect();
+        for e in &more {
+            assert_eq!(e.reason.as_deref(), Some(expected.as_str()), "{t:?}");
+        }
+        eprintln!(
+            "{t:?}: {} disconnections, {good_got} + {limited_got} messages through",
+            1 + more.len()
+        );
+    }
+}
+
 // ----- PLAIN ---------------------------------------------------------------
 
 fn plain_libzmq_server(zctx: &zmq::Context, t: Transport) -> (zmq::Socket, String) {
@@ -577,18 +781,79 @@ fn our_heartbeats_keep_a_libzmq_peer() {
     pull.set_rcvtimeo(TIMEOUT.as_millis() as i32).unwrap();
     pull.bind("tcp://127.0.0.1:*").unwrap();
     let ep = pull.get_last_endpoint().unwrap().unwrap();
+    // A relay between the two records both directions, so that the PINGs
+    // and PONGs can be counted.
+    let relay = Relay::start(ep.trim_start_matches("tcp://"));
     let ctx = Context::new();
     let mut push = common::sock::socket(&ctx, SocketType::Push);
     push.set_heartbeat_ivl(Some(Duration::from_millis(10)));
     push.set_heartbeat_timeout(Some(Duration::from_millis(100)));
     let events = push.monitor_channel(EventKind::Disconnected.code());
-    push.connect(&ep).unwrap();
+    push.connect(&format!("tcp://{}", relay.addr)).unwrap();
     push.send("one", Flags::NONE).unwrap();
     assert_eq!(pull.recv_bytes(0).unwrap(), b"one");
     assert!(
-        events.recv_timeout(Duration::from_millis(200)).is_err(),
+        events.recv_timeout(Duration::from_millis(300)).is_err(),
         "libzmq answers our PINGs"
     );
     push.send("two", Flags::NONE).unwrap();
     assert_eq!(pull.recv_bytes(0).unwrap(), b"two");
+    // 300 ms at one PING per 10 ms: many, whatever the scheduling.
+    let pings = relay.count(true, b"\x04PING");
+    let pongs = relay.count(false, b"\x04PONG");
+    assert!(pings >= 5, "{pings} PINGs from us in 300 ms");
+    assert!(pongs >= 5, "{pongs} PONGs from libzmq in 300 ms");
+}
+
+/// A TCP relay for one connection that keeps every byte it forwards.
+struct Relay {
+    addr: std::net::SocketAddr,
+    /// Bytes from the connecting side, and from the far side.
+    seen: [std::sync::Arc<std::sync::Mutex<Vec<u8>>>; 2],
+}
+
+impl Relay {
+    fn start(far: &str) -> Relay {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let seen: [std::sync::Arc<std::sync::Mutex<Vec<u8>>>; 2] = Default::default();
+        let far = far.to_owned();
+        let keep = seen.clone();
+        std::thread::spawn(move || {
+            let (near, _) = listener.accept().unwrap();
+            let far = std::net::TcpStream::connect(&far).unwrap();
+            let pairs = [
+                (
+                    near.try_clone().unwrap(),
+                    far.try_clone().unwrap(),
+                    keep[0].clone(),
+                ),
+                (far, near, keep[1].clone()),
+            ];
+            for (mut from, mut to, log) in pairs {
+                std::thread::spawn(move || {
+                    let mut buf = [0u8; 4096];
+                    while let Ok(n) = from.read(&mut buf) {
+                        if n == 0 || to.write_all(&buf[..n]).is_err() {
+                            break;
+                        }
+                        log.lock().unwrap().extend_from_slice(&buf[..n]);
+                    }
+                    let _ = to.shutdown(std::net::Shutdown::Write);
+                });
+            }
+        });
+        Relay { addr, seen }
+    }
+
+    /// Occurrences of `pattern` in what the connecting side (`near`) or the
+    /// far side sent.
+    fn count(&self, near: bool, pattern: &[u8]) -> usize {
+        let bytes = self.seen[usize::from(!near)].lock().unwrap();
+        bytes
+            .windows(pattern.len())
+            .filter(|w| *w == pattern)
+            .count()
+    }
 }

@@ -7,10 +7,11 @@ mod common;
 
 use std::sync::mpsc;
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::sock::*;
-use zlink_mq::{Context, ErrorKind, Flags, SocketType};
+use zlink_mq::monitor::{EVENT_ALL, EventKind};
+use zlink_mq::{Context, ErrorKind, Flags, Socket, SocketType};
 
 /// Runs `f` on a thread and fails the test if it does not finish within
 /// [`TIMEOUT`] (instead of hanging the suite).
@@ -23,6 +24,33 @@ fn must_finish(what: &str, f: impl FnOnce() + Send + 'static) {
     finished
         .recv_timeout(TIMEOUT)
         .unwrap_or_else(|_| panic!("{what} hung"));
+}
+
+/// Runs `f` (which closes a socket and drops its context) on a thread and
+/// returns how long it took; fails the test if it takes over [`TIMEOUT`].
+fn time_to_finish(what: &str, f: impl FnOnce() + Send + 'static) -> Duration {
+    let started = Instant::now();
+    must_finish(what, f);
+    started.elapsed()
+}
+
+/// Reads 1 MiB messages until none comes for half a second; each must be
+/// whole. Returns how many arrived.
+fn count_big_messages(pull: &mut Socket) -> usize {
+    pull.set_rcvtimeo(Some(Duration::from_millis(500)));
+    let mut n = 0;
+    loop {
+        match pull.recv(Flags::NONE) {
+            Ok(m) => {
+                assert_eq!(m.len(), 1 << 20, "message {n} is whole");
+                n += 1;
+            }
+            Err(e) => {
+                assert_eq!(e.kind(), ErrorKind::WouldBlock);
+                return n;
+            }
+        }
+    }
 }
 
 #[test]
@@ -50,6 +78,57 @@ fn messages_queued_before_close_are_delivered_by_default() {
                 "{t:?}"
             );
         }
+        assert_nothing(&mut pull);
+    }
+}
+
+/// "Connect, send, close" to an endpoint nobody has bound yet: with the
+/// default LINGER (infinite) the messages wait for the peer, and dropping
+/// the context waits until they are delivered, as `zmq_ctx_term` does
+/// (issue 9, fault 4).
+#[test]
+fn messages_queued_for_a_peer_not_yet_bound_wait_for_it() {
+    for t in [Transport::Tcp, Transport::Ipc] {
+        let receiver_ctx = Context::new();
+        // An endpoint that was free a moment ago and is free again.
+        let ep = {
+            let mut probe = socket(&receiver_ctx, SocketType::Pull);
+            bind(&mut probe, t)
+        };
+        let (returned, returned_at) = mpsc::channel();
+        let target = ep.clone();
+        let closer = thread::spawn(move || {
+            let ctx = Context::new();
+            let mut push = ctx.socket(SocketType::Push).unwrap();
+            push.connect(&target).unwrap();
+            for i in 0..10u32 {
+                push.send(&i.to_le_bytes()[..], Flags::NONE).unwrap();
+            }
+            drop(push);
+            drop(ctx);
+            returned.send(Instant::now()).unwrap();
+        });
+        thread::sleep(Duration::from_secs(2));
+        assert!(
+            returned_at.try_recv().is_err(),
+            "{t:?}: dropping the context must wait for the 10 queued messages"
+        );
+        let bound_at = Instant::now();
+        let mut pull = socket(&receiver_ctx, SocketType::Pull);
+        pull.bind(&ep).unwrap();
+        for i in 0..10u32 {
+            assert_eq!(
+                &pull.recv(Flags::NONE).unwrap()[..],
+                &i.to_le_bytes(),
+                "{t:?}"
+            );
+        }
+        let at = returned_at
+            .recv_timeout(TIMEOUT)
+            .expect("the context drop returns once the messages are delivered");
+        assert!(at >= bound_at, "{t:?}: returned before the peer existed");
+        closer.join().unwrap();
+        assert_nothing(&mut pull);
     }
 }
 
@@ -59,7 +138,9 @@ fn linger_zero_drops_pending_messages_and_returns_at_once() {
     let mut pull = socket(&receiver_ctx, SocketType::Pull);
     pull.set_rcvhwm(1);
     let ep = bind(&mut pull, Transport::Tcp);
-    must_finish("closing with LINGER 0", move || {
+    let (connected, is_connected) = mpsc::channel();
+    let (closed, is_closed) = mpsc::channel();
+    let closer = thread::spawn(move || {
         let ctx = Context::new();
         let mut push = ctx.socket(SocketType::Push).unwrap();
         push.set_linger(Some(Duration::ZERO));
@@ -71,10 +152,23 @@ fn linger_zero_drops_pending_messages_and_returns_at_once() {
         for _ in 0..64 {
             push.send(&big[..], Flags::NONE).unwrap();
         }
+        connected.send(()).unwrap();
+        let started = Instant::now();
         drop(push);
         drop(ctx);
+        closed.send(started.elapsed()).unwrap();
     });
-    drop(pull);
+    is_connected.recv_timeout(TIMEOUT).unwrap();
+    let took = is_closed
+        .recv_timeout(TIMEOUT)
+        .expect("closing with LINGER 0");
+    closer.join().unwrap();
+    assert!(took < Duration::from_secs(1), "LINGER 0 waited {took:?}");
+    let n = count_big_messages(&mut pull);
+    assert!(
+        n < 64,
+        "LINGER 0 dropped what was queued, yet {n} of 64 came"
+    );
 }
 
 #[test]
@@ -83,28 +177,44 @@ fn a_finite_linger_gives_up_on_a_peer_that_does_not_read() {
     let mut pull = socket(&receiver_ctx, SocketType::Pull);
     pull.set_rcvhwm(1);
     let ep = bind(&mut pull, Transport::Tcp);
-    must_finish("closing with LINGER 50 ms", move || {
+    let (closed, is_closed) = mpsc::channel();
+    let closer = thread::spawn(move || {
         let ctx = Context::new();
         let mut push = ctx.socket(SocketType::Push).unwrap();
-        push.set_linger(Some(Duration::from_millis(50)));
+        push.set_linger(Some(Duration::from_millis(300)));
         push.set_sndhwm(0);
         push.connect(&ep).unwrap();
         let big = vec![0u8; 1 << 20];
         for _ in 0..64 {
             push.send(&big[..], Flags::NONE).unwrap();
         }
+        let started = Instant::now();
         drop(push);
         drop(ctx);
+        closed.send(started.elapsed()).unwrap();
     });
-    drop(pull);
+    let took = is_closed
+        .recv_timeout(TIMEOUT)
+        .expect("closing with LINGER 300 ms");
+    closer.join().unwrap();
+    assert!(
+        took >= Duration::from_millis(300) && took < Duration::from_secs(3),
+        "LINGER 300 ms with a peer that never reads took {took:?}"
+    );
+    let n = count_big_messages(&mut pull);
+    assert!(n < 64, "the linger ran out, yet {n} of 64 came");
 }
 
+/// With nobody to deliver to, closing waits for LINGER and no longer; with
+/// nothing queued it does not wait at all.
 #[test]
-fn closing_with_the_peer_gone_never_hangs() {
-    must_finish("closing with nobody to deliver to", || {
+fn closing_with_the_peer_gone_waits_for_linger_only() {
+    let linger = Duration::from_millis(300);
+    let took = time_to_finish("closing with nobody to deliver to", move || {
         let ctx = Context::new();
         let mut push = ctx.socket(SocketType::Push).unwrap();
-        // Infinite LINGER, and a peer that never existed.
+        push.set_linger(Some(linger));
+        // Peers that never exist.
         push.connect("tcp://127.0.0.1:1").unwrap();
         push.connect("ipc:///nonexistent-dir/zlink.ipc").unwrap();
         for _ in 0..10 {
@@ -113,21 +223,47 @@ fn closing_with_the_peer_gone_never_hangs() {
         drop(push);
         drop(ctx);
     });
-    must_finish("closing after the peer left", || {
+    assert!(
+        took >= linger && took < linger + Duration::from_secs(3),
+        "{took:?}"
+    );
+
+    let took = time_to_finish("closing after the peer left", move || {
         let ctx = Context::new();
         let mut pull = ctx.socket(SocketType::Pull).unwrap();
         let ep = bind(&mut pull, Transport::Tcp);
         let mut push = ctx.socket(SocketType::Push).unwrap();
+        push.set_linger(Some(linger));
+        let events = push.monitor_channel(EVENT_ALL);
         push.connect(&ep).unwrap();
         push.send("x", Flags::NONE).unwrap();
         recv_str(&mut pull);
         drop(pull);
+        // Once the loss is known, what is sent waits for a reconnection.
+        while events.recv_timeout(TIMEOUT).expect("an event").kind != EventKind::Disconnected {}
         for _ in 0..10 {
             let _ = push.send("y", Flags::DONTWAIT);
         }
+        let started = Instant::now();
+        drop(push);
+        drop(ctx);
+        let took = started.elapsed();
+        assert!(
+            took >= linger && took < linger + Duration::from_secs(3),
+            "{took:?}"
+        );
+    });
+    assert!(took >= linger, "{took:?}");
+
+    let took = time_to_finish("closing with nothing queued", || {
+        let ctx = Context::new();
+        let mut push = ctx.socket(SocketType::Push).unwrap();
+        // Infinite LINGER, but nothing to deliver.
+        push.connect("tcp://127.0.0.1:1").unwrap();
         drop(push);
         drop(ctx);
     });
+    assert!(took < Duration::from_secs(1), "{took:?}");
 }
 
 #[test]

@@ -4,7 +4,10 @@
 
 mod common;
 
+use std::time::Duration;
+
 use common::sock::*;
+use zlink_mq::monitor::{EVENT_ALL, EventKind};
 use zlink_mq::{Context, ErrorKind, Flags, SocketType};
 
 #[test]
@@ -240,5 +243,50 @@ fn duplicate_routing_id_is_refused_unless_handover() {
             assert_eq!(recv_str(&mut first), "to X");
             assert_nothing_for(&mut router, std::time::Duration::from_millis(50));
         }
+    }
+}
+
+/// CONNECT_ROUTING_ID names the next connection this socket initiates,
+/// never a peer it accepted: a peer whose handshake finished just before
+/// `set_connect_routing_id(X); connect(..)` keeps its own id (issue 9,
+/// fault 5).
+#[test]
+fn connect_routing_id_is_not_taken_by_an_accepted_peer() {
+    for t in [Transport::Tcp, Transport::Ipc, Transport::Inproc] {
+        let ctx = Context::new();
+        let mut router = socket(&ctx, SocketType::Router);
+        router.set_router_mandatory(true);
+        let events = router.monitor_channel(EVENT_ALL);
+        let ep = bind(&mut router, t);
+        let mut accepted = socket(&ctx, SocketType::Dealer);
+        accepted.set_routing_id(b"accepted").unwrap();
+        accepted.connect(&ep).unwrap();
+        if t != Transport::Inproc {
+            while events.recv_timeout(TIMEOUT).expect("an event").kind
+                != EventKind::HandshakeSucceeded
+            {}
+        }
+        // The handshake is done and its peer waits in the router's mailbox.
+        std::thread::sleep(Duration::from_millis(100));
+
+        let mut far = socket(&ctx, SocketType::Dealer);
+        let far_ep = bind(&mut far, t);
+        router.set_connect_routing_id(b"X").unwrap();
+        router.connect(&far_ep).unwrap();
+
+        accepted.send("from accepted", Flags::NONE).unwrap();
+        assert_eq!(
+            recv_strs(&mut router),
+            ["accepted", "from accepted"],
+            "{t:?}"
+        );
+        wait_until("the connected peer to be routable as X", || {
+            router
+                .send_multipart([&b"X"[..], b"to X"], Flags::DONTWAIT)
+                .is_ok()
+        });
+        assert_eq!(recv_str(&mut far), "to X", "{t:?}");
+        send_strs(&mut router, &["accepted", "to accepted"]);
+        assert_eq!(recv_str(&mut accepted), "to accepted", "{t:?}");
     }
 }

@@ -29,7 +29,7 @@ use core::fmt;
 /// | [`List`](Storage::List) | one entry per peer (active lists, per-peer tables, the peers subscribed to one topic) | number of peers, and peer indices |
 /// | [`Bytes`](Storage::Bytes) | one routing id | routing-id length |
 /// | [`Table`](Storage::Table) | routing id → peer | number of peers |
-/// | [`Topics`](Storage::Topics) | subscription prefix → value | number of distinct subscriptions, prefix length |
+/// | [`Topics`](Storage::Topics) | subscription prefix → value, found by prefix of a message | number of distinct subscriptions, prefix length |
 /// | [`Queue`](Storage::Queue) | XPUB's pending subscription notifications | notifications not yet received |
 pub trait Storage {
     /// A list with room for one entry per peer.
@@ -38,8 +38,9 @@ pub trait Storage {
     type Bytes: Bytes;
     /// A map from routing ids to values, with room for one entry per peer.
     type Table<V>: ByteMap<V>;
-    /// A map from subscription prefixes to values.
-    type Topics<V>: ByteMap<V>;
+    /// A map from subscription prefixes to values, which finds the keys
+    /// that are prefixes of a message.
+    type Topics<V>: TopicMap<V>;
     /// A first-in first-out queue (XPUB's pending notifications).
     type Queue<T>: Queue<T>;
 }
@@ -114,6 +115,20 @@ pub trait ByteMap<V>: Default {
     fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+/// A [`ByteMap`] of subscription prefixes, which finds the entries whose
+/// key is a prefix of a message (PUB and SUB matching, once per message).
+///
+/// A store meant for many or long prefixes should do this in time linear
+/// in the message's length whatever it holds (libzmq walks a trie): a
+/// lookup per subscribed length costs the sum of those lengths per
+/// message, gigabytes for one 64 KiB subscription and a 64 KiB message.
+pub trait TopicMap<V>: ByteMap<V> {
+    /// Calls `f` with every entry whose key is a prefix of `data` (the
+    /// empty key included), in no particular order, until `f` returns
+    /// `true`; returns whether it did.
+    fn any_prefix(&self, data: &[u8], f: impl FnMut(&[u8], &V) -> bool) -> bool;
 }
 
 /// A first-in first-out queue, possibly with a fixed capacity.
@@ -207,7 +222,9 @@ impl<T, const N: usize> Queue<T> for heapless::Deque<T, N> {
 }
 
 /// A map of at most `N` entries whose keys are at most `KEY_LEN` bytes,
-/// stored inline; lookups scan linearly.
+/// stored inline; lookups scan linearly. Finding the prefixes of a message
+/// compares each key once, so it costs at most `N * KEY_LEN` byte
+/// comparisons, however long the message.
 pub struct FixedMap<V, const N: usize, const KEY_LEN: usize> {
     entries: heapless::Vec<(heapless::Vec<u8, KEY_LEN>, V), N>,
 }
@@ -283,6 +300,15 @@ impl<V, const N: usize, const L: usize> ByteMap<V> for FixedMap<V, N, L> {
     }
 }
 
+impl<V, const N: usize, const L: usize> TopicMap<V> for FixedMap<V, N, L> {
+    #[inline]
+    fn any_prefix(&self, data: &[u8], mut f: impl FnMut(&[u8], &V) -> bool) -> bool {
+        self.entries
+            .iter()
+            .any(|(k, v)| data.starts_with(k) && f(k, v))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -311,6 +337,27 @@ mod tests {
         assert_eq!(m.remove(b"a"), None);
         m.retain(|_, v| *v != 2);
         assert!(m.is_empty());
+    }
+
+    #[test]
+    fn fixed_map_finds_every_prefix_and_stops_when_told() {
+        let mut m: FixedMap<u32, 4, 8> = FixedMap::new();
+        for (i, k) in [&b""[..], b"ab", b"abc", b"b"].into_iter().enumerate() {
+            m.insert(k, i as u32).unwrap();
+        }
+        let mut seen = [false; 4];
+        assert!(!m.any_prefix(b"abcd", |_, &v| {
+            seen[v as usize] = true;
+            false
+        }));
+        assert_eq!(seen, [true, true, true, false]);
+        let mut calls = 0;
+        assert!(m.any_prefix(b"abcd", |_, _| {
+            calls += 1;
+            true
+        }));
+        assert_eq!(calls, 1);
+        assert!(!m.any_prefix(b"a", |k, _| !k.is_empty()));
     }
 
     #[test]

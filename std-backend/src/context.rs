@@ -400,12 +400,14 @@ impl Context {
                 tx: their_tx,
                 rx: their_rx,
                 routing_id: me.routing_id,
+                assigned_routing_id: None,
                 endpoint: Some(endpoint.clone()),
             })));
             return Ok(NewPeer {
                 tx: my_tx,
                 rx: my_rx,
                 routing_id: b.routing_id.clone(),
+                assigned_routing_id: None,
                 endpoint: Some(endpoint),
             });
         }
@@ -438,6 +440,7 @@ impl Context {
                     tx: their_tx,
                     rx: their_rx,
                     routing_id: me.routing_id,
+                    assigned_routing_id: None,
                     endpoint: Some(endpoint.clone()),
                 },
                 notify,
@@ -448,6 +451,7 @@ impl Context {
             tx: my_tx,
             rx: my_rx,
             routing_id: None,
+            assigned_routing_id: None,
             endpoint: Some(endpoint),
         })
     }

@@ -48,7 +48,7 @@ mod proxy;
 mod routing;
 mod slab;
 mod socket;
-mod storage;
+pub mod storage;
 mod sys;
 
 pub use context::Context;

@@ -150,7 +150,8 @@ fn poll_with(
     timeout: Option<Duration>,
     revents: &mut Vec<Revents>,
 ) -> Result<usize> {
-    let deadline = timeout.map(|t| Instant::now() + t);
+    // A timeout too long to add to `now` is no deadline at all.
+    let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
     // The sockets' wake-up descriptors, held apart from the sockets so that
     // they can be waited on while the sockets are asked.
     let wakeups: Vec<Option<Arc<SocketShared>>> = items

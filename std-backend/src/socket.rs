@@ -74,6 +74,9 @@ pub(crate) struct NewPeer {
     pub rx: PipeRx,
     /// The routing id the peer announced, if any.
     pub routing_id: Option<Vec<u8>>,
+    /// The id CONNECT_ROUTING_ID gave this peer: only ever set for a
+    /// connection this socket initiated, as in libzmq.
+    pub assigned_routing_id: Option<Vec<u8>>,
     /// The endpoint the connection belongs to, as the user wrote it.
     pub endpoint: Option<String>,
 }
@@ -346,7 +349,8 @@ impl Socket {
         let target = match Endpoint::parse(endpoint)? {
             Endpoint::Inproc(name) => {
                 let side = self.inproc_side();
-                let peer = self.ctx.inproc_connect(side, &name)?;
+                let mut peer = self.ctx.inproc_connect(side, &name)?;
+                peer.assigned_routing_id = self.options.connect_routing_id.take();
                 self.attach(peer);
                 None
             }
@@ -412,6 +416,7 @@ impl Socket {
                     tx,
                     rx,
                     routing_id: None,
+                    assigned_routing_id: owner.assigned_routing_id.clone(),
                     endpoint: Some(endpoint.to_owned()),
                 });
                 Some((engine_tx, engine_rx))
@@ -529,13 +534,13 @@ impl Socket {
             tx,
             rx,
             routing_id,
+            assigned_routing_id,
             endpoint,
         } = new;
         // Activations posted before we knew the pipe were dropped.
         rx.activated();
         let id = self.peers.insert(Peer { tx, rx, endpoint });
-        let assigned = self.options.connect_routing_id.take();
-        let identity = match (&assigned, &routing_id) {
+        let identity = match (&assigned_routing_id, &routing_id) {
             (Some(a), _) => PeerIdentity::Assigned(a),
             (None, Some(r)) if !r.is_empty() => PeerIdentity::Announced(r),
             _ => PeerIdentity::Anonymous,
@@ -704,7 +709,9 @@ impl Socket {
         if flags.contains(Flags::DONTWAIT) {
             None
         } else {
-            Some(timeout.map(|t| Instant::now() + t))
+            // A timeout too long to add to `now` (SNDTIMEO / RCVTIMEO
+            // near `Duration::MAX`) is no deadline at all.
+            Some(timeout.and_then(|t| Instant::now().checked_add(t)))
         }
     }
 

@@ -1,31 +1,40 @@
 //! The heap storage family the std backend gives the core routing: no
-//! capacity limits, and hash maps where core's fixed family scans linearly
-//! (a ROUTER with 10,000 peers looks each routing id up in O(1)).
+//! capacity limits, hash maps where core's fixed family scans linearly (a
+//! ROUTER with 10,000 peers looks each routing id up in O(1)), and a radix
+//! tree for subscriptions ([`HeapTopics`]: matching a message costs its
+//! length, whatever the subscriptions).
 //!
-//! The maps hash with foldhash rather than std's SipHash: PUB, SUB and
-//! ROUTER look a subscription prefix or a routing id up for every message,
-//! and SipHash cost more per message than the rest of PUB-to-SUB routing.
-//! Keys come from peers, so each map still gets its own random seed.
+//! The routing-id maps hash with foldhash rather than std's SipHash: ROUTER
+//! looks a routing id up for every message, and SipHash cost more per
+//! message than the rest of the routing. Keys come from peers, so each map
+//! still gets its own random seed.
+//!
+//! Public so that benchmarks and programs that drive core routing
+//! themselves can use the sockets' own stores
+//! (`zlink_mq_core::routing::Subscribers<Heap, _>`, ...).
 
 use std::collections::{HashMap, VecDeque};
 
 use zlink_mq_core::storage::{ByteMap, Bytes, List, Queue, Storage};
 
+mod topics;
+pub use topics::HeapTopics;
+
 /// Unbounded heap storage.
 #[derive(Debug)]
-pub(crate) struct Heap;
+pub struct Heap;
 
 impl Storage for Heap {
     type List<T> = HeapList<T>;
     type Bytes = HeapBytes;
     type Table<V> = HeapMap<V>;
-    type Topics<V> = HeapMap<V>;
+    type Topics<V> = HeapTopics<V>;
     type Queue<T> = HeapQueue<T>;
 }
 
 /// A `Vec`.
 #[derive(Debug)]
-pub(crate) struct HeapList<T>(Vec<T>);
+pub struct HeapList<T>(Vec<T>);
 
 impl<T> Default for HeapList<T> {
     fn default() -> Self {
@@ -55,7 +64,7 @@ impl<T> List<T> for HeapList<T> {
 
 /// A boxed byte string.
 #[derive(Debug, Clone)]
-pub(crate) struct HeapBytes(Box<[u8]>);
+pub struct HeapBytes(Box<[u8]>);
 
 impl Bytes for HeapBytes {
     fn try_from_slice(bytes: &[u8]) -> Option<Self> {
@@ -68,7 +77,7 @@ impl Bytes for HeapBytes {
 
 /// A `HashMap` keyed by byte strings.
 #[derive(Debug)]
-pub(crate) struct HeapMap<V>(HashMap<Box<[u8]>, V, foldhash::fast::RandomState>);
+pub struct HeapMap<V>(HashMap<Box<[u8]>, V, foldhash::fast::RandomState>);
 
 impl<V> Default for HeapMap<V> {
     fn default() -> Self {
@@ -105,7 +114,7 @@ impl<V> ByteMap<V> for HeapMap<V> {
 
 /// A `VecDeque`.
 #[derive(Debug)]
-pub(crate) struct HeapQueue<T>(VecDeque<T>);
+pub struct HeapQueue<T>(VecDeque<T>);
 
 impl<T> Default for HeapQueue<T> {
     fn default() -> Self {

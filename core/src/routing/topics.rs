@@ -2,17 +2,18 @@
 //! `mtrie_t`), in storage from a [`Storage`] family.
 //!
 //! A message matches a subscription when the subscription is a prefix of
-//! its first frame; the empty subscription matches everything. Instead of a
-//! trie (which would need a node allocator) the stores keep a map from
-//! prefix to value plus an index of which prefix lengths exist, so matching
-//! a message looks up only the prefixes of the lengths in use: usually one
-//! or two lookups, each a hash or a short scan.
+//! its first frame; the empty subscription matches everything. The stores
+//! keep a [`TopicMap`] from prefix to value, which finds the prefixes of a
+//! message itself: core's fixed map compares each of its few keys once,
+//! the std backend walks a radix tree, so matching costs at most the
+//! message's length in either, whatever the subscriptions' lengths, and
+//! cancelling a subscription touches only that subscription.
 
 use core::fmt;
 
 use super::{PeerKey, SubscribeError};
 use crate::msg::{FrameTooLarge, Message};
-use crate::storage::{ByteMap, List, Storage};
+use crate::storage::{ByteMap, List, Storage, TopicMap};
 
 /// A subscription or a cancellation, as libzmq represents them inside a
 /// socket: a message whose first byte is 1 (subscribe) or 0 (cancel),
@@ -56,91 +57,10 @@ impl<'a> Subscription<'a> {
     }
 }
 
-/// Lengths at or above this share one slot of the index.
-const LONG: usize = 63;
-
-/// Which prefix lengths have subscriptions: a count per length below
-/// [`LONG`], one shared count for longer ones, and a bit mask of the
-/// non-zero counts.
-struct Lengths {
-    counts: [u32; LONG + 1],
-    mask: u64,
-    /// Longest subscription of [`LONG`] bytes or more.
-    long_max: usize,
-}
-
-impl Lengths {
-    const fn new() -> Self {
-        Self {
-            counts: [0; LONG + 1],
-            mask: 0,
-            long_max: 0,
-        }
-    }
-
-    fn add(&mut self, len: usize) {
-        let slot = len.min(LONG);
-        self.counts[slot] += 1;
-        self.mask |= 1 << slot;
-        if len >= LONG {
-            self.long_max = self.long_max.max(len);
-        }
-    }
-
-    /// Returns `true` when the longest long subscription went away and
-    /// [`long_max`](Self::long_max) must be recomputed.
-    fn remove(&mut self, len: usize) -> bool {
-        let slot = len.min(LONG);
-        self.counts[slot] -= 1;
-        if self.counts[slot] == 0 {
-            self.mask &= !(1 << slot);
-            if slot == LONG {
-                self.long_max = 0;
-            }
-            return false;
-        }
-        len >= LONG && len == self.long_max
-    }
-
-    /// Calls `f` with every subscribed length not above `max`, shortest
-    /// first, until it returns `true`; returns whether it did.
-    #[inline]
-    fn any(&self, max: usize, mut f: impl FnMut(usize) -> bool) -> bool {
-        let short_limit = max.min(LONG - 1);
-        let mut bits = self.mask & ((1u64 << (short_limit + 1)) - 1);
-        while bits != 0 {
-            if f(bits.trailing_zeros() as usize) {
-                return true;
-            }
-            bits &= bits - 1;
-        }
-        if self.mask & (1 << LONG) != 0 {
-            for len in LONG..=max.min(self.long_max) {
-                if f(len) {
-                    return true;
-                }
-            }
-        }
-        false
-    }
-}
-
-/// Recomputes the longest long key of `map`.
-fn long_max<V>(map: &impl ByteMap<V>) -> usize {
-    let mut max = 0;
-    map.for_each(|key, _| {
-        if key.len() >= LONG {
-            max = max.max(key.len());
-        }
-    });
-    max
-}
-
 /// The subscriptions of a SUB or XSUB socket, with reference counts:
 /// subscribing twice needs two cancellations.
 pub struct Subscriptions<S: Storage> {
     map: S::Topics<u32>,
-    lengths: Lengths,
 }
 
 impl<S: Storage> Subscriptions<S> {
@@ -148,7 +68,6 @@ impl<S: Storage> Subscriptions<S> {
     pub fn new() -> Self {
         Self {
             map: Default::default(),
-            lengths: Lengths::new(),
         }
     }
 
@@ -166,7 +85,6 @@ impl<S: Storage> Subscriptions<S> {
         self.map
             .insert(topic, 1)
             .map_err(|_| SubscribeError::SubscriptionsFull)?;
-        self.lengths.add(topic.len());
         Ok(true)
     }
 
@@ -182,17 +100,13 @@ impl<S: Storage> Subscriptions<S> {
             return false;
         }
         self.map.remove(topic);
-        if self.lengths.remove(topic.len()) {
-            self.lengths.long_max = long_max(&self.map);
-        }
         true
     }
 
     /// Whether some subscription is a prefix of `data`.
     #[inline]
     pub fn matches(&self, data: &[u8]) -> bool {
-        self.lengths
-            .any(data.len(), |len| self.map.get(&data[..len]).is_some())
+        self.map.any_prefix(data, |_, _| true)
     }
 
     /// Calls `f` with each distinct subscribed topic.
@@ -241,7 +155,6 @@ pub enum Removed {
 /// set once (libzmq's `mtrie_t`; its SUB counts references).
 pub struct Subscribers<S: Storage, K: PeerKey> {
     map: S::Topics<S::List<K>>,
-    lengths: Lengths,
 }
 
 impl<S: Storage, K: PeerKey> Subscribers<S, K> {
@@ -249,7 +162,6 @@ impl<S: Storage, K: PeerKey> Subscribers<S, K> {
     pub fn new() -> Self {
         Self {
             map: Default::default(),
-            lengths: Lengths::new(),
         }
     }
 
@@ -274,7 +186,6 @@ impl<S: Storage, K: PeerKey> Subscribers<S, K> {
         self.map
             .insert(topic, peers)
             .map_err(|_| SubscribeError::SubscriptionsFull)?;
-        self.lengths.add(topic.len());
         Ok(true)
     }
 
@@ -291,42 +202,29 @@ impl<S: Storage, K: PeerKey> Subscribers<S, K> {
             return Removed::SubscribersRemain;
         }
         self.map.remove(topic);
-        if self.lengths.remove(topic.len()) {
-            self.lengths.long_max = long_max(&self.map);
-        }
         Removed::LastSubscriber
     }
 
     /// Unsubscribes `peer` from everything; calls `f` with each topic it
     /// had and whether it was that topic's last subscriber.
     pub fn remove_peer(&mut self, peer: K, mut f: impl FnMut(&[u8], bool)) {
-        let Self { map, lengths } = self;
-        let mut recompute = false;
-        map.retain(|topic, peers| {
+        self.map.retain(|topic, peers| {
             let Some(position) = peers.as_slice().iter().position(|&p| p == peer) else {
                 return true;
             };
             peers.swap_remove(position);
             let last = peers.is_empty();
             f(topic, last);
-            if last {
-                recompute |= lengths.remove(topic.len());
-            }
             !last
         });
-        if recompute {
-            self.lengths.long_max = long_max(&self.map);
-        }
     }
 
     /// Calls `f` with every peer subscribed to a prefix of `data` (a peer
     /// with several matching subscriptions comes once per subscription).
     #[inline]
     pub fn for_each_match(&self, data: &[u8], mut f: impl FnMut(K)) {
-        self.lengths.any(data.len(), |len| {
-            if let Some(peers) = self.map.get(&data[..len]) {
-                peers.as_slice().iter().for_each(|&p| f(p));
-            }
+        self.map.any_prefix(data, |_, peers| {
+            peers.as_slice().iter().for_each(|&p| f(p));
             false
         });
     }

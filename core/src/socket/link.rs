@@ -540,7 +540,9 @@ impl<T, X: Mechanism, const BUF: usize> Link<T, X, BUF> {
                     // Room for the record this frame may become. Capped:
                     // a command's record is shorter than the command.
                     let body = header.body.saturating_sub(seal.unwrap_or(0) as u64);
-                    let need = (RECORD_HEADER_LEN as u64 + body).min(BUF as u64) as usize;
+                    let need = (RECORD_HEADER_LEN as u64)
+                        .saturating_add(body)
+                        .min(BUF as u64) as usize;
                     if self.inbound.room() < need {
                         if self.inbound.before_mark().is_empty() {
                             // Only frames of an incomplete message hold the
@@ -589,10 +591,14 @@ impl<T, X: Mechanism, const BUF: usize> Link<T, X, BUF> {
                         push_record(&mut self.inbound, &[&[0], topic], false)
                     }
                     // Whole frames are fed, so the connection never splits
-                    // one; if it did, the frame could not be stored.
+                    // one; if it did, the frame could not be stored. Nor
+                    // does it announce long subscriptions: MAXMSGSIZE is
+                    // below `BUF` (see `Socket::attach`).
                     Event::FrameHead { .. }
                     | Event::SealedHead { .. }
-                    | Event::FramePart { .. } => false,
+                    | Event::FramePart { .. }
+                    | Event::SubscriptionHead { .. }
+                    | Event::SubscriptionPart { .. } => false,
                     _ => true,
                 };
                 if !stored {

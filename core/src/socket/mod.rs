@@ -47,6 +47,18 @@
 //! more bytes, which come off both limits (per frame); CURVE's INITIATE
 //! needs `BUF` of at least 257 bytes plus the metadata.
 //!
+//! Subscriptions: a PUB or XPUB takes a peer's SUBSCRIBE or CANCEL command
+//! of up to `BUF` bytes (the topic, the name and its length byte); a longer
+//! one is refused as libzmq refuses a frame over MAXMSGSIZE, by ending that
+//! peer's connection with [`FrameError::CommandTooLarge`] (other peers are
+//! not affected). A topic that arrives but does not fit the routing's
+//! storage (`KEY_LEN`, `TOPICS`) is not stored and that peer misses it
+//! (counted by the routing's `rejected_subscriptions`). A SUB refuses, with
+//! [`SubscribeError::FrameTooLarge`], to subscribe to a topic whose
+//! SUBSCRIBE command would not fit `BUF`.
+//!
+//! [`FrameError::CommandTooLarge`]: crate::zmtp::frame::FrameError::CommandTooLarge
+//!
 //! High-water marks are in bytes: a peer can take a message when its output
 //! buffer has room for all of it, and holds as many received whole
 //! messages as its inbound queue fits. What happens at the mark is the
@@ -677,9 +689,13 @@ where
     /// unsubscribes.
     ///
     /// # Errors
-    /// [`SubscribeError`]: the store is full, or `topic` does not fit a
-    /// frame.
+    /// [`SubscribeError`]: the store is full, or the SUBSCRIBE command for
+    /// `topic` does not fit `BUF` (nothing is stored: a publisher could
+    /// never be told).
     pub fn subscribe(&mut self, topic: &[u8]) -> Result<(), SubscribeError> {
+        if subscription_len(topic) > BUF {
+            return Err(SubscribeError::FrameTooLarge);
+        }
         self.peers.reserve = subscription_len(topic);
         self.peers.frames = 1;
         self.routing.subscribe(&mut self.peers, topic)
@@ -689,8 +705,12 @@ where
     /// cancelled at the publishers.
     ///
     /// # Errors
-    /// [`SubscribeError::FrameTooLarge`] if `topic` does not fit a frame.
+    /// [`SubscribeError::FrameTooLarge`] if the CANCEL command for `topic`
+    /// does not fit `BUF` (such a topic cannot have been subscribed).
     pub fn unsubscribe(&mut self, topic: &[u8]) -> Result<(), SubscribeError> {
+        if subscription_len(topic) > BUF {
+            return Err(SubscribeError::FrameTooLarge);
+        }
         self.peers.reserve = subscription_len(topic);
         self.peers.frames = 1;
         self.routing.unsubscribe(&mut self.peers, topic)

@@ -201,8 +201,11 @@ pub enum Event<'a> {
         /// This piece completes the frame.
         last: bool,
     },
-    /// The peer subscribes to `topic` (a ZMTP 3.1 SUBSCRIBE command, or on
-    /// a PUB / XPUB socket a single-frame message starting with byte 1).
+    /// The peer subscribes to `topic` (a ZMTP 3.1 SUBSCRIBE command, or a
+    /// single-frame message starting with byte 1). Only PUB and XPUB
+    /// connections report subscriptions: other socket types ignore
+    /// SUBSCRIBE and CANCEL commands (only subscribers send them, to
+    /// publishers: RFC 29).
     Subscribe {
         /// The prefix.
         topic: &'a [u8],
@@ -211,6 +214,26 @@ pub enum Event<'a> {
     Cancel {
         /// The prefix.
         topic: &'a [u8],
+    },
+    /// A SUBSCRIBE or CANCEL command too long for the connection's
+    /// capacity `N` (PUB / XPUB only): its topic follows as
+    /// [`Event::SubscriptionPart`]s. `len` (never 0) has been checked
+    /// against MAXMSGSIZE (which, as in libzmq, bounds the whole command
+    /// frame), so it is safe to allocate; without MAXMSGSIZE it is the
+    /// peer's claim, as a data frame's length is.
+    SubscriptionHead {
+        /// SUBSCRIBE (`true`) or CANCEL (`false`).
+        subscribe: bool,
+        /// Length of the topic.
+        len: usize,
+    },
+    /// The next piece of the topic announced by
+    /// [`Event::SubscriptionHead`].
+    SubscriptionPart {
+        /// The bytes (never empty).
+        data: &'a [u8],
+        /// This piece completes the topic.
+        last: bool,
     },
     /// The peer sent PING; a PONG is queued for
     /// [`Connection::poll_transmit`].
@@ -242,6 +265,12 @@ enum Collect {
     Passthrough,
     /// Into `cmd`, as a sealed frame to open there.
     Sealed,
+    /// The first bytes of a command longer than `N` (a publisher's), into
+    /// `cmd`: just enough to read its name. `len` is the body's length.
+    LongName { len: usize },
+    /// The topic of a long SUBSCRIBE or CANCEL, to the caller as
+    /// `SubscriptionPart`s.
+    LongSubscription,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -268,11 +297,19 @@ enum Raw {
 ///
 /// `M` is the security mechanism. `N` is the connection's capacity in
 /// bytes, the one limit of its fixed storage (about `4 * N` bytes in all):
-/// the largest command it accepts (READY metadata, SUBSCRIBE topics, ...:
-/// a larger one is [`FrameError::CommandTooLarge`], whatever the chunking),
-/// the largest metadata it keeps and sends, and the longest single-frame
-/// message a PUB / XPUB connection inspects for a ZMTP 3.0 subscription
-/// (longer ones are delivered as ordinary frames).
+/// the largest command it assembles (READY metadata, PING, short SUBSCRIBE
+/// topics, ...: a larger one is [`FrameError::CommandTooLarge`], whatever
+/// the chunking), the largest metadata it keeps and sends, and the longest
+/// single-frame message a PUB / XPUB connection inspects for a ZMTP 3.0
+/// subscription (longer ones are delivered as ordinary frames). The one
+/// exception: a PUB / XPUB connection takes SUBSCRIBE and CANCEL commands
+/// of any length up to MAXMSGSIZE, as libzmq does, and hands a topic
+/// longer than `N` out in pieces ([`Event::SubscriptionHead`]); a longer
+/// one fails the connection with [`FrameError::CommandTooLarge`] from its
+/// header. (Commands of up to `N` bytes are taken even over a smaller
+/// MAXMSGSIZE, where libzmq refuses them: the no_std socket sets
+/// MAXMSGSIZE to its buffer less a frame header, and such a command costs
+/// no memory beyond the connection's own.)
 ///
 /// # The I/O loop
 ///
@@ -337,9 +374,11 @@ pub struct Connection<M: Mechanism = AnyMechanism, const N: usize = DEFAULT_CAPA
     /// single-frame messages).
     cmd: [u8; N],
     cmd_len: usize,
-    /// We are PUB / XPUB: single-frame messages starting with 0 or 1 are
-    /// subscriptions (ZMTP 3.0, and libzmq's XSUB passing user messages).
-    sub_as_data: bool,
+    /// We are PUB / XPUB: subscriptions are ours to apply. SUBSCRIBE and
+    /// CANCEL commands of any length (up to MAXMSGSIZE) are accepted, and
+    /// single-frame messages starting with 0 or 1 are subscriptions too
+    /// (ZMTP 3.0, and libzmq's XSUB passing user messages).
+    publisher: bool,
     /// The last data frame had MORE set.
     in_message: bool,
     our_meta: Vec<u8, N>,
@@ -415,6 +454,16 @@ impl<M: Mechanism, const N: usize> Connection<M, N> {
         if let Some(ivl) = nonzero(config.handshake_ivl) {
             timers.set(Timer::Handshake, now + ivl);
         }
+        // Commands fit `N`, except a publisher's subscriptions: libzmq sends
+        // topics of any length as commands to ZMTP 3.1 peers, bounded only
+        // by MAXMSGSIZE (which bounds every frame, commands included).
+        let publisher = matches!(config.socket_type, SocketType::Pub | SocketType::XPub);
+        let max_data = config.max_msg_size.unwrap_or(u64::MAX);
+        let max_command = if publisher {
+            max_data.max(N as u64)
+        } else {
+            N as u64
+        };
         let mut tx = [0u8; N];
         tx[..GREETING_LEN]
             .copy_from_slice(&Greeting::ours(mechanism.name(), mechanism.as_server()).to_bytes());
@@ -424,11 +473,11 @@ impl<M: Mechanism, const N: usize> Connection<M, N> {
             greeting: GreetingParser::new(),
             peer_greeting: None,
             peer_type: None,
-            decoder: Decoder::new(config.max_msg_size.unwrap_or(u64::MAX), N as u64),
+            decoder: Decoder::new(max_data, max_command),
             collect: Collect::Passthrough,
             cmd: [0; N],
             cmd_len: 0,
-            sub_as_data: matches!(config.socket_type, SocketType::Pub | SocketType::XPub),
+            publisher,
             in_message: false,
             our_meta,
             peer_meta: Vec::new(),
@@ -518,14 +567,7 @@ impl<M: Mechanism, const N: usize> Connection<M, N> {
     ) -> Result<(usize, Option<Event<'a>>), Error> {
         let mut pos = 0;
         match self.state {
-            State::Active => {
-                if !input.is_empty() {
-                    // Any input proves the peer alive (libzmq cancels these
-                    // on every decoded frame).
-                    self.timers.clear(Timer::Timeout);
-                    self.timers.clear(Timer::Ttl);
-                }
-            }
+            State::Active => {}
             State::Failed(e) => return Err(e),
             State::Greeting => {
                 let (used, greeting) = match self.greeting.feed(input) {
@@ -561,7 +603,14 @@ impl<M: Mechanism, const N: usize> Connection<M, N> {
                 let data = &rest[..take];
                 return Ok((pos + take, Some(Event::FramePart { data, last })));
             }
-            let (used, decoded) = match self.decoder.decode(&input[pos..]) {
+            let rest = &input[pos..];
+            // While a long command's name is read, take no byte of what
+            // follows it: the topic goes out as parts, not into `cmd`.
+            let rest = match self.collect {
+                Collect::LongName { .. } => &rest[..rest.len().min(self.long_name_missing())],
+                _ => rest,
+            };
+            let (used, decoded) = match self.decoder.decode(rest) {
                 Ok(r) => r,
                 Err(e) => return Err(self.fail(e.into())),
             };
@@ -569,6 +618,15 @@ impl<M: Mechanism, const N: usize> Connection<M, N> {
             let Some(decoded) = decoded else {
                 return Ok((pos, None));
             };
+            if matches!(
+                decoded,
+                Decoded::Frame { .. } | Decoded::Part { last: true, .. }
+            ) {
+                // A whole frame proves the peer alive; a byte of one does
+                // not (libzmq cancels these timers per decoded frame).
+                self.timers.clear(Timer::Timeout);
+                self.timers.clear(Timer::Ttl);
+            }
             let raw = match decoded {
                 Decoded::Frame { body, .. } if self.sealed => {
                     let len = body.len();
@@ -597,7 +655,7 @@ impl<M: Mechanism, const N: usize> Connection<M, N> {
                     if self.state != State::Active {
                         return Err(self.fail(Error::UnexpectedData));
                     }
-                    if self.sub_as_data {
+                    if self.publisher {
                         let whole_message = !self.in_message && !flags.more();
                         self.in_message = flags.more();
                         // Same size rule as for split frames, so that the
@@ -626,13 +684,25 @@ impl<M: Mechanism, const N: usize> Connection<M, N> {
                 Decoded::Head { flags, len } => {
                     self.cmd_len = 0;
                     if flags.is_command() {
-                        self.collect = Collect::Command;
+                        if len <= N {
+                            self.collect = Collect::Command;
+                        } else if self.state == State::Active {
+                            // A publisher's (the decoder refuses others'):
+                            // a subscription, or refused once named.
+                            self.collect = Collect::LongName { len };
+                        } else {
+                            let e = FrameError::CommandTooLarge {
+                                len: len as u64,
+                                max: N as u64,
+                            };
+                            return Err(self.fail(e.into()));
+                        }
                         continue;
                     }
                     if self.state != State::Active {
                         return Err(self.fail(Error::UnexpectedData));
                     }
-                    if self.sub_as_data {
+                    if self.publisher {
                         let whole_message = !self.in_message && !flags.more();
                         self.in_message = flags.more();
                         if whole_message && len <= N {
@@ -650,8 +720,23 @@ impl<M: Mechanism, const N: usize> Connection<M, N> {
                     ));
                 }
                 Decoded::Part { data, last } => {
-                    if self.collect == Collect::Passthrough {
-                        return Ok((pos, Some(Event::FramePart { data, last })));
+                    match self.collect {
+                        Collect::Passthrough => {
+                            return Ok((pos, Some(Event::FramePart { data, last })));
+                        }
+                        Collect::LongSubscription => {
+                            return Ok((pos, Some(Event::SubscriptionPart { data, last })));
+                        }
+                        Collect::LongName { len } => match self.long_name(data, len) {
+                            Ok(Some(subscribe)) => {
+                                self.collect = Collect::LongSubscription;
+                                let len = len - self.cmd_len;
+                                return Ok((pos, Some(Event::SubscriptionHead { subscribe, len })));
+                            }
+                            Ok(None) => continue,
+                            Err(e) => return Err(self.fail(e)),
+                        },
+                        Collect::Command | Collect::Data | Collect::Sealed => {}
                     }
                     let end = self.cmd_len + data.len();
                     // The decoder checked the body against N: this always fits.
@@ -887,6 +972,33 @@ impl<M: Mechanism, const N: usize> Connection<M, N> {
         self.encode_subscription(out, topic, false)
     }
 
+    /// Appends only the head of a SUBSCRIBE (`subscribe`) or CANCEL for a
+    /// topic of `topic_len` bytes, for a topic too long to copy (or to fit
+    /// the buffer): the caller sends the rest itself right after the buffer
+    /// (gather write), from the subscription message as libzmq represents
+    /// it inside a socket, `1` or `0` followed by the topic. Returns where
+    /// in that message the rest starts: 1 for a ZMTP 3.1 command (its name
+    /// stands for the flag byte), 0 for a 3.0 data frame (which is the
+    /// message itself).
+    pub fn encode_subscription_head(
+        &self,
+        out: &mut FrameWriter<'_>,
+        subscribe: bool,
+        topic_len: usize,
+    ) -> Result<usize, EncodeError> {
+        let (State::Active, Some(peer)) = (self.state, self.peer_greeting) else {
+            return Err(EncodeError::NotReady);
+        };
+        if peer.is_v3_1() {
+            let name: &[u8] = if subscribe { b"SUBSCRIBE" } else { b"CANCEL" };
+            out.push_command_head(name, topic_len)?;
+            Ok(1)
+        } else {
+            out.push_header(1 + topic_len, false)?;
+            Ok(0)
+        }
+    }
+
     fn encode_subscription(
         &mut self,
         out: &mut FrameWriter<'_>,
@@ -916,6 +1028,37 @@ impl<M: Mechanism, const N: usize> Connection<M, N> {
         Ok(())
     }
 
+    /// Bytes still needed to know a long command's name: its length
+    /// byte, then the name.
+    fn long_name_missing(&self) -> usize {
+        match self.cmd[..self.cmd_len].first() {
+            None => 1,
+            Some(&name_len) => 1 + usize::from(name_len) - self.cmd_len,
+        }
+    }
+
+    /// Takes the next bytes of a long command's name (never more than
+    /// [`long_name_missing`](Self::long_name_missing)). Once the name is
+    /// complete: `Some(true)` for SUBSCRIBE, `Some(false)` for CANCEL;
+    /// any other command this long is refused. `len` is the body's length.
+    fn long_name(&mut self, data: &[u8], len: usize) -> Result<Option<bool>, Error> {
+        let too_large = Error::Frame(FrameError::CommandTooLarge {
+            len: len as u64,
+            max: N as u64,
+        });
+        let end = self.cmd_len + data.len();
+        let Some(dst) = self.cmd.get_mut(self.cmd_len..end) else {
+            return Err(too_large);
+        };
+        dst.copy_from_slice(data);
+        self.cmd_len = end;
+        match long_command_name(&self.cmd[..end]) {
+            None => Ok(None),
+            Some(Ok(subscribe)) => Ok(Some(subscribe)),
+            Some(Err(())) => Err(too_large),
+        }
+    }
+
     fn on_greeting(&mut self, greeting: Greeting) -> Result<(), Error> {
         if greeting.mechanism != *self.mechanism.name().as_field() {
             return Err(Error::MechanismMismatch);
@@ -938,6 +1081,23 @@ impl<M: Mechanism, const N: usize> Connection<M, N> {
             Src::Input => &input[start..end],
             Src::Buffer => &self.cmd[start..end],
         };
+        if body.len() > N {
+            // A publisher's decoder lets commands longer than `N` through
+            // for its subscriptions; one that lay whole in the input gets
+            // here, and is judged as if it had come in parts.
+            let too_large = Error::Frame(FrameError::CommandTooLarge {
+                len: body.len() as u64,
+                max: N as u64,
+            });
+            if self.state != State::Active {
+                return Err(too_large);
+            }
+            return match long_command_name(body) {
+                Some(Ok(true)) => Ok(Some(Raw::Subscribe(src, start + 10, end))),
+                Some(Ok(false)) => Ok(Some(Raw::Cancel(src, start + 7, end))),
+                _ => Err(too_large),
+            };
+        }
         let command = Command::parse(body).map_err(|_| Error::MalformedCommand)?;
         if let Command::Error { reason } = command {
             self.peer_error.clear();
@@ -996,8 +1156,12 @@ impl<M: Mechanism, const N: usize> Connection<M, N> {
                 Some(Raw::Ping(ttl_deciseconds))
             }
             Command::Pong { .. } => Some(Raw::Pong),
-            Command::Subscribe { topic } => Some(Raw::Subscribe(src, end - topic.len(), end)),
-            Command::Cancel { topic } => Some(Raw::Cancel(src, end - topic.len(), end)),
+            Command::Subscribe { topic } if self.publisher => {
+                Some(Raw::Subscribe(src, end - topic.len(), end))
+            }
+            Command::Cancel { topic } if self.publisher => {
+                Some(Raw::Cancel(src, end - topic.len(), end))
+            }
             // RFC 23: unknown commands are ignored; so is a late READY.
             _ => None,
         })
@@ -1196,10 +1360,11 @@ impl<M: Mechanism, const N: usize> Connection<M, N> {
         if flags.is_command() {
             return self.on_command(src, start, end, input, now);
         }
-        if self.sub_as_data {
+        if self.publisher {
             let whole_message = !self.in_message && !flags.more();
             self.in_message = flags.more();
-            if whole_message {
+            // The size rule of clear frames: longer than N is a message.
+            if whole_message && end - start <= N {
                 let first = match src {
                     Src::Input => input.get(start),
                     Src::Buffer => self.cmd.get(start),
@@ -1223,6 +1388,23 @@ impl<M: Mechanism, const N: usize> Connection<M, N> {
         self.tx_end -= self.tx_start;
         self.tx_start = 0;
         N - self.tx_end >= n
+    }
+}
+
+/// Reads the name at the front of a command longer than a connection's
+/// capacity: `Some(Ok(true))` for SUBSCRIBE, `Some(Ok(false))` for CANCEL,
+/// `Some(Err(()))` for any other (refused: only subscriptions may be this
+/// long), `None` while `prefix` is too short to tell.
+fn long_command_name(prefix: &[u8]) -> Option<Result<bool, ()>> {
+    let (&name_len, name) = prefix.split_first()?;
+    // Decide on the length byte alone when it names neither.
+    if !matches!(name_len, 6 | 9) {
+        return Some(Err(()));
+    }
+    match name.get(..usize::from(name_len))? {
+        b"SUBSCRIBE" => Some(Ok(true)),
+        b"CANCEL" => Some(Ok(false)),
+        _ => Some(Err(())),
     }
 }
 

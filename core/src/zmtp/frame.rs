@@ -83,11 +83,12 @@ pub enum FrameError {
         /// The configured limit.
         max: u64,
     },
-    /// A command frame is larger than the connection can hold.
+    /// A command frame is larger than the connection can hold (or, for
+    /// a SUBSCRIBE or CANCEL, than MAXMSGSIZE).
     CommandTooLarge {
         /// The size the peer announced.
         len: u64,
-        /// The connection's command capacity.
+        /// The connection's command capacity, or MAXMSGSIZE.
         max: u64,
     },
     /// The announced size does not fit this target's `usize`.
@@ -102,7 +103,7 @@ impl fmt::Display for FrameError {
                 write!(f, "frame of {len} bytes exceeds the {max}-byte limit")
             }
             FrameError::CommandTooLarge { len, max } => {
-                write!(f, "command of {len} bytes exceeds the {max}-byte capacity")
+                write!(f, "command of {len} bytes exceeds the {max}-byte limit")
             }
             FrameError::LengthOverflow(len) => {
                 write!(
@@ -487,6 +488,24 @@ impl<'a> FrameWriter<'a> {
             self.len += h + len;
         }
         Ok(r)
+    }
+
+    /// Appends the header of a command frame and the start of its body,
+    /// `name` (1 to 255 bytes, not checked) with its length prefix; the
+    /// caller sends the `data_len` bytes of data that follow itself
+    /// (gather write).
+    pub fn push_command_head(&mut self, name: &[u8], data_len: usize) -> Result<(), BufferFull> {
+        let body_len = 1 + name.len() + data_len;
+        let h = header_len(body_len);
+        let out = &mut self.buf[self.len..];
+        if out.len() < h + 1 + name.len() {
+            return Err(BufferFull);
+        }
+        encode_header(out, body_len, FLAG_COMMAND);
+        out[h] = name.len() as u8;
+        out[h + 1..h + 1 + name.len()].copy_from_slice(name);
+        self.len += h + 1 + name.len();
+        Ok(())
     }
 
     /// Appends a command frame whose body is `name` (1 to 255 bytes, not

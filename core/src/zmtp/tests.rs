@@ -48,6 +48,8 @@ struct Peer {
     partial: Option<(Vec<u8>, bool)>,
     /// Reassembly of a sealed frame delivered as head + parts.
     sealed: Option<Vec<u8>>,
+    /// Reassembly of a long subscription (SUBSCRIBE or not, topic).
+    long_subscription: Option<(bool, Vec<u8>)>,
     /// Answers authentication requests at once; `None` leaves them pending.
     judge: Judge,
     /// Everything this peer sent, for wire-level assertions.
@@ -65,6 +67,7 @@ impl Peer {
             error: None,
             partial: None,
             sealed: None,
+            long_subscription: None,
             judge: |u, p| {
                 Some(if u == b"admin" && p == b"secret" {
                     AuthVerdict::Accept
@@ -162,6 +165,25 @@ impl Peer {
                 }
                 Some(Event::Cancel { topic }) => {
                     self.events.push(Ev::Cancel(topic.to_vec()));
+                    None
+                }
+                Some(Event::SubscriptionHead { subscribe, len }) => {
+                    assert!(self.long_subscription.is_none() && len > 0);
+                    self.long_subscription = Some((subscribe, Vec::with_capacity(len)));
+                    None
+                }
+                Some(Event::SubscriptionPart { data, last }) => {
+                    let (_, topic) = self.long_subscription.as_mut().expect("part after head");
+                    assert!(!data.is_empty());
+                    topic.extend_from_slice(data);
+                    if last {
+                        let (subscribe, topic) = self.long_subscription.take().unwrap();
+                        self.events.push(if subscribe {
+                            Ev::Subscribe(topic)
+                        } else {
+                            Ev::Cancel(topic)
+                        });
+                    }
                     None
                 }
                 Some(Event::Ping { ttl }) => {
@@ -887,6 +909,40 @@ fn heartbeats_ping_pong_and_timeouts() {
     assert_eq!(p.b.error, Some(Error::PeerTtlExpired));
 }
 
+/// The heartbeat timeout is reset by each decoded frame, as in libzmq,
+/// not by any byte: a peer that trickles one byte of a frame at a time
+/// while answering no PING is declared dead (issue 9, fault 8).
+#[test]
+fn heartbeat_timeout_counts_frames_not_bytes() {
+    for whole_frames in [false, true] {
+        let a = Peer::new(
+            &heartbeat_cfg(SocketType::Dealer, 1_000, None),
+            Null::new(false),
+        );
+        let mut p = connected(a, Peer::null(SocketType::Dealer), usize::MAX);
+        p.a.take_events();
+        p.cut_ba = true;
+        // A 100-byte frame, one byte every half second; or a whole empty
+        // frame every half second.
+        let mut trickle = vec![0x00, 100];
+        trickle.resize(102, b'x');
+        for i in 0..20 {
+            if whole_frames {
+                p.a.inbox.extend_from_slice(&[0x00, 0x00]);
+            } else {
+                p.a.inbox.push(trickle[i]);
+            }
+            p.advance(Duration::from_millis(500));
+        }
+        if whole_frames {
+            assert_eq!(p.a.error, None, "a frame each half second is alive");
+            assert_eq!(p.a.take_events(), vec![Ev::Frame(Vec::new(), false); 20]);
+        } else {
+            assert_eq!(p.a.error, Some(Error::HeartbeatTimeout));
+        }
+    }
+}
+
 #[test]
 fn ping_context_is_echoed_and_no_pings_for_3_0_peers() {
     let mut c = router();
@@ -949,6 +1005,208 @@ fn capacity_limits_pub_3_0_subscriptions_not_messages() {
         p.drive();
         assert_eq!(p.a.take_events(), [Ev::Frame(long, false)]);
     }
+}
+
+/// `SUBSCRIBE` (or `CANCEL`) for `topic` as a ZMTP 3.1 command frame.
+fn subscription_command(subscribe: bool, topic: &[u8]) -> Vec<u8> {
+    let name: &[u8] = if subscribe { b"SUBSCRIBE" } else { b"CANCEL" };
+    let mut buf = vec![0u8; 9 + 1 + name.len() + topic.len()];
+    let mut w = FrameWriter::new(&mut buf);
+    w.push_command(name, topic).unwrap();
+    let n = w.len();
+    buf.truncate(n);
+    buf
+}
+
+#[test]
+fn long_subscriptions_reach_a_publisher_in_parts() {
+    // libzmq 4.3.3+ sends topics of any length as commands to 3.1 peers.
+    let topics: [Vec<u8>; 3] = [
+        (0..1015u32).map(|i| i as u8).collect(),
+        vec![b'x'; 5000],
+        (0..70_000u32).map(|i| (i % 251) as u8).collect(),
+    ];
+    for pub_type in [SocketType::Pub, SocketType::XPub] {
+        for chunk in [1, 100, 4096, usize::MAX] {
+            if chunk == 1 && pub_type == SocketType::XPub {
+                continue; // Slow, and the same code path as PUB.
+            }
+            let mut p = connected(Peer::null(pub_type), Peer::null(SocketType::Sub), chunk);
+            p.a.take_events();
+            let mut wire = Vec::new();
+            for topic in &topics {
+                wire.extend(subscription_command(true, topic));
+            }
+            wire.extend(subscription_command(true, b"short"));
+            wire.extend(subscription_command(false, &topics[1]));
+            p.a.inbox.extend_from_slice(&wire);
+            p.drive();
+            assert_eq!(p.a.error, None);
+            let mut expected: Vec<Ev> = topics.iter().cloned().map(Ev::Subscribe).collect();
+            expected.push(Ev::Subscribe(b"short".to_vec()));
+            expected.push(Ev::Cancel(topics[1].clone()));
+            // (Not `assert_eq!`: the topics are too long to print.)
+            assert!(p.a.take_events() == expected, "{pub_type} chunk={chunk}");
+            // Messages still flow.
+            p.b.take_events();
+            p.a_to_b(&[b"after"]);
+            assert_eq!(p.b.take_events(), [Ev::Frame(b"after".to_vec(), false)]);
+        }
+    }
+}
+
+#[test]
+fn long_subscription_heads_gather_their_topic() {
+    // The head from `encode_subscription_head`, then the subscription
+    // message from the offset it returns: a 3.1 command or a 3.0 message.
+    for v30 in [false, true] {
+        let mut publisher = Peer::null(SocketType::XPub);
+        publisher.as_v3_0 = v30;
+        let mut p = connected(publisher, Peer::null(SocketType::XSub), 999);
+        p.a.take_events();
+        let mut wire = Vec::new();
+        for (subscribe, len) in [(true, 3000usize), (false, 3000), (true, 2)] {
+            let mut message = vec![u8::from(subscribe)];
+            message.extend((0..len).map(|i| i as u8));
+            let mut buf = [0u8; 32];
+            let mut w = FrameWriter::new(&mut buf);
+            let from =
+                p.b.conn
+                    .encode_subscription_head(&mut w, subscribe, len)
+                    .unwrap();
+            assert_eq!(from, usize::from(!v30));
+            wire.extend_from_slice(w.filled());
+            wire.extend_from_slice(&message[from..]);
+        }
+        p.a.inbox.extend_from_slice(&wire);
+        p.drive();
+        assert_eq!(p.a.error, None);
+        let topic = |len: usize| (0..len).map(|i| i as u8).collect::<Vec<u8>>();
+        let events = p.a.take_events();
+        if v30 {
+            // Messages longer than N are not inspected (see
+            // `capacity_limits_pub_3_0_subscriptions_not_messages`): the
+            // socket's routing reads them as subscriptions.
+            let message = |flag: u8| [vec![flag], topic(3000)].concat();
+            assert!(
+                events
+                    == [
+                        Ev::Frame(message(1), false),
+                        Ev::Frame(message(0), false),
+                        Ev::Subscribe(topic(2)),
+                    ]
+            );
+        } else {
+            assert!(
+                events
+                    == [
+                        Ev::Subscribe(topic(3000)),
+                        Ev::Cancel(topic(3000)),
+                        Ev::Subscribe(topic(2)),
+                    ]
+            );
+        }
+    }
+    let c = router();
+    let mut buf = [0u8; 32];
+    let mut w = FrameWriter::new(&mut buf);
+    assert_eq!(
+        c.encode_subscription_head(&mut w, true, 5),
+        Err(super::EncodeError::NotReady)
+    );
+}
+
+#[test]
+fn long_subscriptions_are_bounded_by_maxmsgsize() {
+    // As libzmq: MAXMSGSIZE bounds the whole command frame (name included).
+    let cfg = Config {
+        max_msg_size: Some(2000),
+        ..Config::new(SocketType::Pub)
+    };
+    let fits = vec![b'a'; 2000 - 10];
+    let mut p = connected(
+        Peer::new(&cfg, Null::new(false)),
+        Peer::null(SocketType::Sub),
+        usize::MAX,
+    );
+    p.a.take_events();
+    p.a.inbox.extend(subscription_command(true, &fits));
+    p.drive();
+    assert_eq!(p.a.take_events(), [Ev::Subscribe(fits.clone())]);
+    // One byte more is refused from the header alone.
+    let too_long = subscription_command(true, &[fits.clone(), vec![b'a']].concat());
+    p.a.inbox.extend_from_slice(&too_long[..9]);
+    p.drive();
+    assert_eq!(
+        p.a.error,
+        Some(Error::Frame(FrameError::CommandTooLarge {
+            len: 2001,
+            max: 2000
+        }))
+    );
+}
+
+#[test]
+fn long_commands_other_than_subscriptions_are_refused() {
+    let too_large = Error::Frame(FrameError::CommandTooLarge {
+        len: 1100,
+        max: 1024,
+    });
+    // Once active, a long command is refused as soon as its name shows it
+    // is neither SUBSCRIBE nor CANCEL (by the length byte, or by the name).
+    for body_start in [&b"\x04PING"[..], b"\x00", b"\x09SUBSCRIBF", b"\x06CANCEX"] {
+        for chunk in [1, usize::MAX] {
+            let mut p = connected(
+                Peer::null(SocketType::Pub),
+                Peer::null(SocketType::Sub),
+                chunk,
+            );
+            p.a.take_events();
+            let mut body = body_start.to_vec();
+            body.resize(1100, 0);
+            let mut frame = vec![0x06];
+            frame.extend_from_slice(&(body.len() as u64).to_be_bytes());
+            frame.extend_from_slice(&body);
+            p.a.inbox.extend_from_slice(&frame);
+            p.drive();
+            assert_eq!(p.a.error, Some(too_large), "{body_start:?} chunk={chunk}");
+            assert_eq!(p.a.take_events(), []);
+        }
+    }
+    // During the handshake every command must fit, a publisher's too.
+    let mut c = Connection::new(
+        &Config::new(SocketType::Pub),
+        Null::new(false).into(),
+        Instant::ZERO,
+    )
+    .unwrap();
+    let mut bytes = null_preamble(1);
+    bytes.truncate(GREETING_LEN);
+    bytes.extend_from_slice(b"\x06\0\0\0\0\0\0\x04\x4c");
+    assert_eq!(feed(&mut c, &bytes), Err(too_large));
+}
+
+#[test]
+fn only_publishers_take_subscriptions() {
+    // A ROUTER ignores short SUBSCRIBE and CANCEL commands, and refuses
+    // long ones from their header as any other oversized command.
+    let mut c = router();
+    feed(&mut c, &null_preamble(1)).unwrap();
+    let mut wire = subscription_command(true, b"abc");
+    wire.extend(subscription_command(false, b"abc"));
+    wire.extend_from_slice(b"\x00\x01y");
+    assert_eq!(
+        feed(&mut c, &wire),
+        Ok(vec![Ev::Frame(b"y".to_vec(), false)])
+    );
+    let long = subscription_command(true, &[7u8; 2000]);
+    assert_eq!(
+        feed(&mut c, &long[..9]),
+        Err(Error::Frame(FrameError::CommandTooLarge {
+            len: 2010,
+            max: 1024
+        }))
+    );
 }
 
 fn message_strategy() -> impl Strategy<Value = Vec<Vec<Vec<u8>>>> {

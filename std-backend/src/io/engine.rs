@@ -46,6 +46,36 @@ const SMALL_READ: usize = 8 * 1024;
 /// reads; the rest grows with the bytes received.
 const ASSEMBLE_RESERVE_MAX: usize = 4 * 1024 * 1024;
 
+/// The most frames one inbound message may have. The socket sees a message
+/// only once it is whole, so until its last frame arrives every frame is
+/// held (about 200 bytes each for empty frames, see `docs/RELIABILITY.md`);
+/// libzmq sets no limit, and a peer that sends empty frames with MORE
+/// forever grows its memory without bound. Reaching this fails that
+/// connection alone and frees what it held.
+pub(crate) const MAX_MSG_FRAMES: u32 = 1 << 20;
+
+/// Accounts for one inbound frame about to go to the socket (see
+/// [`MAX_MSG_FRAMES`]).
+#[inline]
+fn count_frame(in_message: &mut bool, in_frames: &mut u32, more: bool) -> Result<(), Failure> {
+    *in_message = more;
+    if more {
+        *in_frames += 1;
+        if *in_frames >= MAX_MSG_FRAMES {
+            return Err(Failure::TooManyFrames);
+        }
+    } else {
+        *in_frames = 0;
+    }
+    Ok(())
+}
+
+/// Reads one connection may make per wake-up of its I/O thread: a fast
+/// peer leaves the thread to its other connections, its timers and its
+/// mailbox after this many (the selector is level-triggered, so the rest
+/// is read at the next wake-up).
+const READ_BUDGET: u32 = 16;
+
 /// Why a connection ended.
 #[derive(Debug)]
 pub(crate) enum Failure {
@@ -57,6 +87,8 @@ pub(crate) enum Failure {
     Protocol(zlink_mq_core::zmtp::Error),
     /// The socket side closed the pipes and everything queued was sent.
     Done,
+    /// The peer's message under way reached [`MAX_MSG_FRAMES`] frames.
+    TooManyFrames,
 }
 
 impl std::fmt::Display for Failure {
@@ -66,6 +98,10 @@ impl std::fmt::Display for Failure {
             Failure::Io(e) => write!(f, "{e}"),
             Failure::Protocol(e) => write!(f, "{e}"),
             Failure::Done => f.write_str("closed"),
+            Failure::TooManyFrames => write!(
+                f,
+                "the peer's message reached {MAX_MSG_FRAMES} frames without its end"
+            ),
         }
     }
 }
@@ -111,8 +147,6 @@ pub(crate) struct Progress {
     pub handshake: Option<Option<Vec<u8>>>,
     /// New control output (a PONG, a handshake reply) waits to be written.
     pub control: bool,
-    /// The stream is full: output waits for it to become writable.
-    pub blocked: bool,
 }
 
 /// A connection's protocol state and buffers.
@@ -137,6 +171,9 @@ pub(crate) struct Engine {
     assembling: Option<(Vec<u8>, bool)>,
     /// The length of the frame being assembled.
     assembling_len: usize,
+    /// A subscription too long for the connection's command buffer, being
+    /// assembled as the socket's subscription message (flag, topic).
+    subscription: Option<Vec<u8>>,
     /// The last frame was large: read little into the read buffer, so that
     /// the next large body goes straight into its message's buffer.
     large_frames: bool,
@@ -147,6 +184,8 @@ pub(crate) struct Engine {
     input_blocked: bool,
     /// Inside an inbound multipart message.
     in_message: bool,
+    /// Frames of the inbound message under way handed to the socket.
+    in_frames: u32,
     /// Drop outbound frames up to the end of the current message (its start
     /// went to a connection that died).
     skip_outbound: bool,
@@ -196,10 +235,12 @@ impl Engine {
             out_more: false,
             assembling: None,
             assembling_len: 0,
+            subscription: None,
             large_frames: false,
             small: Vec::with_capacity(Msg::INLINE_CAPACITY),
             input_blocked: false,
             in_message: false,
+            in_frames: 0,
             skip_outbound: false,
             outbound_done: false,
         })
@@ -294,6 +335,7 @@ impl Engine {
         now: Instant,
         progress: &mut Progress,
     ) -> Result<(), Failure> {
+        let mut budget = READ_BUDGET;
         loop {
             self.decode(pipes, now, progress)?;
             if self.input_blocked || progress.handshake.is_some() {
@@ -309,6 +351,11 @@ impl Engine {
                 self.rend -= self.rstart;
                 self.rstart = 0;
             }
+            if budget == 0 {
+                // Fair share used: the rest waits for the next wake-up.
+                break;
+            }
+            budget -= 1;
             if self.rstart == self.rend {
                 match self.read_body_direct(pipes, now)? {
                     Some(true) => break,
@@ -395,7 +442,7 @@ impl Engine {
             pos += used;
         }
         if last {
-            self.deliver_assembled(buf, more, pipes);
+            self.deliver_assembled(buf, more, pipes)?;
         } else {
             self.assembling = Some((buf, more));
         }
@@ -403,8 +450,13 @@ impl Engine {
     }
 
     /// Hands a frame assembled in `buf` to the socket.
-    fn deliver_assembled(&mut self, buf: Vec<u8>, more: bool, pipes: &mut Option<Pipes>) {
-        self.in_message = more;
+    fn deliver_assembled(
+        &mut self,
+        buf: Vec<u8>,
+        more: bool,
+        pipes: &mut Option<Pipes>,
+    ) -> Result<(), Failure> {
+        self.count_frame(more)?;
         let msg = if buf.len() <= Msg::INLINE_CAPACITY {
             let msg = Msg::copy_from_slice(&buf);
             self.small = buf;
@@ -415,6 +467,14 @@ impl Engine {
         if let Some(p) = pipes {
             p.tx.push(msg.with_more(more));
         }
+        Ok(())
+    }
+
+    /// Accounts for one inbound frame about to go to the socket: the
+    /// message it belongs to may not grow past [`MAX_MSG_FRAMES`].
+    #[inline]
+    fn count_frame(&mut self, more: bool) -> Result<(), Failure> {
+        count_frame(&mut self.in_message, &mut self.in_frames, more)
     }
 
     /// Decodes buffered input until it runs out or the socket is full.
@@ -442,7 +502,7 @@ impl Engine {
             };
             match event {
                 Event::Frame { data, more } => {
-                    self.in_message = more;
+                    count_frame(&mut self.in_message, &mut self.in_frames, more)?;
                     self.large_frames = data.len() >= DIRECT_READ_MIN;
                     if let Some(p) = pipes {
                         p.tx.push(Msg::copy_from_slice(data).with_more(more));
@@ -473,20 +533,44 @@ impl Engine {
                         buf.extend_from_slice(data);
                         if last {
                             let (buf, more) = self.assembling.take().expect("assembling");
-                            self.deliver_assembled(buf, more, pipes);
+                            self.deliver_assembled(buf, more, pipes)?;
                         }
                     }
                 }
-                Event::Subscribe { topic } | Event::Cancel { topic } => {
+                Event::Subscribe { topic } | Event::Cancel { topic }
+                    if matches!(self.socket_type, SocketType::Pub | SocketType::XPub) =>
+                {
                     // Subscriptions travel to PUB / XPUB routing as libzmq
                     // represents them: one frame, 1 (subscribe) or 0
-                    // (cancel), then the prefix.
+                    // (cancel), then the prefix. Any other socket ignores
+                    // them, as libzmq does: they are not data.
                     let flag = u8::from(matches!(event, Event::Subscribe { .. }));
                     let mut m = Vec::with_capacity(topic.len() + 1);
                     m.push(flag);
                     m.extend_from_slice(topic);
                     if let Some(p) = pipes {
                         p.tx.push(Msg::from(m));
+                    }
+                }
+                Event::SubscriptionHead { subscribe, len }
+                    if matches!(self.socket_type, SocketType::Pub | SocketType::XPub) =>
+                {
+                    // A topic longer than the connection's command buffer
+                    // (libzmq sends any length): its length is the peer's
+                    // claim, bounded by MAXMSGSIZE only, so reserve a
+                    // bounded amount and grow as the bytes arrive.
+                    let mut m = Vec::with_capacity(len.saturating_add(1).min(ASSEMBLE_RESERVE_MAX));
+                    m.push(u8::from(subscribe));
+                    self.subscription = Some(m);
+                }
+                Event::SubscriptionPart { data, last } => {
+                    if let Some(m) = &mut self.subscription {
+                        m.extend_from_slice(data);
+                    }
+                    if last {
+                        if let (Some(m), Some(p)) = (self.subscription.take(), pipes.as_mut()) {
+                            p.tx.push(Msg::from(m));
+                        }
                     }
                 }
                 Event::HandshakeComplete { peer, .. } => {
@@ -522,8 +606,19 @@ impl Engine {
         }
     }
 
+    /// Whether output waits for the stream to become writable: bytes in the
+    /// write buffer, a frame being gathered, or control output that did
+    /// not fit. This is the connection's state, not what one pass saw: the
+    /// I/O thread derives its write interest from it after every pass,
+    /// whatever woke it, so readiness is never lost (a read-only wake-up
+    /// while output is backed up keeps watching for writability).
+    pub(crate) fn output_pending(&self) -> bool {
+        self.wstart != self.wend || self.gather.is_some() || self.conn.has_pending_transmit()
+    }
+
     /// Writes control bytes and queued messages until the stream or the
-    /// pipe runs out. Sets `progress.blocked` when the stream is full.
+    /// pipe runs out; what the full stream did not take stays pending (see
+    /// [`output_pending`](Self::output_pending)).
     pub(crate) fn writable(
         &mut self,
         pipes: &mut Option<Pipes>,
@@ -549,7 +644,8 @@ impl Engine {
                 return Ok(());
             }
             if !self.flush_out()? {
-                progress.blocked = true;
+                // The stream is full; `output_pending` says so until the
+                // bytes are out.
                 return Ok(());
             }
         }
@@ -583,6 +679,22 @@ impl Engine {
             self.out_more = msg.more();
             if subscriptions && starts_message && !msg.more() {
                 if let Some((&flag, topic)) = msg.split_first() {
+                    if flag <= 1 && msg.len() >= GATHER_MIN {
+                        // Too long to copy: the head goes in the buffer,
+                        // the topic from the message itself.
+                        let subscribe = flag == 1;
+                        let topic_len = topic.len();
+                        self.gather = Some(
+                            match self
+                                .conn
+                                .encode_subscription_head(&mut w, subscribe, topic_len)
+                            {
+                                Ok(from) => Gather::Body(msg, from),
+                                Err(_) => Gather::Pending(msg),
+                            },
+                        );
+                        break;
+                    }
                     if flag <= 1 {
                         let r = if flag == 1 {
                             self.conn.encode_subscribe(&mut w, topic)
@@ -628,17 +740,24 @@ impl Engine {
                                 && !msg.more()
                                 && msg.first().is_some_and(|&f| f <= 1);
                         if subscription {
-                            let (flag, topic) = msg.split_first().expect("non-empty");
-                            let r = if *flag == 1 {
+                            let (&flag, topic) = msg.split_first().expect("non-empty");
+                            let (subscribe, topic_len) = (flag == 1, topic.len());
+                            let r = if subscribe {
                                 self.conn.encode_subscribe(&mut w, topic)
                             } else {
                                 self.conn.encode_cancel(&mut w, topic)
                             };
                             if r.is_err() {
-                                // A topic larger than the whole buffer
-                                // cannot be sent as one command: drop it.
-                                self.wend = 0;
-                                continue;
+                                // Larger than the whole buffer: its head
+                                // here, the topic from the message.
+                                // (Only a connection no longer active
+                                // refuses that; nothing goes out then.)
+                                if let Ok(from) = self
+                                    .conn
+                                    .encode_subscription_head(&mut w, subscribe, topic_len)
+                                {
+                                    self.gather = Some(Gather::Body(msg, from));
+                                }
                             }
                             self.wend = w.len();
                         } else {

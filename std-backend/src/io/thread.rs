@@ -110,8 +110,14 @@ struct Session {
     /// When a closing session must give up delivering (`None`: LINGER is
     /// infinite).
     linger_until: Option<Instant>,
-    /// The deadline currently in the timer heap.
+    /// When the session next wants the timer to fire.
     deadline: Option<Instant>,
+    /// The one timer-heap entry that counts for this session (others with
+    /// its key are stale). A later deadline pushes nothing: the entry fires
+    /// first and re-queues; an earlier one replaces it. So the heap holds
+    /// O(sessions) live entries however often deadlines move (a heartbeat
+    /// timeout reset per message would otherwise push one per message).
+    queued: Option<Instant>,
     interest: Option<Interest>,
 }
 
@@ -243,6 +249,7 @@ impl IoThread {
                     closing: false,
                     linger_until: None,
                     deadline: None,
+                    queued: None,
                     interest: None,
                 });
                 if let Some(id) = pipe_id {
@@ -340,17 +347,20 @@ impl IoThread {
                     .collect();
                 for k in sessions {
                     let session = self.sessions.get_mut(k).expect("listed");
-                    // A connection that is up, or being made with messages
-                    // queued for it ("connect, send, close" is common),
-                    // delivers what it can. One that waits to reconnect has
-                    // no peer to deliver to: libzmq would retry until LINGER
-                    // runs out, forever by default; we do not wait for
-                    // peers that are gone (nor retry a failed attempt once
-                    // the socket is closed, see `retry_later`).
-                    let deliverable = match session.link {
+                    // A connection that is up delivers what it can. One
+                    // not yet made, or waiting to reconnect, keeps trying
+                    // while messages are queued for it, until they are
+                    // delivered or LINGER runs out (forever by default), as
+                    // in libzmq: "connect, send, close" programs rely on it,
+                    // and dropping the context waits for it as
+                    // `zmq_ctx_term` does. With nothing queued there is
+                    // nothing to linger for.
+                    let deliverable = match &mut session.link {
                         Link::Up(_) | Link::Draining(..) => true,
-                        Link::Connecting(_) => session.pipes.is_some(),
-                        Link::Idle => false,
+                        Link::Connecting(_) | Link::Idle => session
+                            .pipes
+                            .as_mut()
+                            .is_some_and(|p| p.rx.check_read() && !p.rx.at_end()),
                     };
                     match linger {
                         Some(d) if d.is_zero() => self.close_session(k),
@@ -430,6 +440,7 @@ impl IoThread {
                 closing: false,
                 linger_until: None,
                 deadline: None,
+                queued: None,
                 interest: None,
             });
             self.start_engine(session, stream);
@@ -473,16 +484,22 @@ impl IoThread {
         let Role::Connecter { next_ivl, .. } = &mut session.role else {
             return;
         };
-        let Some(base) = owner.reconnect_ivl.filter(|_| !closing) else {
-            // RECONNECT_IVL of -1: never reconnect; nor for a closed
-            // socket.
+        // A closed socket's session retries only while it has messages
+        // to deliver (LINGER bounds it, see `SocketClosed`).
+        let queued = closing
+            && session
+                .pipes
+                .as_mut()
+                .is_some_and(|p| p.rx.check_read() && !p.rx.at_end());
+        let Some(base) = owner.reconnect_ivl.filter(|_| !closing || queued) else {
+            // RECONNECT_IVL of -1: never reconnect.
             self.close_session(key);
             return;
         };
         let ivl = *next_ivl;
         // Exponential backoff up to RECONNECT_IVL_MAX, as libzmq.
         *next_ivl = match owner.reconnect_ivl_max {
-            Some(max) if max > base => (ivl * 2).min(max),
+            Some(max) if max > base => ivl.saturating_mul(2).min(max),
             _ => base,
         };
         owner.event(Event::new(
@@ -496,7 +513,7 @@ impl IoThread {
         self.set_interest(key, None);
         let session = self.sessions.get_mut(key).expect("present");
         session.deadline = Some(at);
-        self.timers.push(Reverse((at, key)));
+        Self::queue(&mut self.timers, session, key);
     }
 
     fn start_engine(&mut self, key: usize, stream: Stream) {
@@ -665,15 +682,15 @@ impl IoThread {
         }
         // While input waits for the socket the stream is not read: watching
         // it would report the same unread bytes in a busy loop.
-        let read = match self.sessions.get(key).map(|s| &s.link) {
-            Some(Link::Up(engine)) => !engine.input_blocked(),
-            _ => true,
+        // Write interest is the connection's state (output pending), not
+        // this pass's: a pass woken for input alone must keep watching for
+        // writability while earlier output is backed up.
+        let (read, write) = match self.sessions.get(key).map(|s| &s.link) {
+            Some(Link::Up(engine)) => (!engine.input_blocked(), engine.output_pending()),
+            _ => (true, false),
         };
-        let interest = Interest {
-            read,
-            write: progress.blocked,
-        };
-        self.set_interest(key, (read || progress.blocked).then_some(interest));
+        let interest = Interest { read, write };
+        self.set_interest(key, (read || write).then_some(interest));
         self.reschedule(key);
     }
 
@@ -710,7 +727,8 @@ impl IoThread {
         owner.socket.mailbox.post(Command::Attach(Box::new(NewPeer {
             tx: socket_tx,
             rx: socket_rx,
-            routing_id: owner.assigned_routing_id.clone().or(routing_id),
+            routing_id,
+            assigned_routing_id: owner.assigned_routing_id.clone(),
             endpoint: Some(owner.endpoint.clone()),
         })));
         session.pipes = Some(Pipes {
@@ -847,7 +865,9 @@ impl IoThread {
         let link = std::mem::replace(&mut session.link, Link::Idle);
         let closing = session.closing;
         match (&session.role, session.persistent) {
-            (Role::Connecter { .. }, true) if !closing => {
+            // A closed socket's session reconnects too while it has
+            // messages to deliver (`retry_later` decides).
+            (Role::Connecter { .. }, true) => {
                 if let Link::Up(engine) = &link {
                     if let Some(p) = &mut session.pipes {
                         if engine.in_message() {
@@ -912,11 +932,22 @@ impl IoThread {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
-        if deadline != session.deadline || matches!(session.link, Link::Up(_) | Link::Draining(..))
-        {
-            session.deadline = deadline;
-            if let Some(at) = deadline {
-                self.timers.push(Reverse((at, key)));
+        session.deadline = deadline;
+        Self::queue(&mut self.timers, session, key);
+    }
+
+    /// Makes sure the timer heap fires no later than the session's
+    /// deadline, pushing an entry only when it must fire earlier than the
+    /// one queued.
+    fn queue(
+        timers: &mut BinaryHeap<Reverse<(Instant, usize)>>,
+        session: &mut Session,
+        key: usize,
+    ) {
+        if let Some(at) = session.deadline {
+            if session.queued.is_none_or(|q| at < q) {
+                timers.push(Reverse((at, key)));
+                session.queued = Some(at);
             }
         }
     }
@@ -931,9 +962,19 @@ impl IoThread {
             let Some(session) = self.sessions.get_mut(key) else {
                 continue;
             };
-            if session.deadline != Some(at) {
-                // Stale: the session rescheduled since.
+            if session.queued != Some(at) {
+                // Stale: an earlier entry replaced it.
                 continue;
+            }
+            session.queued = None;
+            match session.deadline {
+                None => continue,
+                Some(d) if d > now => {
+                    // The deadline moved later since this was queued.
+                    Self::queue(&mut self.timers, session, key);
+                    continue;
+                }
+                Some(_) => {}
             }
             session.deadline = None;
             if session.linger_until.is_some_and(|l| l <= now) {

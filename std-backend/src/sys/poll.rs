@@ -41,7 +41,8 @@ pub(crate) fn poll(
             PollFd::from_borrowed_fd(*fd, flags)
         })
         .collect();
-    let deadline = timeout.map(|t| std::time::Instant::now() + t);
+    // A timeout too long to add to `now` is no deadline at all.
+    let deadline = timeout.and_then(|t| std::time::Instant::now().checked_add(t));
     let n = loop {
         let left = deadline.map(|d| d.saturating_duration_since(std::time::Instant::now()));
         let ts = super::timespec(left);

@@ -16,7 +16,7 @@ use std::vec::Vec;
 
 use super::{PeerIdentity, Pipes, RecvError, Routing, SendError};
 use crate::msg::{FrameTooLarge, Message};
-use crate::storage::{ByteMap, Bytes, List, Queue, Storage};
+use crate::storage::{ByteMap, Bytes, List, Queue, Storage, TopicMap};
 
 mod dealer;
 mod fixed;
@@ -141,6 +141,13 @@ impl<V> ByteMap<V> for TreeTopics<V> {
     }
     fn retain(&mut self, mut f: impl FnMut(&[u8], &mut V) -> bool) {
         self.0.retain(|k, v| f(k, v));
+    }
+}
+
+impl<V> TopicMap<V> for TreeTopics<V> {
+    fn any_prefix(&self, data: &[u8], mut f: impl FnMut(&[u8], &V) -> bool) -> bool {
+        // Each prefix of `data` by itself: slow, and plainly right.
+        (0..=data.len()).any(|len| self.0.get(&data[..len]).is_some_and(|v| f(&data[..len], v)))
     }
 }
 
