@@ -1,5 +1,5 @@
-//! The core (no_std) socket as a CURVE client and as a CURVE server over
-//! TCP, against real libzmq 4.3.5 with CURVE (pyzmq's bundled libzmq, built
+//! The core (no_std) socket and the std socket, each as a CURVE client and
+//! as a CURVE server over TCP, against real libzmq 4.3.5 with CURVE (pyzmq's bundled libzmq, built
 //! with libsodium; the `zmq` crate's libzmq has no CURVE) and a libzmq ZAP
 //! handler (pyzmq's `ThreadAuthenticator`): messages both ways, refusals of
 //! unknown client keys and of wrong server keys in both roles.
@@ -459,4 +459,72 @@ fn our_curve_router_refuses_libzmq_clients() {
         }
         py.finish();
     }
+}
+
+/// The std socket: our DEALER (CURVE options as libzmq's) to libzmq's
+/// ROUTER behind its ZAP handler, then libzmq's DEALER to our ROUTER.
+#[test]
+fn std_curve_sockets_and_libzmq_both_ways() {
+    use zlink_mq::{Context, Flags, SocketType};
+
+    let Some(mut py) = Peer::start(&["server", std::str::from_utf8(CLIENT_PUBLIC).unwrap()]) else {
+        return;
+    };
+    let port = py.expect("PORT");
+    let ctx = Context::new();
+    let mut dealer = ctx.socket(SocketType::Dealer).unwrap();
+    dealer.set_rcvtimeo(Some(DEADLINE));
+    dealer.set_curve_secretkey(CLIENT_SECRET).unwrap();
+    dealer.set_curve_serverkey(SERVER_PUBLIC).unwrap();
+    dealer.connect(&format!("tcp://127.0.0.1:{port}")).unwrap();
+    let mut sent = messages();
+    sent.push(vec![b"bye".to_vec()]);
+    for m in &sent {
+        dealer
+            .send_multipart(m.iter().map(|f| &f[..]), Flags::NONE)
+            .unwrap();
+    }
+    for m in &sent {
+        let got: Vec<Vec<u8>> = dealer
+            .recv_multipart(Flags::NONE)
+            .unwrap()
+            .iter()
+            .map(|f| f.to_vec())
+            .collect();
+        assert_eq!(got[0], b"echo");
+        assert_eq!(&got[1..], &m[..]);
+    }
+    assert_eq!(
+        py.expect("KEY"),
+        std::str::from_utf8(CLIENT_PUBLIC).unwrap()
+    );
+    for m in &sent {
+        assert_eq!(py.expect("GOT"), hexes(m));
+    }
+    py.expect("OK");
+    py.finish();
+
+    let mut router = ctx.socket(SocketType::Router).unwrap();
+    router.set_rcvtimeo(Some(DEADLINE));
+    router.set_curve_secretkey(SERVER_SECRET).unwrap();
+    router.set_curve_server(true);
+    let client_key = z85::decode_key(CLIENT_PUBLIC).unwrap();
+    router.set_curve_authenticator(Some(move |key: &[u8; 32]| *key == client_key));
+    router.bind("tcp://127.0.0.1:*").unwrap();
+    let endpoint = router.last_endpoint().unwrap();
+    let port = endpoint.rsplit(':').next().unwrap().to_string();
+    let Some(mut py) = Peer::start(&["client", &port, "good"]) else {
+        return;
+    };
+    for want in &sent {
+        let msg = router.recv_multipart(Flags::NONE).unwrap();
+        let frames: Vec<&[u8]> = msg.iter().map(|f| &f[..]).collect();
+        assert_eq!(frames.len(), want.len() + 1);
+        assert!(frames[1..].iter().zip(want).all(|(a, b)| *a == &b[..]));
+        let mut reply: Vec<&[u8]> = vec![frames[0], b"echo"];
+        reply.extend(&frames[1..]);
+        router.send_multipart(reply, Flags::NONE).unwrap();
+    }
+    py.expect("OK");
+    py.finish();
 }

@@ -34,6 +34,7 @@ pub use zlink_mq_core as core;
 mod bufpool;
 mod conflate;
 mod context;
+pub mod curve;
 pub mod endpoint;
 pub mod error;
 mod io;

@@ -130,6 +130,9 @@ pub enum EncodeError {
     /// Sealing failed (CURVE's nonces are exhausted): the connection has
     /// failed with this error.
     Failed(Error),
+    /// The connection seals frames (CURVE): a frame cannot be written in
+    /// pieces; encode it whole ([`Connection::encode_subscribe`], ...).
+    Sealed,
 }
 
 impl fmt::Display for EncodeError {
@@ -138,6 +141,7 @@ impl fmt::Display for EncodeError {
             EncodeError::NotReady => "connection not ready",
             EncodeError::BufferFull => "output buffer full",
             EncodeError::Failed(_) => "connection failed while sealing",
+            EncodeError::Sealed => "sealed frames are encoded whole",
         })
     }
 }
@@ -989,6 +993,10 @@ impl<M: Mechanism, const N: usize> Connection<M, N> {
         let (State::Active, Some(peer)) = (self.state, self.peer_greeting) else {
             return Err(EncodeError::NotReady);
         };
+        if self.sealed {
+            // A sealed frame cannot be sent in two pieces.
+            return Err(EncodeError::Sealed);
+        }
         if peer.is_v3_1() {
             let name: &[u8] = if subscribe { b"SUBSCRIBE" } else { b"CANCEL" };
             out.push_command_head(name, topic_len)?;

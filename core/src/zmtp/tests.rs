@@ -926,11 +926,11 @@ fn heartbeat_timeout_counts_frames_not_bytes() {
         // frame every half second.
         let mut trickle = vec![0x00, 100];
         trickle.resize(102, b'x');
-        for i in 0..20 {
+        for &byte in &trickle[..20] {
             if whole_frames {
                 p.a.inbox.extend_from_slice(&[0x00, 0x00]);
             } else {
-                p.a.inbox.push(trickle[i]);
+                p.a.inbox.push(byte);
             }
             p.advance(Duration::from_millis(500));
         }
