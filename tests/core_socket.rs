@@ -787,6 +787,23 @@ fn the_peer_closing_the_stream_is_reported_and_a_partial_message_dropped() {
 }
 
 #[test]
+fn a_message_read_with_the_end_of_the_stream_wakes_the_reader() {
+    let (mut pull, mut raw) = pull_with_raw_peer();
+    raw.put(&handshake("PUSH"));
+    settle_one(&mut pull);
+    assert_eq!(connected(&mut pull).len(), 1);
+    // A read that finds nothing puts the peer to sleep in the fair queue.
+    assert_eq!(recv_msg(&mut pull), None);
+    // The last message and the end of the stream, met in one pump.
+    raw.put(b"\x00\x04last");
+    drop(raw);
+    settle_one(&mut pull);
+    assert_eq!(recv_msg(&mut pull), msg(&[b"last"]));
+    let (_, reason) = disconnection(&mut pull).unwrap();
+    assert_eq!(reason, DisconnectReason::Eof);
+}
+
+#[test]
 fn random_bytes_after_the_handshake_never_panic() {
     // A small deterministic generator: no extra dependency.
     let mut state = 0x2545_f491_4f6c_dd1du64;

@@ -72,7 +72,8 @@ known_failing=" ${KNOWN_FAILING-test_reqrep_tcp test_connect_resolve test_term_e
   test_stream_timeout test_xpub_manual test_xpub_welcome_msg
   test_tcp_accept_filter test_mock_pub_sub test_socks test_pair_ipc
   test_proxy_single_socket test_filter_ipc test_stream_exceeds_buffer
-  test_use_fd test_fork test_abstract_ipc} "
+  test_use_fd test_fork test_abstract_ipc test_hwm_pubsub
+  test_router_mandatory_hwm} "
 known_failing=${known_failing//$'\n'/ }
 ((${#names[@]})) || names=("${all[@]}")
 

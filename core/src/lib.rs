@@ -18,7 +18,11 @@
 //!   pairs may talk.
 //! - [`time`]: the caller-supplied clock ([`time::Instant`]).
 //! - [`zmtp`]: ZMTP 3.1 (with 3.0 fallback) as a sans-IO state machine:
-//!   greeting, NULL / PLAIN handshakes, metadata, frames, heartbeats.
+//!   greeting, NULL / PLAIN / CURVE handshakes, metadata, frames, heartbeats.
+//! - [`z85`]: the printable form of CURVE keys (RFC 32).
+//!
+//! Feature `curve` (default): the CURVE mechanism, with RustCrypto's
+//! X25519 / XSalsa20-Poly1305 (no_std, no C).
 //!
 //! It never performs I/O, never reads a clock and never allocates: storage is
 //! supplied by the caller (often as a `static`) and time is passed in.
@@ -36,4 +40,5 @@ pub mod socket;
 pub mod socket_type;
 pub mod storage;
 pub mod time;
+pub mod z85;
 pub mod zmtp;

@@ -31,8 +31,9 @@
 
 pub use zlink_mq_core as core;
 
-// The layers, bottom to top: each imports only those above it in this list
-// (`.ci/layers.sh` checks it; docs/ARCHITECTURE.md draws it).
+// The layers, bottom to top: base, sys, pipe, transport, socket, api; each
+// imports only the ones below it (`.ci/layers.sh` checks it;
+// docs/ARCHITECTURE.md draws it).
 mod api;
 mod base;
 mod pipe;
@@ -40,6 +41,7 @@ mod socket;
 mod sys;
 mod transport;
 
+pub use api::curve;
 pub use base::{endpoint, error, msg, storage};
 pub use transport::monitor;
 

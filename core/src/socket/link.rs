@@ -29,7 +29,7 @@ use super::error::DisconnectReason;
 use crate::msg::{Frame, Message};
 use crate::socket_type::SocketType;
 use crate::time::Instant;
-use crate::zmtp::frame::{FLAG_COMMAND, FLAG_LONG, FrameWriter, MAX_HEADER_LEN, header_len};
+use crate::zmtp::frame::{FLAG_COMMAND, FLAG_LONG, FrameWriter, MAX_HEADER_LEN};
 use crate::zmtp::mechanism::{AuthVerdict, Credentials, Mechanism};
 use crate::zmtp::{Connection, Event};
 
@@ -219,11 +219,26 @@ impl<T, X: Mechanism, const BUF: usize> Link<T, X, BUF> {
 
     // --- the pipe routing sees -------------------------------------------
 
-    /// Whether a message of `reserve` encoded bytes fits the output buffer.
-    pub(crate) fn check_write(&mut self, reserve: usize) -> bool {
+    /// `reserve` encoded bytes of a message of `frames` frames, plus what
+    /// sealing adds to each frame on this link.
+    fn sealed_reserve(&self, reserve: usize, frames: usize) -> usize {
+        match self
+            .conn
+            .as_ref()
+            .and_then(|c| c.mechanism().seal_overhead())
+        {
+            Some(overhead) => reserve.saturating_add(frames.saturating_mul(overhead)),
+            None => reserve,
+        }
+    }
+
+    /// Whether a message of `reserve` encoded bytes in `frames` frames fits
+    /// the output buffer.
+    pub(crate) fn check_write(&mut self, reserve: usize, frames: usize) -> bool {
         if !self.attached() {
             return false;
         }
+        let reserve = self.sealed_reserve(reserve, frames);
         self.transmit_control();
         let fits = self.tx.make_room(reserve);
         self.write_refused |= !fits;
@@ -232,7 +247,8 @@ impl<T, X: Mechanism, const BUF: usize> Link<T, X, BUF> {
 
     /// Encodes one frame into the output buffer, after the message's
     /// earlier frames. The first frame of a message is refused unless the
-    /// whole message (`reserve` bytes) fits, so that its later frames
+    /// whole message (`reserve` bytes in `frames` frames, before sealing)
+    /// fits, so that its later frames
     /// always do (the high-water mark counts whole messages). On SUB and
     /// XSUB sockets (`subscriptions`) a single-frame message starting with
     /// 1 or 0 is a subscription and is sent as SUBSCRIBE or CANCEL (or as
@@ -242,16 +258,18 @@ impl<T, X: Mechanism, const BUF: usize> Link<T, X, BUF> {
         frame: Frame<BUF>,
         subscriptions: bool,
         reserve: usize,
+        frames: usize,
     ) -> Result<(), Frame<BUF>> {
         if !self.attached() {
             return Err(frame);
         }
+        let reserve = self.sealed_reserve(reserve, frames);
         let first = !self.out_more;
         if first {
             // Control bytes already due go before this message.
             self.transmit_control();
         }
-        let Some(conn) = self.conn.as_ref() else {
+        let Some(conn) = self.conn.as_mut() else {
             return Err(frame);
         };
         let bytes = frame.bytes();
@@ -268,7 +286,7 @@ impl<T, X: Mechanism, const BUF: usize> Link<T, X, BUF> {
             } else {
                 0
             };
-        let mut need = header_len(body) + body;
+        let mut need = conn.encoded_len(body);
         if first {
             need = need.max(reserve);
         }
@@ -280,7 +298,7 @@ impl<T, X: Mechanism, const BUF: usize> Link<T, X, BUF> {
         let written = match subscription {
             Some((1, topic)) => conn.encode_subscribe(&mut w, topic).is_ok(),
             Some((_, topic)) => conn.encode_cancel(&mut w, topic).is_ok(),
-            None => w.push(bytes, more).is_ok(),
+            None => conn.encode_frame(&mut w, bytes, more).is_ok(),
         };
         let end = w.len();
         if !written {
@@ -512,11 +530,18 @@ impl<T, X: Mechanism, const BUF: usize> Link<T, X, BUF> {
                 let Some(header) = peek_header(live) else {
                     return Ok(());
                 };
-                if !header.command || subscriber_input {
+                // A sealed frame (CURVE) may hold data whatever its flags;
+                // its record is shorter by the sealing overhead.
+                let seal = conn
+                    .mechanism()
+                    .seal_overhead()
+                    .filter(|_| conn.seals_frames());
+                if !header.command || subscriber_input || seal.is_some() {
                     // Room for the record this frame may become. Capped:
                     // a command's record is shorter than the command.
+                    let body = header.body.saturating_sub(seal.unwrap_or(0) as u64);
                     let need = (RECORD_HEADER_LEN as u64)
-                        .saturating_add(header.body)
+                        .saturating_add(body)
                         .min(BUF as u64) as usize;
                     if self.inbound.room() < need {
                         if self.inbound.before_mark().is_empty() {
@@ -570,6 +595,7 @@ impl<T, X: Mechanism, const BUF: usize> Link<T, X, BUF> {
                     // does it announce long subscriptions: MAXMSGSIZE is
                     // below `BUF` (see `Socket::attach`).
                     Event::FrameHead { .. }
+                    | Event::SealedHead { .. }
                     | Event::FramePart { .. }
                     | Event::SubscriptionHead { .. }
                     | Event::SubscriptionPart { .. } => false,

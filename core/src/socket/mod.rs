@@ -42,7 +42,10 @@
 //! security and short messages; PLAIN needs room for its credentials.
 //! Received data frames are limited to [`Socket::MAX_FRAME_LEN`] (a larger
 //! one is a protocol error, as libzmq's MAXMSGSIZE), and a sent message,
-//! encoded, to `BUF` less [`SEND_SLACK`] bytes.
+//! encoded, to `BUF` less [`SEND_SLACK`] bytes. CURVE seals every frame in
+//! a MESSAGE of [`MESSAGE_OVERHEAD`](crate::zmtp::curve::MESSAGE_OVERHEAD)
+//! more bytes, which come off both limits (per frame); CURVE's INITIATE
+//! needs `BUF` of at least 257 bytes plus the metadata.
 //!
 //! Subscriptions: a PUB or XPUB takes a peer's SUBSCRIBE or CANCEL command
 //! of up to `BUF` bytes (the topic, the name and its length byte); a longer
@@ -335,7 +338,8 @@ where
     X: Mechanism,
 {
     /// The largest data frame a peer may send us: `BUF` less the longest
-    /// frame header, so that a whole frame fits the read buffer.
+    /// frame header, so that a whole frame fits the read buffer (less
+    /// CURVE's sealing overhead on a CURVE link).
     pub const MAX_FRAME_LEN: usize = BUF.saturating_sub(MAX_HEADER_LEN);
 
     /// A socket with no peers yet.
@@ -392,7 +396,9 @@ where
         };
         let mut config = Config::new(R::SOCKET_TYPE);
         config.identity = self.options.routing_id;
-        let max = Self::MAX_FRAME_LEN as u64;
+        // A sealed frame (CURVE) must fit the buffers with its overhead.
+        let seal = mechanism.seal_overhead().unwrap_or(0);
+        let max = Self::MAX_FRAME_LEN.saturating_sub(seal) as u64;
         config.max_msg_size = Some(self.options.max_msg_size.map_or(max, |m| m.min(max)));
         config.handshake_ivl = self.options.handshake_ivl;
         config.heartbeat = self.options.heartbeat;
@@ -464,6 +470,7 @@ where
         // What routing writes here (SUB's subscriptions on attach) is
         // small and has no message size to reserve.
         self.peers.reserve = 0;
+        self.peers.frames = 1;
         for index in 0..PEERS {
             let peer = PeerId(index as u32);
             self.finish_draining(peer);
@@ -550,10 +557,13 @@ where
             }
             need += header_len(frame.len()) + frame.len();
         }
-        if need > BUF {
+        // Sealing (CURVE) adds to every frame on the wire.
+        let sealed = need + frames.len() * self.peers.seal_overhead();
+        if sealed > BUF {
             return Err(SendError::TooLarge);
         }
         self.peers.reserve = need;
+        self.peers.frames = frames.len();
         for (i, bytes) in frames.iter().enumerate() {
             let frame = Frame::new(bytes)
                 .map_err(|_| SendError::TooLarge)?
@@ -586,6 +596,7 @@ where
     /// (POLLOUT).
     pub fn has_out(&mut self) -> bool {
         self.peers.reserve = SEND_SLACK + header_len(0);
+        self.peers.frames = 1;
         self.routing.has_out(&mut self.peers)
     }
 
@@ -645,6 +656,10 @@ where
         link.close(reason, attached && R::SOCKET_TYPE != SocketType::Push);
         if attached && !link.draining {
             self.routing.detach(&mut self.peers, peer);
+        } else if link.draining {
+            // Messages decoded in the pump that then met the end of the
+            // stream: the pump's wake-up was lost with its error.
+            self.routing.read_activated(&mut self.peers, peer);
         }
     }
 
@@ -682,6 +697,7 @@ where
             return Err(SubscribeError::FrameTooLarge);
         }
         self.peers.reserve = subscription_len(topic);
+        self.peers.frames = 1;
         self.routing.subscribe(&mut self.peers, topic)
     }
 
@@ -696,6 +712,7 @@ where
             return Err(SubscribeError::FrameTooLarge);
         }
         self.peers.reserve = subscription_len(topic);
+        self.peers.frames = 1;
         self.routing.unsubscribe(&mut self.peers, topic)
     }
 }

@@ -21,6 +21,9 @@ pub struct Peers<T, X: Mechanism, const PEERS: usize, const BUF: usize> {
     /// [`check_write`](Pipes::check_write) asks for, and that the first
     /// frame of a message needs to be written.
     pub(crate) reserve: usize,
+    /// Frames of that message: a link that seals frames (CURVE) reserves
+    /// its sealing overhead for each.
+    pub(crate) frames: usize,
     /// SUB / XSUB: outbound subscription messages become SUBSCRIBE /
     /// CANCEL commands.
     pub(crate) subscriptions_out: bool,
@@ -31,12 +34,23 @@ impl<T, X: Mechanism, const PEERS: usize, const BUF: usize> Peers<T, X, PEERS, B
         Self {
             links: core::array::from_fn(|_| Link::new()),
             reserve: 0,
+            frames: 0,
             subscriptions_out,
         }
     }
 
     pub(crate) fn link(&self, peer: PeerId) -> Option<&Link<T, X, BUF>> {
         self.links.get(peer.0 as usize)
+    }
+
+    /// The largest sealing overhead per frame among the attached peers
+    /// (CURVE's MESSAGE; 0 for NULL and PLAIN).
+    pub(crate) fn seal_overhead(&self) -> usize {
+        self.links
+            .iter()
+            .filter_map(|l| l.conn.as_ref()?.mechanism().seal_overhead())
+            .max()
+            .unwrap_or(0)
     }
 
     pub(crate) fn link_mut(&mut self, peer: PeerId) -> Option<&mut Link<T, X, BUF>> {
@@ -57,15 +71,15 @@ impl<T, X: Mechanism, const PEERS: usize, const BUF: usize> Pipes for Peers<T, X
     type Msg = Frame<BUF>;
 
     fn check_write(&mut self, peer: PeerId) -> bool {
-        let reserve = self.reserve;
+        let (reserve, frames) = (self.reserve, self.frames);
         self.link_mut(peer)
-            .is_some_and(|link| link.check_write(reserve))
+            .is_some_and(|link| link.check_write(reserve, frames))
     }
 
     fn write(&mut self, peer: PeerId, frame: Frame<BUF>) -> Result<(), Frame<BUF>> {
-        let (subscriptions, reserve) = (self.subscriptions_out, self.reserve);
+        let (subscriptions, reserve, frames) = (self.subscriptions_out, self.reserve, self.frames);
         match self.link_mut(peer) {
-            Some(link) => link.write(frame, subscriptions, reserve),
+            Some(link) => link.write(frame, subscriptions, reserve, frames),
             None => Err(frame),
         }
     }

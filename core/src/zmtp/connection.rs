@@ -14,6 +14,14 @@
 //! [`FrameWriter`], once the connection
 //! [`is_active`](Connection::is_active) and after `poll_transmit` has been
 //! drained, so that control bytes always precede data.
+//!
+//! A mechanism that seals frames after the handshake (CURVE) needs the
+//! connection on the data path: encode frames with
+//! [`Connection::encode_frame`] (which for NULL and PLAIN is
+//! [`FrameWriter::push`]); sealed frames larger than the capacity `N` come
+//! as [`Event::SealedHead`] and parts for the caller to assemble and open
+//! with [`Connection::open_frame`]. NULL and PLAIN connections never take
+//! these paths.
 #![forbid(unsafe_code)]
 
 use core::fmt;
@@ -24,7 +32,7 @@ use heapless::Vec;
 use super::Error;
 use super::command::{Command, MAX_PING_CONTEXT_LEN, ttl_to_deciseconds};
 use super::frame::{
-    BufferFull, Decoded, Decoder, FLAG_COMMAND, FrameError, FrameWriter, MAX_HEADER_LEN,
+    BufferFull, Decoded, Decoder, FLAG_COMMAND, Flags, FrameError, FrameWriter, MAX_HEADER_LEN,
     encode_header, header_len,
 };
 use super::greeting::{GREETING_LEN, Greeting, GreetingParser};
@@ -119,6 +127,12 @@ pub enum EncodeError {
     NotReady,
     /// The output buffer has no room; nothing was written.
     BufferFull,
+    /// Sealing failed (CURVE's nonces are exhausted): the connection has
+    /// failed with this error.
+    Failed(Error),
+    /// The connection seals frames (CURVE): a frame cannot be written in
+    /// pieces; encode it whole ([`Connection::encode_subscribe`], ...).
+    Sealed,
 }
 
 impl fmt::Display for EncodeError {
@@ -126,6 +140,8 @@ impl fmt::Display for EncodeError {
         f.write_str(match self {
             EncodeError::NotReady => "connection not ready",
             EncodeError::BufferFull => "output buffer full",
+            EncodeError::Failed(_) => "connection failed while sealing",
+            EncodeError::Sealed => "sealed frames are encoded whole",
         })
     }
 }
@@ -172,7 +188,17 @@ pub enum Event<'a> {
         /// Another frame of this message follows.
         more: bool,
     },
-    /// The next piece of the frame announced by [`Event::FrameHead`].
+    /// A sealed frame (CURVE MESSAGE) larger than the connection's capacity
+    /// `N`: its `len` sealed bytes follow as [`Event::FramePart`]s; assemble
+    /// them in a buffer of that size and open it with
+    /// [`Connection::open_frame`]. `len` has been checked against
+    /// MAXMSGSIZE (plus the sealing overhead).
+    SealedHead {
+        /// Sealed length.
+        len: usize,
+    },
+    /// The next piece of the frame announced by [`Event::FrameHead`] (or
+    /// [`Event::SealedHead`]).
     FramePart {
         /// The bytes.
         data: &'a [u8],
@@ -241,6 +267,8 @@ enum Collect {
     Data,
     /// To the caller, as `FramePart`s.
     Passthrough,
+    /// Into `cmd`, as a sealed frame to open there.
+    Sealed,
     /// The first bytes of a command longer than `N` (a publisher's), into
     /// `cmd`: just enough to read its name. `len` is the body's length.
     LongName { len: usize },
@@ -263,7 +291,7 @@ enum Raw {
     AuthRequest,
     Ping(u16),
     Pong,
-    Frame(Src, usize, usize),
+    Frame(Src, usize, usize, bool),
     Subscribe(Src, usize, usize),
     Cancel(Src, usize, usize),
 }
@@ -369,6 +397,13 @@ pub struct Connection<M: Mechanism = AnyMechanism, const N: usize = DEFAULT_CAPA
     pong: Option<Vec<u8, MAX_PING_CONTEXT_LEN>>,
     awaiting_verdict: bool,
     peer_error: Vec<u8, 255>,
+    /// Active with a mechanism that seals every frame (CURVE).
+    sealed: bool,
+    /// Bytes of a sealed frame larger than `N`, lying whole in the input,
+    /// still to hand out as `FramePart`s.
+    sealed_pass: usize,
+    /// MAXMSGSIZE (`u64::MAX`: none).
+    max_data: u64,
 }
 
 impl<M: Mechanism, const N: usize> Connection<M, N> {
@@ -459,6 +494,9 @@ impl<M: Mechanism, const N: usize> Connection<M, N> {
             pong: None,
             awaiting_verdict: false,
             peer_error: Vec::new(),
+            sealed: false,
+            sealed_pass: 0,
+            max_data: config.max_msg_size.unwrap_or(u64::MAX),
             mechanism,
         })
     }
@@ -558,6 +596,17 @@ impl<M: Mechanism, const N: usize> Connection<M, N> {
             if self.awaiting_verdict {
                 return Ok((pos, None));
             }
+            if self.sealed_pass > 0 {
+                let rest = &input[pos..];
+                if rest.is_empty() {
+                    return Ok((pos, None));
+                }
+                let take = self.sealed_pass.min(rest.len());
+                self.sealed_pass -= take;
+                let last = self.sealed_pass == 0;
+                let data = &rest[..take];
+                return Ok((pos + take, Some(Event::FramePart { data, last })));
+            }
             let rest = &input[pos..];
             // While a long command's name is read, take no byte of what
             // follows it: the topic goes out as parts, not into `cmd`.
@@ -583,6 +632,29 @@ impl<M: Mechanism, const N: usize> Connection<M, N> {
                 self.timers.clear(Timer::Ttl);
             }
             let raw = match decoded {
+                Decoded::Frame { body, .. } if self.sealed => {
+                    let len = body.len();
+                    if len > N {
+                        // Too large to open here: the caller assembles it.
+                        self.sealed_pass = len;
+                        return Ok((pos - len, Some(Event::SealedHead { len })));
+                    }
+                    self.cmd[..len].copy_from_slice(body);
+                    match self.open_in_buffer(len, input, now) {
+                        Ok(Some(raw)) => raw,
+                        Ok(None) => continue,
+                        Err(e) => return Err(self.fail(e)),
+                    }
+                }
+                Decoded::Head { len, .. } if self.sealed => {
+                    self.cmd_len = 0;
+                    if len <= N {
+                        self.collect = Collect::Sealed;
+                        continue;
+                    }
+                    self.collect = Collect::Passthrough;
+                    return Ok((pos, Some(Event::SealedHead { len })));
+                }
                 Decoded::Frame { flags, body } if !flags.is_command() => {
                     if self.state != State::Active {
                         return Err(self.fail(Error::UnexpectedData));
@@ -668,7 +740,7 @@ impl<M: Mechanism, const N: usize> Connection<M, N> {
                             Ok(None) => continue,
                             Err(e) => return Err(self.fail(e)),
                         },
-                        Collect::Command | Collect::Data => {}
+                        Collect::Command | Collect::Data | Collect::Sealed => {}
                     }
                     let end = self.cmd_len + data.len();
                     // The decoder checked the body against N: this always fits.
@@ -688,7 +760,13 @@ impl<M: Mechanism, const N: usize> Connection<M, N> {
                         match self.cmd[..end].first() {
                             Some(&1) => Raw::Subscribe(Src::Buffer, 1, end),
                             Some(&0) => Raw::Cancel(Src::Buffer, 1, end),
-                            _ => Raw::Frame(Src::Buffer, 0, end),
+                            _ => Raw::Frame(Src::Buffer, 0, end, false),
+                        }
+                    } else if self.collect == Collect::Sealed {
+                        match self.open_in_buffer(end, input, now) {
+                            Ok(Some(raw)) => raw,
+                            Ok(None) => continue,
+                            Err(e) => return Err(self.fail(e)),
                         }
                     } else {
                         match self.on_command(Src::Buffer, 0, end, input, now) {
@@ -795,10 +873,93 @@ impl<M: Mechanism, const N: usize> Connection<M, N> {
             }
     }
 
+    /// Whether frames are sealed (CURVE, once active): they must then be
+    /// encoded with [`encode_frame`](Connection::encode_frame), never with
+    /// a bare [`FrameWriter`] or a gathered header and body.
+    #[inline]
+    pub fn seals_frames(&self) -> bool {
+        self.sealed
+    }
+
+    /// Bytes a data frame with a `len`-byte body takes on the wire: header,
+    /// body and, when sealing, the sealing overhead.
+    #[inline]
+    pub fn encoded_len(&self, len: usize) -> usize {
+        let len = if self.sealed {
+            len + self.mechanism.seal_overhead().unwrap_or(0)
+        } else {
+            len
+        };
+        header_len(len) + len
+    }
+
+    /// Appends one data frame of a message (`more`: another frame
+    /// follows), after draining [`poll_transmit`](Connection::poll_transmit).
+    /// NULL and PLAIN: exactly [`FrameWriter::push`]. CURVE: sealed in a
+    /// MESSAGE ([`encoded_len`](Connection::encoded_len) bytes).
+    #[inline]
+    pub fn encode_frame(
+        &mut self,
+        out: &mut FrameWriter<'_>,
+        body: &[u8],
+        more: bool,
+    ) -> Result<(), EncodeError> {
+        if self.state != State::Active {
+            return Err(EncodeError::NotReady);
+        }
+        if !self.sealed {
+            return Ok(out.push(body, more)?);
+        }
+        self.encode_sealed(out, Flags::data(more), &[body])
+    }
+
+    fn encode_sealed(
+        &mut self,
+        out: &mut FrameWriter<'_>,
+        flags: Flags,
+        parts: &[&[u8]],
+    ) -> Result<(), EncodeError> {
+        let len = parts.iter().map(|p| p.len()).sum::<usize>()
+            + self.mechanism.seal_overhead().unwrap_or(0);
+        let mechanism = &mut self.mechanism;
+        match out.push_with(len, 0, |dst| mechanism.seal(dst, flags, parts))? {
+            Ok(()) => Ok(()),
+            Err(e) => Err(EncodeError::Failed(self.fail(e))),
+        }
+    }
+
+    /// Opens a sealed frame announced by [`Event::SealedHead`], assembled
+    /// by the caller in `sealed` (exactly `len` bytes), in place, and
+    /// returns what it held: [`Event::Frame`] borrowing from `sealed`, a
+    /// subscription, PING or PONG, or nothing (a command to ignore). A
+    /// frame that does not open fails the connection.
+    pub fn open_frame<'b>(
+        &'b mut self,
+        sealed: &'b mut [u8],
+        now: Instant,
+    ) -> Result<Option<Event<'b>>, Error> {
+        if let State::Failed(e) = self.state {
+            return Err(e);
+        }
+        if !self.sealed {
+            return Err(self.fail(Error::UnexpectedData));
+        }
+        let (flags, start) = match self.mechanism.open(sealed) {
+            Ok(x) => x,
+            Err(e) => return Err(self.fail(e)),
+        };
+        let sealed: &'b [u8] = sealed;
+        match self.on_opened(flags, Src::Input, start, sealed.len(), sealed, now) {
+            Ok(raw) => Ok(raw.map(|raw| self.materialize(raw, sealed))),
+            Err(e) => Err(self.fail(e)),
+        }
+    }
+
     /// Appends a SUBSCRIBE for `topic` in the form the peer understands: a
-    /// SUBSCRIBE command for ZMTP 3.1, a data frame `1 + topic` for 3.0.
+    /// SUBSCRIBE command for ZMTP 3.1, a data frame `1 + topic` for 3.0
+    /// (sealed, when the mechanism seals).
     pub fn encode_subscribe(
-        &self,
+        &mut self,
         out: &mut FrameWriter<'_>,
         topic: &[u8],
     ) -> Result<(), EncodeError> {
@@ -808,7 +969,7 @@ impl<M: Mechanism, const N: usize> Connection<M, N> {
     /// Appends a CANCEL for `topic` (a CANCEL command for ZMTP 3.1, a data
     /// frame `0 + topic` for 3.0).
     pub fn encode_cancel(
-        &self,
+        &mut self,
         out: &mut FrameWriter<'_>,
         topic: &[u8],
     ) -> Result<(), EncodeError> {
@@ -832,6 +993,10 @@ impl<M: Mechanism, const N: usize> Connection<M, N> {
         let (State::Active, Some(peer)) = (self.state, self.peer_greeting) else {
             return Err(EncodeError::NotReady);
         };
+        if self.sealed {
+            // A sealed frame cannot be sent in two pieces.
+            return Err(EncodeError::Sealed);
+        }
         if peer.is_v3_1() {
             let name: &[u8] = if subscribe { b"SUBSCRIBE" } else { b"CANCEL" };
             out.push_command_head(name, topic_len)?;
@@ -843,7 +1008,7 @@ impl<M: Mechanism, const N: usize> Connection<M, N> {
     }
 
     fn encode_subscription(
-        &self,
+        &mut self,
         out: &mut FrameWriter<'_>,
         topic: &[u8],
         subscribe: bool,
@@ -851,6 +1016,18 @@ impl<M: Mechanism, const N: usize> Connection<M, N> {
         let (State::Active, Some(peer)) = (self.state, self.peer_greeting) else {
             return Err(EncodeError::NotReady);
         };
+        if self.sealed {
+            return if peer.is_v3_1() {
+                let name: &[u8] = if subscribe {
+                    b"\x09SUBSCRIBE"
+                } else {
+                    b"\x06CANCEL"
+                };
+                self.encode_sealed(out, Flags::command(), &[name, topic])
+            } else {
+                self.encode_sealed(out, Flags::data(false), &[&[u8::from(subscribe)], topic])
+            };
+        }
         if peer.is_v3_1() {
             out.push_command(if subscribe { b"SUBSCRIBE" } else { b"CANCEL" }, topic)?;
         } else {
@@ -937,28 +1114,40 @@ impl<M: Mechanism, const N: usize> Connection<M, N> {
             return Err(Error::PeerError);
         }
         if self.state == State::Handshake {
-            match self.mechanism.handle_command(command)? {
-                Step::Continue => {}
-                Step::PeerMetadata(raw) => {
-                    let peer = Metadata::parse(raw)?.validate_peer(self.socket_type)?;
-                    self.peer_meta.clear();
-                    self.peer_meta.extend_from_slice(raw).map_err(|_| {
-                        FrameError::CommandTooLarge {
-                            len: raw.len() as u64,
-                            max: N as u64,
-                        }
+            // The mechanism may open boxes in place: it gets the body in
+            // `cmd` (the decoder bounds commands by N).
+            let len = end - start;
+            if let Src::Input = src {
+                self.cmd[..len].copy_from_slice(&input[start..end]);
+            } else if start > 0 {
+                self.cmd.copy_within(start..end, 0);
+            }
+            let step = self.mechanism.handle_command(&mut self.cmd[..len], now)?;
+            let (raw, auth) = match step {
+                Step::Continue => (None, false),
+                Step::PeerMetadata(raw) => (Some(raw), false),
+                Step::AuthRequestAndMetadata(raw) => (Some(raw), true),
+                Step::AuthRequest => (None, true),
+            };
+            if let Some(raw) = raw {
+                let peer = Metadata::parse(raw)?.validate_peer(self.socket_type)?;
+                self.peer_meta.clear();
+                self.peer_meta
+                    .extend_from_slice(raw)
+                    .map_err(|_| FrameError::CommandTooLarge {
+                        len: raw.len() as u64,
+                        max: N as u64,
                     })?;
-                    self.peer_type = Some(peer);
+                self.peer_type = Some(peer);
+            }
+            if auth {
+                // The trait's contract; a mechanism that breaks it fails
+                // the connection rather than asking about nothing.
+                if self.mechanism.credentials().is_none() {
+                    return Err(Error::UnexpectedCommand);
                 }
-                Step::AuthRequest => {
-                    // The trait's contract; a mechanism that breaks it
-                    // fails the connection rather than asking about nothing.
-                    if self.mechanism.credentials().is_none() {
-                        return Err(Error::UnexpectedCommand);
-                    }
-                    self.awaiting_verdict = true;
-                    return Ok(Some(Raw::AuthRequest));
-                }
+                self.awaiting_verdict = true;
+                return Ok(Some(Raw::AuthRequest));
             }
             return Ok(self.try_complete(now)?.then_some(Raw::Ready));
         }
@@ -998,6 +1187,13 @@ impl<M: Mechanism, const N: usize> Connection<M, N> {
         }
         self.state = State::Active;
         self.timers.clear(Timer::Handshake);
+        if let Some(overhead) = self.mechanism.seal_overhead() {
+            // Every frame is a sealed MESSAGE from now on, in a data frame or
+            // (some peers) a command frame: both are bounded as data.
+            self.sealed = true;
+            let max = self.max_data.saturating_add(overhead as u64);
+            self.decoder.set_limits(max, max.max(N as u64));
+        }
         // ZMTP 3.0 peers do not know PING: no heartbeats for them.
         if let (Some(ivl), Some(true)) =
             (self.heartbeat.ivl, self.peer_greeting.map(|g| g.is_v3_1()))
@@ -1031,9 +1227,9 @@ impl<M: Mechanism, const N: usize> Connection<M, N> {
                 ttl: (ttl > 0).then(|| Command::ttl(ttl)),
             },
             Raw::Pong => Event::Pong,
-            Raw::Frame(src, s, e) => Event::Frame {
+            Raw::Frame(src, s, e, more) => Event::Frame {
                 data: slice(src, s, e),
-                more: false,
+                more,
             },
             Raw::Subscribe(src, s, e) => Event::Subscribe {
                 topic: slice(src, s, e),
@@ -1101,9 +1297,13 @@ impl<M: Mechanism, const N: usize> Connection<M, N> {
         }
     }
 
-    /// Stages one command frame; `false` if there is no room.
+    /// Stages one command frame (sealed once a sealing handshake is done);
+    /// `false` if there is no room.
     fn stage_command(&mut self, name: &[u8], parts: &[&[u8]]) -> bool {
         let len = 1 + name.len() + parts.iter().map(|p| p.len()).sum::<usize>();
+        if self.sealed {
+            return self.stage_sealed(name, parts, len);
+        }
         let h = header_len(len);
         if !self.reserve(h + len) {
             return false;
@@ -1113,6 +1313,78 @@ impl<M: Mechanism, const N: usize> Connection<M, N> {
         super::mechanism::write_command_body(&mut out[h..], name, parts);
         self.tx_end += h + len;
         true
+    }
+
+    /// Stages a command (PING, PONG: at most two parts) sealed in a data
+    /// frame; `false` if there is no room. A sealing failure fails the
+    /// connection.
+    fn stage_sealed(&mut self, name: &[u8], parts: &[&[u8]], len: usize) -> bool {
+        let overhead = self.mechanism.seal_overhead().unwrap_or(0);
+        let sealed = len + overhead;
+        let h = header_len(sealed);
+        if parts.len() > 2 || !self.reserve(h + sealed) {
+            return false;
+        }
+        let name_len = [name.len() as u8];
+        let mut segments: [&[u8]; 4] = [&name_len, name, &[], &[]];
+        segments[2..2 + parts.len()].copy_from_slice(parts);
+        let at = self.tx_end;
+        encode_header(&mut self.tx[at..], sealed, 0);
+        let out = &mut self.tx[at + h..at + h + sealed];
+        match self.mechanism.seal(out, Flags::command(), &segments) {
+            Ok(()) => {
+                self.tx_end += h + sealed;
+                true
+            }
+            Err(e) => {
+                self.fail(e);
+                false
+            }
+        }
+    }
+
+    /// Opens the sealed frame in `cmd[..len]` and handles what it holds.
+    fn open_in_buffer(
+        &mut self,
+        len: usize,
+        input: &[u8],
+        now: Instant,
+    ) -> Result<Option<Raw>, Error> {
+        let (flags, start) = self.mechanism.open(&mut self.cmd[..len])?;
+        self.on_opened(flags, Src::Buffer, start, len, input, now)
+    }
+
+    /// A frame that came out of a sealed one: a command, or data (with the
+    /// PUB / XPUB subscription rule of plain frames).
+    fn on_opened(
+        &mut self,
+        flags: Flags,
+        src: Src,
+        start: usize,
+        end: usize,
+        input: &[u8],
+        now: Instant,
+    ) -> Result<Option<Raw>, Error> {
+        if flags.is_command() {
+            return self.on_command(src, start, end, input, now);
+        }
+        if self.publisher {
+            let whole_message = !self.in_message && !flags.more();
+            self.in_message = flags.more();
+            // The size rule of clear frames: longer than N is a message.
+            if whole_message && end - start <= N {
+                let first = match src {
+                    Src::Input => input.get(start),
+                    Src::Buffer => self.cmd.get(start),
+                };
+                match first.filter(|_| start < end) {
+                    Some(&1) => return Ok(Some(Raw::Subscribe(src, start + 1, end))),
+                    Some(&0) => return Ok(Some(Raw::Cancel(src, start + 1, end))),
+                    _ => {}
+                }
+            }
+        }
+        Ok(Some(Raw::Frame(src, start, end, flags.more())))
     }
 
     /// Makes room for `n` more staged bytes, compacting if needed.

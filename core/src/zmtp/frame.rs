@@ -192,6 +192,14 @@ impl Decoder {
         }
     }
 
+    /// Changes the size limits for the frames that follow (a connection
+    /// whose frames are sealed after the handshake raises them by the
+    /// sealing overhead).
+    pub fn set_limits(&mut self, max_data: u64, max_command: u64) {
+        self.max_data = max_data;
+        self.max_command = max_command;
+    }
+
     /// Whether the decoder sits between frames (no partial header or body).
     pub const fn is_idle(&self) -> bool {
         matches!(self.state, State::Header { have: 0 })
@@ -458,6 +466,28 @@ impl<'a> FrameWriter<'a> {
         out[h + 1..h + len].copy_from_slice(body);
         self.len += h + len;
         Ok(())
+    }
+
+    /// Appends one frame of `len` body bytes whose body `fill` writes in
+    /// place (`flags`: [`FLAG_MORE`], [`FLAG_COMMAND`]). Nothing is kept if
+    /// it does not fit (the outer error) or `fill` fails (the inner one).
+    pub fn push_with<E>(
+        &mut self,
+        len: usize,
+        flags: u8,
+        fill: impl FnOnce(&mut [u8]) -> Result<(), E>,
+    ) -> Result<Result<(), E>, BufferFull> {
+        let h = header_len(len);
+        let out = &mut self.buf[self.len..];
+        if out.len() < h + len {
+            return Err(BufferFull);
+        }
+        encode_header(out, len, flags);
+        let r = fill(&mut out[h..h + len]);
+        if r.is_ok() {
+            self.len += h + len;
+        }
+        Ok(r)
     }
 
     /// Appends the header of a command frame and the start of its body,

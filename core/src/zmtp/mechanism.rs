@@ -11,25 +11,31 @@
 //! commands, metadata checks and timers stay in the connection, so a new
 //! mechanism is one more implementation of this trait.
 //!
-//! Not covered yet: mechanisms that also transform messages after the
-//! handshake. CURVE (RFC 26) wraps every frame in an encrypted MESSAGE
-//! command; adding it needs, besides an implementation of this trait, a
-//! data-phase hook (seal on encode, open into a buffer on decode) in the
-//! connection, which then cannot hand out frames straight from the input.
+//! A mechanism may also transform every frame after the handshake
+//! ([`Mechanism::seal_overhead`], [`Mechanism::seal`], [`Mechanism::open`]):
+//! CURVE seals each frame in an encrypted MESSAGE. NULL and PLAIN do not,
+//! and the connection then never calls into them after the handshake.
 //!
-//! Implemented: [`Null`] (RFC 23) and
+//! Implemented: [`Null`] (RFC 23),
 //! [`PlainClient`] /
-//! [`PlainServer`] (RFC 24). [`AnyMechanism`]
-//! picks one at run time.
+//! [`PlainServer`] (RFC 24) and, with the `curve` feature,
+//! [`CurveClient`] / [`CurveServer`] (RFC 26). [`AnyMechanism`] picks one
+//! at run time.
 //!
 //! [`Connection`]: super::connection::Connection
+//! [`CurveClient`]: super::curve::CurveClient
+//! [`CurveServer`]: super::curve::CurveServer
 #![forbid(unsafe_code)]
 
 use super::Error;
 use super::command::Command;
+#[cfg(feature = "curve")]
+use super::curve::{CurveClient, CurveServer};
+use super::frame::Flags;
 use super::greeting::MechanismName;
 use super::null::Null;
 use super::plain::{PlainClient, PlainServer};
+use crate::time::Instant;
 
 /// What a received handshake command did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,6 +49,9 @@ pub enum Step<'a> {
     /// reading until [`Mechanism::handle_auth_verdict`] is called, and
     /// [`Mechanism::credentials`] must return them meanwhile.
     AuthRequest,
+    /// Both at once (a CURVE server's INITIATE): the connection checks and
+    /// keeps the metadata, then asks for the verdict.
+    AuthRequestAndMetadata(&'a [u8]),
 }
 
 /// Credentials a server-side mechanism asks the caller to judge.
@@ -55,6 +64,12 @@ pub enum Credentials<'a> {
         username: &'a [u8],
         /// The password.
         password: &'a [u8],
+    },
+    /// CURVE's client long-term public key (RFC 26), which INITIATE's
+    /// vouch has proved the client holds the secret key of.
+    Curve {
+        /// The client's public key.
+        public_key: &'a [u8; 32],
     },
 }
 
@@ -97,9 +112,11 @@ pub trait Mechanism {
     /// [`next_command_len`]: Mechanism::next_command_len
     fn write_command(&mut self, metadata: &[u8], out: &mut [u8]);
 
-    /// Consumes a command the peer sent during the handshake. ERROR never
-    /// reaches the mechanism: the connection handles it.
-    fn handle_command<'a>(&mut self, command: Command<'a>) -> Result<Step<'a>, Error>;
+    /// Consumes a command the peer sent during the handshake: `body` is the
+    /// whole command frame body (name included), writable so that a
+    /// mechanism can open boxes in place. ERROR never reaches the
+    /// mechanism: the connection handles it.
+    fn handle_command<'a>(&mut self, body: &'a mut [u8], now: Instant) -> Result<Step<'a>, Error>;
 
     /// The credentials awaiting a verdict, after [`Step::AuthRequest`].
     fn credentials(&self) -> Option<Credentials<'_>> {
@@ -121,6 +138,29 @@ pub trait Mechanism {
     fn failure(&self) -> Option<Error> {
         None
     }
+
+    /// Bytes [`seal`](Mechanism::seal) adds to each frame body once the
+    /// handshake is complete; `None` (NULL, PLAIN): frames travel as they
+    /// are and `seal` / `open` are never called.
+    fn seal_overhead(&self) -> Option<usize> {
+        None
+    }
+
+    /// Seals one frame with these flags, made of `parts` in order, into
+    /// `out` (exactly the parts' length plus the overhead), which goes to
+    /// the peer as the body of a data frame. May panic if `out` has
+    /// another length (the connection sizes it with `seal_overhead`).
+    fn seal(&mut self, out: &mut [u8], flags: Flags, parts: &[&[u8]]) -> Result<(), Error> {
+        let _ = (out, flags, parts);
+        Err(Error::UnexpectedData)
+    }
+
+    /// Opens a sealed frame body in place: its frame flags and the offset in
+    /// `body` where the frame starts.
+    fn open(&mut self, body: &mut [u8]) -> Result<(Flags, usize), Error> {
+        let _ = body;
+        Err(Error::UnexpectedData)
+    }
 }
 
 /// One of the mechanisms built into this crate, chosen at run time (the
@@ -134,6 +174,12 @@ pub enum AnyMechanism {
     PlainClient(PlainClient),
     /// PLAIN server.
     PlainServer(PlainServer),
+    /// CURVE client.
+    #[cfg(feature = "curve")]
+    CurveClient(CurveClient),
+    /// CURVE server.
+    #[cfg(feature = "curve")]
+    CurveServer(CurveServer),
 }
 
 macro_rules! delegate {
@@ -142,6 +188,10 @@ macro_rules! delegate {
             AnyMechanism::Null($m) => $e,
             AnyMechanism::PlainClient($m) => $e,
             AnyMechanism::PlainServer($m) => $e,
+            #[cfg(feature = "curve")]
+            AnyMechanism::CurveClient($m) => $e,
+            #[cfg(feature = "curve")]
+            AnyMechanism::CurveServer($m) => $e,
         }
     };
 }
@@ -162,8 +212,8 @@ impl Mechanism for AnyMechanism {
     fn write_command(&mut self, metadata: &[u8], out: &mut [u8]) {
         delegate!(self, m => m.write_command(metadata, out))
     }
-    fn handle_command<'a>(&mut self, command: Command<'a>) -> Result<Step<'a>, Error> {
-        delegate!(self, m => m.handle_command(command))
+    fn handle_command<'a>(&mut self, body: &'a mut [u8], now: Instant) -> Result<Step<'a>, Error> {
+        delegate!(self, m => m.handle_command(body, now))
     }
     fn credentials(&self) -> Option<Credentials<'_>> {
         delegate!(self, m => m.credentials())
@@ -176,6 +226,16 @@ impl Mechanism for AnyMechanism {
     }
     fn failure(&self) -> Option<Error> {
         delegate!(self, m => m.failure())
+    }
+    #[inline]
+    fn seal_overhead(&self) -> Option<usize> {
+        delegate!(self, m => m.seal_overhead())
+    }
+    fn seal(&mut self, out: &mut [u8], flags: Flags, parts: &[&[u8]]) -> Result<(), Error> {
+        delegate!(self, m => m.seal(out, flags, parts))
+    }
+    fn open(&mut self, body: &mut [u8]) -> Result<(Flags, usize), Error> {
+        delegate!(self, m => m.open(body))
     }
 }
 
@@ -197,6 +257,36 @@ impl From<PlainServer> for AnyMechanism {
     }
 }
 
+#[cfg(feature = "curve")]
+impl From<CurveClient> for AnyMechanism {
+    fn from(m: CurveClient) -> Self {
+        AnyMechanism::CurveClient(m)
+    }
+}
+
+#[cfg(feature = "curve")]
+impl From<CurveServer> for AnyMechanism {
+    fn from(m: CurveServer) -> Self {
+        AnyMechanism::CurveServer(m)
+    }
+}
+
+/// The three-digit ERROR reason for a rejecting verdict's status code
+/// (codes outside 100..=599 become 400), as libzmq's PLAIN and CURVE
+/// servers send it.
+pub(crate) fn status_code_reason(status_code: u16) -> [u8; 3] {
+    let code = if (100..=599).contains(&status_code) {
+        status_code
+    } else {
+        400
+    };
+    [
+        b'0' + (code / 100) as u8,
+        b'0' + (code / 10 % 10) as u8,
+        b'0' + (code % 10) as u8,
+    ]
+}
+
 /// Writes `name` with its length prefix, then `parts`, into `out`; returns
 /// the length written. `out` must be large enough (callers size it with
 /// [`command_len`]).
@@ -209,6 +299,21 @@ pub(crate) fn write_command_body(out: &mut [u8], name: &[u8], parts: &[&[u8]]) -
         at += p.len();
     }
     at
+}
+
+/// Parses a handshake command body handed to [`Mechanism::handle_command`].
+pub(crate) fn parse_command(body: &mut [u8]) -> Result<Command<'_>, Error> {
+    let body: &[u8] = body;
+    Command::parse(body).map_err(|_| Error::MalformedCommand)
+}
+
+/// The body of a command frame with `name` and `data`, for tests.
+#[cfg(test)]
+pub(crate) fn body(name: &[u8], data: &[u8]) -> std::vec::Vec<u8> {
+    let mut b = std::vec![name.len() as u8];
+    b.extend_from_slice(name);
+    b.extend_from_slice(data);
+    b
 }
 
 /// Length of a command body with `name` and `data_len` bytes of data.

@@ -2,7 +2,7 @@
 //! machine: bytes from the peer in, events out; bytes for the peer out.
 //!
 //! This layer owns the protocol: the greeting, the security handshake
-//! (NULL, PLAIN), connection metadata, framing, commands and heartbeats. It
+//! (NULL, PLAIN, CURVE), connection metadata, framing, commands and heartbeats. It
 //! never does I/O, never reads a clock (`now` is always a parameter) and
 //! never allocates: the caller owns sockets, buffers and time. No input,
 //! however hostile, makes it panic.
@@ -26,7 +26,8 @@
 //!   CANCEL).
 //! - [`metadata`]: READY / INITIATE property lists and the socket-pair
 //!   check.
-//! - [`mechanism`], [`null`], [`plain`]: the security mechanisms.
+//! - [`mechanism`], [`null`], [`plain`], `curve` (feature `curve`): the
+//!   security mechanisms.
 //! - [`heartbeat`]: handshake and heartbeat timers.
 //! - [`connection`]: the state machine tying them together.
 //!
@@ -38,6 +39,8 @@ use core::fmt;
 
 pub mod command;
 pub mod connection;
+#[cfg(feature = "curve")]
+pub mod curve;
 pub mod frame;
 pub mod greeting;
 pub mod heartbeat;
@@ -91,6 +94,10 @@ pub enum Error {
     /// A verdict was given while no authentication request was pending
     /// (a caller mistake; the connection is unaffected).
     NoAuthRequest,
+    /// CURVE refused a command or a sealed frame (no ERROR is sent, as
+    /// libzmq and RFC 26 say).
+    #[cfg(feature = "curve")]
+    Curve(curve::CurveError),
 }
 
 impl Error {
@@ -127,6 +134,8 @@ impl fmt::Display for Error {
             Error::HeartbeatTimeout => f.write_str("peer silent past the heartbeat timeout"),
             Error::PeerTtlExpired => f.write_str("peer silent past the TTL it asked for"),
             Error::NoAuthRequest => f.write_str("no authentication request is pending"),
+            #[cfg(feature = "curve")]
+            Error::Curve(e) => write!(f, "CURVE: {e}"),
         }
     }
 }
@@ -137,6 +146,8 @@ impl core::error::Error for Error {
             Error::Greeting(e) => Some(e),
             Error::Frame(e) => Some(e),
             Error::Metadata(e) => Some(e),
+            #[cfg(feature = "curve")]
+            Error::Curve(e) => Some(e),
             _ => None,
         }
     }

@@ -17,7 +17,8 @@
 use super::Error;
 use super::command::Command;
 use super::greeting::MechanismName;
-use super::mechanism::{Mechanism, Step, command_len, write_command_body};
+use super::mechanism::{Mechanism, Step, command_len, parse_command, write_command_body};
+use crate::time::Instant;
 
 /// The NULL mechanism, either role.
 #[derive(Debug, Clone, Default)]
@@ -61,8 +62,8 @@ impl Mechanism for Null {
         self.ready_sent = true;
     }
 
-    fn handle_command<'a>(&mut self, command: Command<'a>) -> Result<Step<'a>, Error> {
-        match command {
+    fn handle_command<'a>(&mut self, body: &'a mut [u8], _now: Instant) -> Result<Step<'a>, Error> {
+        match parse_command(body)? {
             Command::Ready { metadata } if !self.ready_received => {
                 self.ready_received = true;
                 Ok(Step::PeerMetadata(metadata))
@@ -79,13 +80,14 @@ impl Mechanism for Null {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::zmtp::mechanism::body;
 
     #[test]
     fn ready_both_ways_in_either_order() {
         let meta = b"\x0bSocket-Type\x00\x00\x00\x04PAIR";
         let mut m = Null::new(false);
         assert_eq!(
-            m.handle_command(Command::Ready { metadata: meta }),
+            m.handle_command(&mut body(b"READY", meta), Instant::ZERO),
             Ok(Step::PeerMetadata(&meta[..]))
         );
         assert!(!m.is_complete());
@@ -96,7 +98,7 @@ mod tests {
         assert!(m.is_complete());
         assert_eq!(m.next_command_len(meta), None);
         assert_eq!(
-            m.handle_command(Command::Ready { metadata: meta }),
+            m.handle_command(&mut body(b"READY", meta), Instant::ZERO),
             Err(Error::UnexpectedCommand)
         );
     }
@@ -105,17 +107,11 @@ mod tests {
     fn other_commands_are_unexpected() {
         let mut m = Null::new(true);
         assert_eq!(
-            m.handle_command(Command::Other {
-                name: b"HELLO",
-                data: b""
-            }),
+            m.handle_command(&mut body(b"HELLO", b""), Instant::ZERO),
             Err(Error::UnexpectedCommand)
         );
         assert_eq!(
-            m.handle_command(Command::Ping {
-                ttl_deciseconds: 0,
-                context: b""
-            }),
+            m.handle_command(&mut body(b"PING", &[0, 0]), Instant::ZERO),
             Err(Error::UnexpectedCommand)
         );
     }

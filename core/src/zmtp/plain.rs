@@ -30,8 +30,10 @@ use super::Error;
 use super::command::Command;
 use super::greeting::MechanismName;
 use super::mechanism::{
-    AuthVerdict, Credentials, Mechanism, Step, command_len, write_command_body,
+    AuthVerdict, Credentials, Mechanism, Step, command_len, parse_command, status_code_reason,
+    write_command_body,
 };
+use crate::time::Instant;
 
 /// Longest user name or password PLAIN can carry.
 pub const MAX_CREDENTIAL_LEN: usize = 255;
@@ -118,8 +120,8 @@ impl Mechanism for PlainClient {
         }
     }
 
-    fn handle_command<'a>(&mut self, command: Command<'a>) -> Result<Step<'a>, Error> {
-        match (self.state, command) {
+    fn handle_command<'a>(&mut self, body: &'a mut [u8], _now: Instant) -> Result<Step<'a>, Error> {
+        match (self.state, parse_command(body)?) {
             (
                 ClientState::WaitWelcome,
                 Command::Other {
@@ -246,8 +248,8 @@ impl Mechanism for PlainServer {
         }
     }
 
-    fn handle_command<'a>(&mut self, command: Command<'a>) -> Result<Step<'a>, Error> {
-        match (self.state, command) {
+    fn handle_command<'a>(&mut self, body: &'a mut [u8], _now: Instant) -> Result<Step<'a>, Error> {
+        match (self.state, parse_command(body)?) {
             (
                 ServerState::WaitHello,
                 Command::Other {
@@ -287,16 +289,7 @@ impl Mechanism for PlainServer {
         self.state = match verdict {
             AuthVerdict::Accept => ServerState::SendWelcome,
             AuthVerdict::Reject { status_code } => {
-                let code = if (100..=599).contains(&status_code) {
-                    status_code
-                } else {
-                    400
-                };
-                ServerState::SendError([
-                    b'0' + (code / 100) as u8,
-                    b'0' + (code / 10 % 10) as u8,
-                    b'0' + (code % 10) as u8,
-                ])
+                ServerState::SendError(status_code_reason(status_code))
             }
         };
         Ok(())
@@ -314,6 +307,7 @@ impl Mechanism for PlainServer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::zmtp::mechanism::body;
 
     fn send(m: &mut impl Mechanism, meta: &[u8], out: &mut [u8]) -> usize {
         let len = m.next_command_len(meta).expect("a command is due");
@@ -332,7 +326,7 @@ mod tests {
         assert_eq!(&buf[..n], b"\x05HELLO\x05admin\x06secret");
         assert_eq!(c.next_command_len(meta), None);
         assert_eq!(
-            s.handle_command(Command::parse(&buf[..n]).unwrap()),
+            s.handle_command(&mut buf[..n], Instant::ZERO),
             Ok(Step::AuthRequest)
         );
         assert_eq!(
@@ -349,20 +343,20 @@ mod tests {
         let n = send(&mut s, meta, &mut buf);
         assert_eq!(&buf[..n], b"\x07WELCOME");
         assert_eq!(
-            c.handle_command(Command::parse(&buf[..n]).unwrap()),
+            c.handle_command(&mut buf[..n], Instant::ZERO),
             Ok(Step::Continue)
         );
         let n = send(&mut c, meta, &mut buf);
         assert_eq!(&buf[..n], b"\x08INITIATE\x0bSocket-Type\x00\x00\x00\x03REQ");
         assert_eq!(
-            s.handle_command(Command::parse(&buf[..n]).unwrap()),
+            s.handle_command(&mut buf[..n], Instant::ZERO),
             Ok(Step::PeerMetadata(&meta[..]))
         );
         let n = send(&mut s, meta, &mut buf);
         assert_eq!(&buf[..n], b"\x05READY\x0bSocket-Type\x00\x00\x00\x03REQ");
         assert!(s.is_complete());
         assert_eq!(
-            c.handle_command(Command::parse(&buf[..n]).unwrap()),
+            c.handle_command(&mut buf[..n], Instant::ZERO),
             Ok(Step::PeerMetadata(&meta[..]))
         );
         assert!(c.is_complete());
@@ -372,7 +366,7 @@ mod tests {
     #[test]
     fn rejection_sends_the_status_code() {
         let mut s = PlainServer::new();
-        s.handle_command(Command::parse(b"\x05HELLO\x00\x00").unwrap())
+        s.handle_command(&mut body(b"HELLO", b"\x00\x00"), Instant::ZERO)
             .unwrap();
         assert_eq!(
             s.credentials(),
@@ -394,7 +388,7 @@ mod tests {
         assert!(!s.is_complete());
 
         let mut s = PlainServer::new();
-        s.handle_command(Command::parse(b"\x05HELLO\x00\x00").unwrap())
+        s.handle_command(&mut body(b"HELLO", b"\x00\x00"), Instant::ZERO)
             .unwrap();
         s.handle_auth_verdict(AuthVerdict::Reject { status_code: 42 })
             .unwrap();
@@ -407,10 +401,7 @@ mod tests {
         for bad in [&b""[..], b"\x03ab", b"\x01a", b"\x01a\x02b", b"\x01a\x01bc"] {
             let mut s = PlainServer::new();
             assert_eq!(
-                s.handle_command(Command::Other {
-                    name: b"HELLO",
-                    data: bad
-                }),
+                s.handle_command(&mut body(b"HELLO", bad), Instant::ZERO),
                 Err(Error::MalformedCommand),
                 "{bad:?}"
             );
@@ -419,10 +410,7 @@ mod tests {
         let mut buf = [0u8; 16];
         send(&mut c, b"", &mut buf);
         assert_eq!(
-            c.handle_command(Command::Other {
-                name: b"WELCOME",
-                data: b"x"
-            }),
+            c.handle_command(&mut body(b"WELCOME", b"x"), Instant::ZERO),
             Err(Error::MalformedCommand)
         );
         assert_eq!(

@@ -27,6 +27,8 @@ use crate::time::Instant;
 enum Ev {
     Ready(SocketType),
     Auth(Vec<u8>, Vec<u8>),
+    /// A CURVE client's long-term public key.
+    CurveAuth(Vec<u8>),
     Frame(Vec<u8>, bool),
     Subscribe(Vec<u8>),
     Cancel(Vec<u8>),
@@ -44,6 +46,8 @@ struct Peer {
     error: Option<Error>,
     /// Reassembly of a frame delivered as head + parts.
     partial: Option<(Vec<u8>, bool)>,
+    /// Reassembly of a sealed frame delivered as head + parts.
+    sealed: Option<Vec<u8>>,
     /// Reassembly of a long subscription (SUBSCRIBE or not, topic).
     long_subscription: Option<(bool, Vec<u8>)>,
     /// Answers authentication requests at once; `None` leaves them pending.
@@ -62,6 +66,7 @@ impl Peer {
             events: Vec::new(),
             error: None,
             partial: None,
+            sealed: None,
             long_subscription: None,
             judge: |u, p| {
                 Some(if u == b"admin" && p == b"secret" {
@@ -118,6 +123,30 @@ impl Peer {
                 Some(Event::FrameHead { len, more }) => {
                     assert!(self.partial.is_none());
                     self.partial = Some((Vec::with_capacity(len), more));
+                    None
+                }
+                Some(Event::AuthRequest(Credentials::Curve { public_key })) => {
+                    self.events.push(Ev::CurveAuth(public_key.to_vec()));
+                    (self.judge)(public_key, b"")
+                }
+                Some(Event::SealedHead { len }) => {
+                    assert!(self.sealed.is_none() && self.partial.is_none());
+                    self.sealed = Some(Vec::with_capacity(len));
+                    None
+                }
+                Some(Event::FramePart { data, last }) if self.sealed.is_some() => {
+                    let buf = self.sealed.as_mut().unwrap();
+                    buf.extend_from_slice(data);
+                    if last {
+                        let mut buf = self.sealed.take().unwrap();
+                        match self.conn.open_frame(&mut buf, now) {
+                            Ok(Some(ev)) => record_opened(&mut self.events, ev),
+                            Ok(None) => {}
+                            Err(e) => {
+                                self.error.get_or_insert(e);
+                            }
+                        }
+                    }
                     None
                 }
                 Some(Event::FramePart { data, last }) => {
@@ -200,10 +229,15 @@ impl Peer {
     /// Queues a message for the peer (after pending control output).
     fn send(&mut self, frames: &[&[u8]], out: &mut Vec<u8>) {
         self.transmit(out);
-        let mut buf = vec![0u8; frames.iter().map(|f| f.len() + 9).sum()];
+        let mut buf = vec![0u8; frames.iter().map(|f| self.conn.encoded_len(f.len())).sum()];
         let mut w = FrameWriter::new(&mut buf);
-        w.push_message(frames).unwrap();
+        for (i, f) in frames.iter().enumerate() {
+            self.conn
+                .encode_frame(&mut w, f, i + 1 < frames.len())
+                .unwrap();
+        }
         let n = w.len();
+        assert_eq!(n, buf.len());
         self.sent.extend_from_slice(&buf[..n]);
         out.extend_from_slice(&buf[..n]);
     }
@@ -211,6 +245,18 @@ impl Peer {
     fn take_events(&mut self) -> Vec<Ev> {
         core::mem::take(&mut self.events)
     }
+}
+
+/// Records what a sealed frame opened into.
+fn record_opened(events: &mut Vec<Ev>, ev: Event<'_>) {
+    events.push(match ev {
+        Event::Frame { data, more } => Ev::Frame(data.to_vec(), more),
+        Event::Subscribe { topic } => Ev::Subscribe(topic.to_vec()),
+        Event::Cancel { topic } => Ev::Cancel(topic.to_vec()),
+        Event::Ping { ttl } => Ev::Ping(ttl),
+        Event::Pong => Ev::Pong,
+        other => panic!("open_frame gave {other:?}"),
+    });
 }
 
 struct Pair {
@@ -800,7 +846,7 @@ fn subscriptions_as_commands_to_3_1_and_as_messages_to_3_0() {
 
 #[test]
 fn subscribe_before_the_handshake_is_refused() {
-    let c = router();
+    let mut c = router();
     let mut buf = [0u8; 32];
     let mut w = FrameWriter::new(&mut buf);
     assert_eq!(
@@ -1295,3 +1341,6 @@ proptest! {
         }
     }
 }
+
+#[cfg(feature = "curve")]
+mod curve;

@@ -7,5 +7,6 @@
 //! `base`).
 
 pub(crate) mod context;
+pub mod curve;
 pub(crate) mod poller;
 pub(crate) mod proxy;

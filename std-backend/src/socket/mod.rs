@@ -23,6 +23,7 @@ use std::time::Duration;
 
 use zlink_mq_core::routing::{PeerId, PeerIdentity, RecvError, SendError};
 use zlink_mq_core::socket_type::SocketType;
+use zlink_mq_core::zmtp::curve::KeyPair;
 
 use crate::base::endpoint::{Endpoint, IpcAddr};
 use crate::base::error::{Error, ErrorKind, Result};
@@ -247,7 +248,17 @@ impl Socket {
     /// What connections made for `endpoint` need to know about us now.
     fn owner(&self, endpoint: String, assigned_routing_id: Option<Vec<u8>>) -> Arc<Owner> {
         let o = &self.options;
-        let security = if o.plain_server {
+        let security = if o.curve_server {
+            Security::CurveServer {
+                keys: o.curve_secretkey.clone().map(KeyPair::from_secret),
+                authenticator: o.curve_authenticator.clone(),
+            }
+        } else if let Some(server_key) = o.curve_serverkey {
+            Security::CurveClient {
+                keys: o.curve_secretkey.clone().map(KeyPair::from_secret),
+                server_key,
+            }
+        } else if o.plain_server {
             Security::PlainServer {
                 authenticator: o.plain_authenticator.clone(),
             }

@@ -6,7 +6,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::transport::Authenticator;
+use zlink_mq_core::z85;
+use zlink_mq_core::zmtp::curve::SecretKey;
+
+use crate::transport::{Authenticator, CurveAuthenticator};
 
 use crate::base::error::{Error, ErrorKind, Result};
 
@@ -50,6 +53,11 @@ pub(crate) struct Options {
     pub plain_username: Option<Vec<u8>>,
     pub plain_password: Option<Vec<u8>>,
     pub plain_authenticator: Option<Arc<Authenticator>>,
+    pub curve_server: bool,
+    pub curve_publickey: Option<[u8; 32]>,
+    pub curve_secretkey: Option<SecretKey>,
+    pub curve_serverkey: Option<[u8; 32]>,
+    pub curve_authenticator: Option<Arc<CurveAuthenticator>>,
 }
 
 impl std::fmt::Debug for Options {
@@ -98,6 +106,11 @@ impl Default for Options {
             plain_username: None,
             plain_password: None,
             plain_authenticator: None,
+            curve_server: false,
+            curve_publickey: None,
+            curve_secretkey: None,
+            curve_serverkey: None,
+            curve_authenticator: None,
         }
     }
 }
@@ -120,9 +133,44 @@ pub(crate) fn check_routing_id(id: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// A CURVE key as libzmq takes it: 32 bytes, or their 40 Z85 characters
+/// (optionally followed by a terminating zero byte, as C strings are).
+pub(crate) fn curve_key(bytes: &[u8]) -> Result<[u8; 32]> {
+    let text = bytes
+        .strip_suffix(&[0])
+        .filter(|t| t.len() == 40)
+        .unwrap_or(bytes);
+    match text.len() {
+        32 => {
+            let mut key = [0u8; 32];
+            key.copy_from_slice(text);
+            Ok(key)
+        }
+        40 => z85::decode_key(text)
+            .map_err(|e| Error::with_text(ErrorKind::InvalidArgument, format!("CURVE key: {e}"))),
+        _ => Err(Error::with_text(
+            ErrorKind::InvalidArgument,
+            "a CURVE key is 32 bytes or 40 Z85 characters",
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn curve_keys_are_raw_or_z85() {
+        let z = b"rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7";
+        let raw = curve_key(z).unwrap();
+        assert_eq!(curve_key(&raw).unwrap(), raw);
+        let mut c_string = z.to_vec();
+        c_string.push(0);
+        assert_eq!(curve_key(&c_string).unwrap(), raw);
+        assert!(curve_key(&z[..39]).is_err());
+        assert!(curve_key(b"rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf ").is_err());
+        assert!(curve_key(&[0; 33]).is_err());
+    }
 
     #[test]
     fn routing_ids_are_checked_as_libzmq_does() {

@@ -8,6 +8,8 @@ use crate::socket::Socket;
 use crate::socket::options::{Options, check_routing_id};
 use std::sync::Arc;
 
+use zlink_mq_core::zmtp::curve::SecretKey;
+
 impl Socket {
     /// Sets `ZMQ_SNDHWM`: at most this many outbound messages queue per
     /// peer (0: no limit). Applies to peers attached afterwards.
@@ -240,6 +242,7 @@ impl Socket {
         &mut self,
         authenticator: Option<impl Fn(&[u8], &[u8]) -> bool + Send + Sync + 'static>,
     ) {
+        self.clear_curve();
         self.options.plain_server = true;
         self.options.plain_authenticator =
             authenticator.map(|a| Arc::new(a) as Arc<crate::transport::Authenticator>);
@@ -260,7 +263,79 @@ impl Socket {
         self.options.plain_server = false;
         self.options.plain_username = Some(username.to_vec());
         self.options.plain_password = Some(password.to_vec());
+        self.clear_curve();
         Ok(())
+    }
+
+    /// `ZMQ_CURVE_SERVER`: act as CURVE server (with the key pair of
+    /// [`set_curve_secretkey`](Socket::set_curve_secretkey)); `false`
+    /// returns to NULL security, as libzmq. Each client's long-term key is
+    /// accepted unless a [`set_curve_authenticator`](Socket::set_curve_authenticator)
+    /// callback refuses it (then the client gets ERROR 400).
+    pub fn set_curve_server(&mut self, on: bool) {
+        self.options.curve_server = on;
+        if on {
+            self.options.curve_serverkey = None;
+            self.clear_plain();
+        }
+    }
+
+    /// Judges each CURVE client's long-term public key on a CURVE server
+    /// (`None`: every key, as libzmq without a ZAP handler). It runs on an
+    /// I/O thread; a panic in it refuses the client.
+    pub fn set_curve_authenticator(
+        &mut self,
+        authenticator: Option<impl Fn(&[u8; 32]) -> bool + Send + Sync + 'static>,
+    ) {
+        self.options.curve_authenticator =
+            authenticator.map(|a| Arc::new(a) as Arc<crate::transport::CurveAuthenticator>);
+    }
+
+    /// `ZMQ_CURVE_PUBLICKEY`: our long-term public key, 32 bytes or 40 Z85
+    /// characters. Optional: connections compute it from the secret key;
+    /// the one set here is only what [`curve_publickey`](Socket::curve_publickey)
+    /// reports until a secret key is set.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidArgument`] for another length or bad Z85.
+    pub fn set_curve_publickey(&mut self, key: &[u8]) -> Result<()> {
+        self.options.curve_publickey = Some(crate::socket::options::curve_key(key)?);
+        Ok(())
+    }
+
+    /// `ZMQ_CURVE_SECRETKEY`: our long-term secret key, 32 bytes or 40 Z85
+    /// characters (kept zeroized on drop).
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidArgument`] for another length or bad Z85.
+    pub fn set_curve_secretkey(&mut self, key: &[u8]) -> Result<()> {
+        let bytes = zeroize::Zeroizing::new(crate::socket::options::curve_key(key)?);
+        self.options.curve_secretkey = Some(SecretKey::from_bytes(*bytes));
+        Ok(())
+    }
+
+    /// `ZMQ_CURVE_SERVERKEY`: act as CURVE client of the server with this
+    /// long-term public key (32 bytes or 40 Z85 characters), with our key
+    /// pair from [`set_curve_secretkey`](Socket::set_curve_secretkey).
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidArgument`] for another length or bad Z85.
+    pub fn set_curve_serverkey(&mut self, key: &[u8]) -> Result<()> {
+        self.options.curve_serverkey = Some(crate::socket::options::curve_key(key)?);
+        self.options.curve_server = false;
+        self.clear_plain();
+        Ok(())
+    }
+
+    pub(super) fn clear_plain(&mut self) {
+        self.options.plain_server = false;
+        self.options.plain_username = None;
+        self.options.plain_password = None;
+    }
+
+    pub(super) fn clear_curve(&mut self) {
+        self.options.curve_server = false;
+        self.options.curve_serverkey = None;
     }
 }
 
@@ -368,5 +443,24 @@ impl Socket {
     /// `ZMQ_PLAIN_USERNAME`, when the socket is a PLAIN client.
     pub fn plain_username(&self) -> Option<&[u8]> {
         self.options.plain_username.as_deref()
+    }
+
+    /// `ZMQ_CURVE_SERVER`.
+    pub fn curve_server(&self) -> bool {
+        self.options.curve_server
+    }
+
+    /// `ZMQ_CURVE_PUBLICKEY`: the public key of our secret key (or the one
+    /// set, before a secret key is).
+    pub fn curve_publickey(&self) -> Option<[u8; 32]> {
+        match &self.options.curve_secretkey {
+            Some(secret) => Some(secret.public_key()),
+            None => self.options.curve_publickey,
+        }
+    }
+
+    /// `ZMQ_CURVE_SERVERKEY`, when the socket is a CURVE client.
+    pub fn curve_serverkey(&self) -> Option<[u8; 32]> {
+        self.options.curve_serverkey
     }
 }

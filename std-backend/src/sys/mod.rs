@@ -6,15 +6,18 @@
 //!   the owner can wait on (with a timeout) and reset;
 //! - [`Selector`]: readiness notification over many file descriptors, each
 //!   registered with a `u64` token;
-//! - [`poll`](poll::poll): a one-off wait on a few descriptors.
+//! - [`poll`](poll::poll): a one-off wait on a few descriptors;
+//! - [`OsRandom`]: cryptographically secure random bytes (CURVE).
 //!
 //! Nothing above this module calls the OS for these.
 
 pub(crate) mod net;
 pub(crate) mod poll;
+mod random;
 mod selector;
 mod signaler;
 
+pub(crate) use random::OsRandom;
 pub use selector::{Interest, Selector};
 pub use signaler::Signaler;
 

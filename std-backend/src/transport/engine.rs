@@ -18,15 +18,17 @@ use std::io::{self, IoSlice, Read, Write};
 
 use zlink_mq_core::socket_type::SocketType;
 use zlink_mq_core::time::Instant;
+use zlink_mq_core::zmtp::curve::{CurveClient, CurveServer};
 use zlink_mq_core::zmtp::frame::FrameWriter;
 use zlink_mq_core::zmtp::mechanism::{AnyMechanism, AuthVerdict, Credentials};
 use zlink_mq_core::zmtp::null::Null;
 use zlink_mq_core::zmtp::plain::{PlainClient, PlainServer};
-use zlink_mq_core::zmtp::{Config, Connection, Event};
+use zlink_mq_core::zmtp::{Config, Connection, EncodeError, Event};
 
 use super::{Owner, Security};
 use crate::base::msg::Msg;
 use crate::pipe::{PipeRx, PipeTx, Read as PipeRead};
+use crate::sys::OsRandom;
 use crate::sys::net::Stream;
 
 /// Bytes read per system call at most (and the largest frame decoded in
@@ -154,6 +156,7 @@ pub(crate) struct Engine {
     pub stream: Stream,
     conn: Connection<AnyMechanism>,
     authenticator: Option<std::sync::Arc<super::Authenticator>>,
+    curve_authenticator: Option<std::sync::Arc<super::CurveAuthenticator>>,
     socket_type: SocketType,
     rbuf: Box<[u8]>,
     rstart: usize,
@@ -171,6 +174,8 @@ pub(crate) struct Engine {
     assembling: Option<(Vec<u8>, bool)>,
     /// The length of the frame being assembled.
     assembling_len: usize,
+    /// The frame being assembled is sealed (CURVE): opened once whole.
+    assembling_sealed: bool,
     /// A subscription too long for the connection's command buffer, being
     /// assembled as the socket's subscription message (flag, topic).
     subscription: Option<Vec<u8>>,
@@ -212,6 +217,23 @@ impl Engine {
                 AnyMechanism::PlainServer(PlainServer::new()),
                 authenticator.clone(),
             ),
+            Security::CurveClient { keys, server_key } => {
+                let keys = keys.as_ref().ok_or_else(no_secret_key)?;
+                let m = CurveClient::new(keys, *server_key, &mut OsRandom).map_err(|e| {
+                    Failure::Io(io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))
+                })?;
+                (AnyMechanism::CurveClient(m), None)
+            }
+            Security::CurveServer { keys, .. } => {
+                let keys = keys.as_ref().ok_or_else(no_secret_key)?;
+                let m = CurveServer::new(keys, &mut OsRandom)
+                    .map_err(|e| Failure::Io(io::Error::other(e.to_string())))?;
+                (AnyMechanism::CurveServer(m), None)
+            }
+        };
+        let curve_authenticator = match &owner.security {
+            Security::CurveServer { authenticator, .. } => authenticator.clone(),
+            _ => None,
         };
         let mut config = Config::new(owner.socket_type);
         config.identity = &owner.routing_id;
@@ -224,6 +246,7 @@ impl Engine {
             stream,
             conn,
             authenticator,
+            curve_authenticator,
             socket_type: owner.socket_type,
             rbuf: vec![0; READ_BUF].into_boxed_slice(),
             rstart: 0,
@@ -235,6 +258,7 @@ impl Engine {
             out_more: false,
             assembling: None,
             assembling_len: 0,
+            assembling_sealed: false,
             subscription: None,
             large_frames: false,
             small: Vec::with_capacity(Msg::INLINE_CAPACITY),
@@ -442,11 +466,72 @@ impl Engine {
             pos += used;
         }
         if last {
-            self.deliver_assembled(buf, more, pipes)?;
+            self.finish_assembled(buf, more, pipes, now)?;
         } else {
             self.assembling = Some((buf, more));
         }
         Ok(Some(n < remaining))
+    }
+
+    /// A frame assembled in `buf` is complete: to the socket, once opened
+    /// if it was sealed.
+    fn finish_assembled(
+        &mut self,
+        buf: Vec<u8>,
+        more: bool,
+        pipes: &mut Option<Pipes>,
+        now: Instant,
+    ) -> Result<(), Failure> {
+        if std::mem::take(&mut self.assembling_sealed) {
+            self.open_assembled(buf, pipes, now)
+        } else {
+            self.deliver_assembled(buf, more, pipes)
+        }
+    }
+
+    /// Opens a sealed frame (CURVE MESSAGE) assembled in `buf` and hands
+    /// what it held to the socket: a frame (in place: the buffer becomes
+    /// the message), a subscription, or nothing (PING / PONG, which the
+    /// connection answers itself).
+    fn open_assembled(
+        &mut self,
+        mut buf: Vec<u8>,
+        pipes: &mut Option<Pipes>,
+        now: Instant,
+    ) -> Result<(), Failure> {
+        enum Opened {
+            Frame(usize, usize, bool),
+            Subscription(u8, usize, usize),
+        }
+        let base = buf.as_ptr() as usize;
+        let at = |data: &[u8]| data.as_ptr() as usize - base;
+        let opened = match self.conn.open_frame(&mut buf, now)? {
+            Some(Event::Frame { data, more }) => Some(Opened::Frame(at(data), data.len(), more)),
+            Some(Event::Subscribe { topic }) => {
+                Some(Opened::Subscription(1, at(topic), topic.len()))
+            }
+            Some(Event::Cancel { topic }) => Some(Opened::Subscription(0, at(topic), topic.len())),
+            _ => None,
+        };
+        match opened {
+            Some(Opened::Frame(start, len, more)) => {
+                buf.truncate(start + len);
+                buf.drain(..start);
+                self.deliver_assembled(buf, more, pipes)
+            }
+            Some(Opened::Subscription(flag, start, len))
+                if matches!(self.socket_type, SocketType::Pub | SocketType::XPub) =>
+            {
+                let mut m = Vec::with_capacity(len + 1);
+                m.push(flag);
+                m.extend_from_slice(&buf[start..start + len]);
+                if let Some(p) = pipes {
+                    p.tx.push(Msg::from(m));
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Hands a frame assembled in `buf` to the socket.
@@ -528,12 +613,26 @@ impl Engine {
                     self.assembling_len = len;
                     self.large_frames = len >= DIRECT_READ_MIN;
                 }
+                Event::SealedHead { len } => {
+                    // A CURVE MESSAGE larger than the connection's buffer:
+                    // assembled here, opened once whole (its length was
+                    // checked against MAXMSGSIZE, which is unlimited by
+                    // default: reserve a bounded amount).
+                    let buf = match crate::base::bufpool::buffer(len) {
+                        Some(pooled) => pooled,
+                        None => Vec::with_capacity(len.min(ASSEMBLE_RESERVE_MAX)),
+                    };
+                    self.assembling = Some((buf, false));
+                    self.assembling_len = len;
+                    self.assembling_sealed = true;
+                    self.large_frames = len >= DIRECT_READ_MIN;
+                }
                 Event::FramePart { data, last } => {
                     if let Some((buf, _)) = &mut self.assembling {
                         buf.extend_from_slice(data);
                         if last {
                             let (buf, more) = self.assembling.take().expect("assembling");
-                            self.deliver_assembled(buf, more, pipes)?;
+                            self.finish_assembled(buf, more, pipes, now)?;
                         }
                     }
                 }
@@ -590,6 +689,20 @@ impl Engine {
                             auth(username, password)
                         }))
                         .unwrap_or(false)
+                    });
+                    let verdict = if ok {
+                        AuthVerdict::Accept
+                    } else {
+                        AuthVerdict::Reject { status_code: 400 }
+                    };
+                    self.conn.handle_auth_verdict(verdict)?;
+                    progress.control = true;
+                }
+                Event::AuthRequest(Credentials::Curve { public_key }) => {
+                    // As for PLAIN: a panicking callback refuses the client.
+                    let ok = self.curve_authenticator.as_ref().is_none_or(|auth| {
+                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| auth(public_key)))
+                            .unwrap_or(false)
                     });
                     let verdict = if ok {
                         AuthVerdict::Accept
@@ -677,6 +790,16 @@ impl Engine {
             }
             let starts_message = !self.out_more;
             self.out_more = msg.more();
+            if self.conn.seals_frames() {
+                // CURVE: every frame sealed whole into the buffer; one that
+                // does not fit opens the next batch.
+                let subscription = subscriptions && starts_message && !msg.more();
+                if !encode_sealed(&mut self.conn, &mut w, &msg, subscription)? {
+                    self.gather = Some(Gather::Pending(msg));
+                    break;
+                }
+                continue;
+            }
             if subscriptions && starts_message && !msg.more() {
                 if let Some((&flag, topic)) = msg.split_first() {
                     if flag <= 1 && msg.len() >= GATHER_MIN {
@@ -731,6 +854,29 @@ impl Engine {
                 match self.gather.take() {
                     // A frame whose header did not fit the last batch: it
                     // opens this one, as a subscription or a data frame.
+                    Some(Gather::Pending(msg)) if self.conn.seals_frames() => {
+                        self.wstart = 0;
+                        self.wend = 0;
+                        let subscription =
+                            matches!(self.socket_type, SocketType::Sub | SocketType::XSub)
+                                && !msg.more();
+                        let mut w = FrameWriter::new(&mut self.wbuf);
+                        if encode_sealed(&mut self.conn, &mut w, &msg, subscription)? {
+                            self.wend = w.len();
+                        } else {
+                            // Larger than the whole buffer: sealed into its
+                            // own, written from there.
+                            let len = self.conn.encoded_len(msg.len() + 1 + "SUBSCRIBE".len());
+                            let mut frame = vec![0u8; len];
+                            let mut w = FrameWriter::new(&mut frame);
+                            if encode_sealed(&mut self.conn, &mut w, &msg, subscription)? {
+                                let n = w.len();
+                                frame.truncate(n);
+                                self.gather = Some(Gather::Body(Msg::from(frame), 0));
+                            }
+                        }
+                        continue;
+                    }
                     Some(Gather::Pending(msg)) => {
                         self.wstart = 0;
                         self.wend = 0;
@@ -810,6 +956,36 @@ impl Engine {
     pub(crate) fn flush_best_effort(&mut self) {
         self.wend += self.conn.poll_transmit(&mut self.wbuf[self.wend..]);
         let _ = self.stream.write(&self.wbuf[self.wstart..self.wend]);
+    }
+}
+
+/// A CURVE connection without a secret key to prove.
+fn no_secret_key() -> Failure {
+    Failure::Io(io::Error::new(
+        io::ErrorKind::InvalidInput,
+        "CURVE needs our secret key (CURVE_SECRETKEY)",
+    ))
+}
+
+/// Seals one outbound frame whole into `w`: a subscription message (flag
+/// 1 or 0, then the topic) as SUBSCRIBE / CANCEL when `subscription`, any
+/// other frame as is. `false` if it does not fit.
+fn encode_sealed(
+    conn: &mut Connection<AnyMechanism>,
+    w: &mut FrameWriter<'_>,
+    msg: &Msg,
+    subscription: bool,
+) -> Result<bool, Failure> {
+    let r = match msg.split_first() {
+        Some((&1, topic)) if subscription => conn.encode_subscribe(w, topic),
+        Some((&0, topic)) if subscription => conn.encode_cancel(w, topic),
+        _ => conn.encode_frame(w, msg, msg.more()),
+    };
+    match r {
+        Ok(()) => Ok(true),
+        Err(EncodeError::BufferFull) => Ok(false),
+        Err(EncodeError::Failed(e)) => Err(e.into()),
+        Err(e) => Err(Failure::Io(io::Error::other(e.to_string()))),
     }
 }
 

@@ -22,6 +22,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use zlink_mq_core::socket_type::SocketType;
+use zlink_mq_core::zmtp::curve::KeyPair;
 use zlink_mq_core::zmtp::heartbeat::Heartbeat;
 
 use crate::pipe::handle::SocketShared;
@@ -117,10 +118,26 @@ pub(crate) enum Security {
     PlainServer {
         authenticator: Option<Arc<Authenticator>>,
     },
+    /// CURVE client: our long-term key pair (`None`: no secret key was
+    /// set, and connections fail), the server's public key.
+    CurveClient {
+        keys: Option<KeyPair>,
+        server_key: [u8; 32],
+    },
+    /// CURVE server: our long-term key pair; `authenticator` judges each
+    /// client's long-term public key (`None`: every key, as libzmq without
+    /// a ZAP handler).
+    CurveServer {
+        keys: Option<KeyPair>,
+        authenticator: Option<Arc<CurveAuthenticator>>,
+    },
 }
 
 /// Decides whether a PLAIN client's username and password are accepted.
 pub type Authenticator = dyn Fn(&[u8], &[u8]) -> bool + Send + Sync;
+
+/// Decides whether a CURVE client's long-term public key is accepted.
+pub type CurveAuthenticator = dyn Fn(&[u8; 32]) -> bool + Send + Sync;
 
 impl fmt::Debug for Security {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -128,6 +145,8 @@ impl fmt::Debug for Security {
             Security::Null => f.write_str("Null"),
             Security::PlainClient { .. } => f.write_str("PlainClient"),
             Security::PlainServer { .. } => f.write_str("PlainServer"),
+            Security::CurveClient { .. } => f.write_str("CurveClient"),
+            Security::CurveServer { .. } => f.write_str("CurveServer"),
         }
     }
 }
