@@ -172,7 +172,10 @@ impl IoThread {
             if let Some(id) = session.pipe_id {
                 self.by_pipe.remove(&id);
             }
-            if matches!(session.link, Link::Up(_) | Link::Draining(..)) {
+            // A closed socket's monitor is gone or going (it stops with
+            // its socket): nothing is reported for the connections it
+            // drops, so that no event races MONITOR_STOPPED.
+            if !session.closing && matches!(session.link, Link::Up(_) | Link::Draining(..)) {
                 session
                     .owner
                     .event(Event::new(EventKind::Closed, 0, &session.owner.endpoint));

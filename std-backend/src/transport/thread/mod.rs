@@ -366,8 +366,14 @@ impl IoThread {
                             .is_some_and(|p| p.rx.check_read() && !p.rx.at_end()),
                     };
                     match linger {
-                        Some(d) if d.is_zero() => self.close_session(k),
-                        _ if !deliverable => self.close_session(k),
+                        Some(d) if d.is_zero() => {
+                            session.closing = true;
+                            self.close_session(k);
+                        }
+                        _ if !deliverable => {
+                            session.closing = true;
+                            self.close_session(k);
+                        }
                         _ => {
                             session.closing = true;
                             session.linger_until = linger.and_then(|d| now.checked_add(d));
