@@ -9,7 +9,7 @@
 mod common;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -156,18 +156,28 @@ enum Server {
 /// at a time. Every one of those must be answered: libzmq's ROUTER answers
 /// all of them, and so must ours. Returns how many of the flood's replies
 /// arrived (any number is allowed; they must be in order).
-fn echo_router_after_a_paused_client(server: Server, t: Transport) -> usize {
+fn echo_router_after_a_paused_client(server: Server, t: Transport) -> Result<usize, String> {
     const FLOOD: u64 = 20_000;
     const AFTER: u64 = 1_000;
     let path = std::env::temp_dir().join(format!(
-        "zlink-slow-router-{}-{server:?}.sock",
+        "zlink-slow-router-{}-{server:?}-{t:?}.sock",
         std::process::id()
     ));
     let _ = std::fs::remove_file(&path);
     let stop = Arc::new(AtomicBool::new(false));
+    // The highest request the server received, plus one: tells a request
+    // that never arrived from a reply that never came back.
+    let seen = Arc::new(AtomicU64::new(0));
     let (ep_tx, ep_rx) = std::sync::mpsc::channel::<String>();
     let echo = {
         let stop = stop.clone();
+        let seen = seen.clone();
+        let note = move |body: Option<&[u8]>| {
+            if let Some(body) = body.filter(|b| b.len() >= 8) {
+                let i = u64::from_be_bytes(body[..8].try_into().unwrap());
+                seen.fetch_max(i + 1, Ordering::Relaxed);
+            }
+        };
         thread::spawn(move || match server {
             Server::Ours => {
                 let ctx = Context::new();
@@ -181,6 +191,7 @@ fn echo_router_after_a_paused_client(server: Server, t: Transport) -> usize {
                 ep_tx.send(s.last_endpoint().unwrap().to_owned()).unwrap();
                 while !stop.load(Ordering::Relaxed) {
                     if let Ok(parts) = s.recv_multipart(Flags::NONE) {
+                        note(parts.last().map(|m| &m[..]));
                         // A full pipe drops the reply (ROUTER semantics);
                         // a send that fails otherwise is a fault.
                         s.send_multipart(parts, Flags::NONE).unwrap();
@@ -200,6 +211,7 @@ fn echo_router_after_a_paused_client(server: Server, t: Transport) -> usize {
                 ep_tx.send(s.get_last_endpoint().unwrap().unwrap()).unwrap();
                 while !stop.load(Ordering::Relaxed) {
                     if let Ok(parts) = s.recv_multipart(0) {
+                        note(parts.last().map(|m| &m[..]));
                         s.send_multipart(parts, 0).unwrap();
                     }
                 }
@@ -242,50 +254,68 @@ fn echo_router_after_a_paused_client(server: Server, t: Transport) -> usize {
         last = Some(i);
         flood_back += 1;
     }
-    // Then one request at a time: each must be answered.
+    // Then one request at a time: each must be answered. Replies to the
+    // flood may still trail in (a loaded machine can pause any thread for
+    // longer than the quiet window above); they come first, in order.
     client.set_rcvtimeo(TIMEOUT.as_millis() as i32).unwrap();
-    for i in FLOOD..FLOOD + AFTER {
+    let mut late = 0usize;
+    let outcome = (FLOOD..FLOOD + AFTER).try_for_each(|i| {
         let mut m = body.clone();
         m[..8].copy_from_slice(&i.to_be_bytes());
         client.send(m, 0).unwrap();
-        match client.recv_bytes(0) {
-            Ok(r) => assert_eq!(
-                u64::from_be_bytes(r[..8].try_into().unwrap()),
-                i,
-                "{server:?} over {t:?}: wrong reply"
-            ),
-            Err(e) => {
-                stop.store(true, Ordering::Relaxed);
-                panic!(
-                    "{server:?} over {t:?}: {} of {AFTER} requests after the pause answered ({e})",
-                    i - FLOOD
-                );
+        loop {
+            let r = client.recv_bytes(0).map_err(|e| {
+                format!(
+                    "{server:?} over {t:?}: {} of {AFTER} requests after the pause answered ({e}); \
+                     the server received requests up to {}",
+                    i - FLOOD,
+                    seen.load(Ordering::Relaxed) as i64 - 1
+                )
+            })?;
+            match u64::from_be_bytes(r[..8].try_into().unwrap()) {
+                got if got == i => return Ok(()),
+                got if got < FLOOD && last.is_none_or(|l| got > l) => {
+                    last = Some(got);
+                    flood_back += 1;
+                    late += 1;
+                }
+                got => {
+                    return Err(format!(
+                        "{server:?} over {t:?}: reply {got} while waiting for {i} \
+                         (last flood reply {last:?})"
+                    ));
+                }
             }
         }
-    }
+    });
     stop.store(true, Ordering::Relaxed);
     echo.join().expect("echo server");
-    flood_back
+    if late > 0 {
+        eprintln!("{server:?} over {t:?}: {late} flood replies came after the quiet window");
+    }
+    outcome.map(|()| flood_back)
+}
+
+/// Ours must answer every request after the pause. libzmq in the same
+/// script is the reference: what it did is reported, so that a failure of
+/// ours can be set beside it, but it is not what this test checks.
+fn router_answers_a_client_that_paused(t: Transport) {
+    match echo_router_after_a_paused_client(Server::Libzmq, t) {
+        Ok(n) => eprintln!("libzmq over {t:?}: {n} flood replies, all later requests answered"),
+        Err(e) => eprintln!("reference only: {e}"),
+    }
+    let ours = echo_router_after_a_paused_client(Server::Ours, t).unwrap_or_else(|e| panic!("{e}"));
+    // Of the flood, a ROUTER keeps what its high-water marks and buffers
+    // held: some, never none.
+    assert!(ours > 0, "ours over {t:?}: no flood reply came back");
 }
 
 #[test]
 fn router_answers_a_client_that_paused_tcp() {
-    let libzmq = echo_router_after_a_paused_client(Server::Libzmq, Transport::Tcp);
-    let ours = echo_router_after_a_paused_client(Server::Ours, Transport::Tcp);
-    // Both answered everything after the pause; of the flood each keeps
-    // what its high-water marks and buffers held.
-    assert!(
-        libzmq > 0 && ours > 0,
-        "flood replies: libzmq {libzmq}, ours {ours}"
-    );
+    router_answers_a_client_that_paused(Transport::Tcp);
 }
 
 #[test]
 fn router_answers_a_client_that_paused_ipc() {
-    let libzmq = echo_router_after_a_paused_client(Server::Libzmq, Transport::Ipc);
-    let ours = echo_router_after_a_paused_client(Server::Ours, Transport::Ipc);
-    assert!(
-        libzmq > 0 && ours > 0,
-        "flood replies: libzmq {libzmq}, ours {ours}"
-    );
+    router_answers_a_client_that_paused(Transport::Ipc);
 }
