@@ -238,6 +238,34 @@ fn xpub_reports_the_unsubscriptions_of_a_leaving_subscriber() {
     }
 }
 
+/// A subscriber that takes the place of one that left gets messages. The
+/// newcomer's peer slot is the one the leaver had, and the leaver's end,
+/// noted while its last subscriptions were read, once detached the
+/// newcomer right after it attached (difftest finding 1): XPUB saw its
+/// subscription cancelled at once and PUB sent it nothing.
+#[test]
+fn a_subscriber_that_replaces_one_that_left_gets_messages() {
+    for t in ALL {
+        let ctx = Context::new();
+        let (mut xpub, mut subs, ep) =
+            bound_and_connected(&ctx, t, SocketType::XPub, SocketType::Sub, 1);
+        subs[0].subscribe(b"a").unwrap();
+        assert_eq!(&xpub.recv(Flags::NONE).unwrap()[..], b"\x01a");
+        pub_until_received(&mut xpub, &mut subs[0], b"a-1");
+        drop(subs);
+        let mut newcomer = socket(&ctx, SocketType::Sub);
+        newcomer.subscribe(b"a").unwrap();
+        newcomer.connect(&ep).unwrap();
+        // The leaver's cancellation, then the newcomer's subscription.
+        assert_eq!(&xpub.recv(Flags::NONE).unwrap()[..], b"\x00a", "{t:?}");
+        assert_eq!(&xpub.recv(Flags::NONE).unwrap()[..], b"\x01a", "{t:?}");
+        let m = pub_until_received(&mut xpub, &mut newcomer, b"a-2");
+        assert_eq!(&m[..], b"a-2", "{t:?}");
+        // And nothing cancelled it behind its back.
+        assert_nothing_for(&mut xpub, Duration::from_millis(100));
+    }
+}
+
 #[test]
 fn pub_to_xsub_and_xpub_to_sub() {
     for t in ALL {

@@ -47,6 +47,10 @@ impl Peers {
     pub(crate) fn remove(&mut self, id: PeerId) -> Option<Peer> {
         let peer = self.slots.remove(id.0 as usize)?;
         self.by_pipe.remove(&peer.tx.id());
+        // The id names the next peer inserted: an end noted for this one
+        // and not reaped yet (it was detached another way) would detach
+        // that newcomer.
+        self.ended.retain(|&p| p != id);
         Some(peer)
     }
 
