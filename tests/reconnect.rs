@@ -40,6 +40,47 @@ fn reconnects_after_the_bound_side_restarts() {
     }
 }
 
+/// The bound side closes (LINGER infinite, nothing queued) while a
+/// connection it accepted has not reached the socket yet: the connection
+/// must close, so the connecter reconnects to whoever binds the address
+/// next. The unhandled attach held the connection open for ever (difftest
+/// finding 2: a REQ bound on ipc, restarted, was never reached again).
+#[test]
+fn a_connection_the_closing_socket_never_took_is_closed() {
+    for t in [Transport::Ipc, Transport::Tcp] {
+        let ctx = Context::new();
+        let mut req = socket(&ctx, SocketType::Req);
+        req.set_linger(None);
+        let ep = bind(&mut req, t);
+        let mut router = socket(&ctx, SocketType::Router);
+        router.set_reconnect_ivl(Some(Duration::from_millis(10)));
+        let events = router
+            .monitor_channel(EventKind::HandshakeSucceeded.code() | EventKind::Disconnected.code());
+        router.connect(&ep).unwrap();
+        // The REQ makes no call, so the connection, up on the ROUTER's side,
+        // waits in its mailbox when it closes.
+        assert_eq!(
+            events.recv_timeout(TIMEOUT).unwrap().kind,
+            EventKind::HandshakeSucceeded
+        );
+        drop(req);
+        assert_eq!(
+            events
+                .recv_timeout(TIMEOUT)
+                .expect("the connection closes")
+                .kind,
+            EventKind::Disconnected,
+            "{t:?}"
+        );
+        let mut req = socket(&ctx, SocketType::Req);
+        req.bind(&ep).unwrap();
+        send_strs(&mut req, &["again"]);
+        let parts = router.recv_multipart(Flags::NONE).unwrap();
+        let tail: Vec<&[u8]> = parts[1..].iter().map(|m| &m[..]).collect();
+        assert_eq!(tail, [&b""[..], b"again"], "{t:?}");
+    }
+}
+
 #[test]
 fn messages_sent_while_disconnected_wait_for_the_reconnection() {
     for t in [Transport::Ipc, Transport::Tcp] {

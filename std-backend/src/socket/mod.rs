@@ -851,6 +851,13 @@ impl Drop for Socket {
         });
         drop(done);
         wait_done(closed);
+        // Peers that were on their way in (an Attach not handled yet) are
+        // refused, now and from now on: their pipes drop, so their
+        // connections close. Left queued, the pipes would live as long as
+        // the mailbox, which their own sessions keep alive: the connection
+        // would stay up with nobody behind it, and a peer that connected
+        // to us would never learn that it must reconnect.
+        self.shared.mailbox.close();
         // After the listeners' CLOSED events; connections still lingering
         // report nothing more (as libzmq, whose monitor ends with its
         // socket).
