@@ -22,12 +22,8 @@
 //!
 //! Environment: `DIFFTEST_SEED` (u64; random by default, always printed),
 //! `DIFFTEST_CASES` (scenarios at most), `DIFFTEST_MINUTES` (time budget,
-//! default 2.5 in release builds), `DIFFTEST_LONG_TOPICS=1` (topics up to
-//! 4 KiB instead of 1000 bytes: libzmq sends longer SUBSCRIBEs as ZMTP 3.1
-//! commands, which our decoder refuses until issue 9 fault 2 is fixed),
-//! `DIFFTEST_OPEN_FAULTS=1` (also draw the scenarios of faults still open:
-//! long topics, subscribers that leave and return), `DIFFTEST_KEEP_GOING=1`
-//! (long runs: report every failing scenario and go on, no shrinking).
+//! default 2.5 in release builds), `DIFFTEST_KEEP_GOING=1` (long runs:
+//! report every failing scenario and go on, no shrinking).
 //! Failing seeds are kept in `tests/differential.proptest-regressions` and
 //! replayed first on every run; a failure that shows an open fault becomes
 //! an `#[ignore]`d test at the end of this file.
@@ -233,10 +229,9 @@ fn role_sends(r: Role) -> bool {
 /// outcome the checks can still judge.
 fn role_restarts(r: Role) -> bool {
     match r {
-        Role::Stream { .. } | Role::ReqAsync { .. } | Role::ReqLock => true,
-        // Finding 1 (/work/helpers/difftest-findings.md): a SUB that
-        // connects just after another left gets nothing from our PUB.
-        Role::Subscriber { .. } => open_faults(),
+        Role::Stream { .. } | Role::ReqAsync { .. } | Role::ReqLock | Role::Subscriber { .. } => {
+            true
+        }
         Role::Responder { .. } | Role::Publisher { .. } => false,
     }
 }
@@ -333,20 +328,12 @@ struct Scenario {
 
 // ----- strategies ------------------------------------------------------------
 
-/// Whether to draw scenarios that reach faults still open (each named where
-/// it is gated): `DIFFTEST_OPEN_FAULTS=1`.
-fn open_faults() -> bool {
-    std::env::var("DIFFTEST_OPEN_FAULTS").is_ok_and(|v| v == "1")
-}
-
-/// Topics over 1000 bytes: libzmq sends such SUBSCRIBEs as ZMTP 3.1
-/// commands, which our decoder refuses (issue 9 fault 2, being fixed).
-fn long_topics() -> bool {
-    open_faults() || std::env::var("DIFFTEST_LONG_TOPICS").is_ok_and(|v| v == "1")
-}
+/// Topics up to 4 KiB: libzmq 4.3 sends those over 255 bytes as ZMTP 3.1
+/// SUBSCRIBE commands (issue 9 fault 2).
+const MAX_TOPIC_LEN: u16 = 4096;
 
 fn topic() -> impl Strategy<Value = Topic> {
-    let max_long: u16 = if long_topics() { 4096 } else { 1000 };
+    let max_long = MAX_TOPIC_LEN;
     (
         "[a-c]{0,3}",
         prop_oneof![8 => Just(0u16), 1 => 1..=max_long],
@@ -490,10 +477,7 @@ fn scenario() -> impl Strategy<Value = Scenario> {
                 .prop_map(move |(hub_msgs, mut spokes)| {
                     // libzmq never re-establishes an inproc connection whose
                     // bound end closed: a bound spoke cannot come back.
-                    // Finding 2: our connecting side never reaches an ipc
-                    // path bound again after its first binder closed.
-                    let ipc_rebind = transport == Transport::Ipc && !open_faults();
-                    if (transport == Transport::Inproc || ipc_rebind) && !hub_binds {
+                    if transport == Transport::Inproc && !hub_binds {
                         for s in &mut spokes {
                             s.restart = None;
                         }
@@ -1793,12 +1777,11 @@ fn small_msgs(n: usize, topic: &str) -> Vec<MsgSpec> {
         .collect()
 }
 
-/// Finding 1 (/work/helpers/difftest-findings.md): a SUB that connects to
-/// our PUB just after another SUB of the same context left receives
-/// nothing (every transport; libzmq, or either end libzmq's, delivers).
+/// Finding 1, fixed: a SUB that connected to our PUB just after another
+/// SUB left received nothing (every transport), because the leaver's
+/// pending end detached the newcomer, which had taken its peer slot.
 #[test]
-#[ignore = "finding 1: a returning SUB gets nothing from our PUB"]
-fn finding_1_returning_subscriber_gets_nothing() {
+fn finding_1_returning_subscriber_gets_messages() {
     let eager = SideSpec {
         sndhwm: 1000,
         rcvhwm: 1000,
@@ -1830,13 +1813,13 @@ fn finding_1_returning_subscriber_gets_nothing() {
     }
 }
 
-/// Finding 2 (/work/helpers/difftest-findings.md): a REQ spoke bound on
-/// ipc closes at once (LINGER infinite) and a new REQ binds the same path;
-/// our ROUTER, connected to that path, is never attached to the new one
-/// (the REQ's send would block for ever); libzmq's is. Long run, seed 1000.
+/// Finding 2, fixed: a REQ spoke bound on ipc closed at once (LINGER
+/// infinite) and a new REQ bound the same path; our ROUTER, connected to
+/// that path, was never attached to the new one: the connection the first
+/// REQ accepted but never took stayed open (found by the long run, seed
+/// 1000).
 #[test]
-#[ignore = "finding 2: a rebound ipc endpoint is never reached again"]
-fn finding_2_rebound_ipc_endpoint_never_reached() {
+fn finding_2_rebound_ipc_endpoint_is_reached() {
     let side = SideSpec {
         sndhwm: 1000,
         rcvhwm: 1000,
