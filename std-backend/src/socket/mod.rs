@@ -39,9 +39,10 @@ use crate::transport::inproc::InprocSide;
 use crate::transport::monitor::{Event, EventKind, Monitor};
 use crate::transport::{IoCommand, IoShared, Owner, Security, Target, wait_done};
 
-/// How long a blocking call of a socket whose endpoints are all inproc
-/// spins on its mailbox before sleeping (see `Socket::spin`).
-pub(crate) const INPROC_SPIN: Duration = Duration::from_micros(20);
+/// How long, by default, a blocking call of a socket whose endpoints are
+/// all inproc busy-waits on its mailbox before sleeping (see
+/// [`Socket::set_inproc_busy_wait`]).
+pub(crate) const INPROC_BUSY_WAIT: Duration = Duration::from_micros(20);
 
 /// Flags of [`Socket::send`] and [`Socket::recv`], as libzmq's.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]

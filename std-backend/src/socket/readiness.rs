@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use crate::base::error::Result;
 use crate::pipe::handle::SocketShared;
-use crate::socket::{Flags, INPROC_SPIN, Socket};
+use crate::socket::{Flags, Socket};
 
 impl Socket {
     /// Blocks until something may have changed or `deadline` passes.
@@ -59,10 +59,14 @@ impl Socket {
     }
 
     /// Whether a blocking call should spin before it sleeps: only when
-    /// every endpoint is inproc (whoever wakes us is another user thread,
-    /// not an I/O thread that would compete with the spin for a core) and
-    /// there is more than one core.
+    /// spinning is enabled (`set_inproc_busy_wait`), every endpoint is
+    /// inproc (whoever wakes us is another user thread, not an I/O thread
+    /// that would compete with the spin for a core) and there is more than
+    /// one core.
     pub(super) fn spin_first(&self) -> bool {
+        if self.options.inproc_busy_wait.is_zero() {
+            return false;
+        }
         static MULTI_CORE: OnceLock<bool> = OnceLock::new();
         *MULTI_CORE.get_or_init(|| std::thread::available_parallelism().is_ok_and(|n| n.get() > 1))
             && self
@@ -71,18 +75,25 @@ impl Socket {
                 .all(|a| a.resolved.starts_with("inproc://"))
     }
 
-    /// Spins until a command is pending (`true`), or `INPROC_SPIN` or the
-    /// deadline has passed (`false`). A sleep and its wake-up (a `poll`,
+    /// Spins until a command is pending (`true`), or the busy-wait time or
+    /// the deadline has passed (`false`). A sleep and its wake-up (a `poll`,
     /// the peer's eventfd write and a context switch each way) cost several
     /// microseconds; over inproc the peer's answer often comes sooner.
     pub(super) fn spin(&self, deadline: Option<Instant>) -> bool {
-        let now = Instant::now();
-        let until = deadline.map_or(now + INPROC_SPIN, |d| d.min(now + INPROC_SPIN));
+        // A busy-wait too long to add to `now` lasts until the deadline.
+        let until = match (
+            Instant::now().checked_add(self.options.inproc_busy_wait),
+            deadline,
+        ) {
+            (Some(spin), Some(d)) => Some(spin.min(d)),
+            (spin, None) => spin,
+            (None, d) => d,
+        };
         loop {
             if self.shared.mailbox.has_pending() {
                 return true;
             }
-            if Instant::now() >= until {
+            if until.is_some_and(|u| Instant::now() >= u) {
                 return false;
             }
             for _ in 0..64 {
