@@ -105,6 +105,11 @@ pub struct Socket {
     /// The descriptor may be readable: we signalled it, or drained commands
     /// without consuming their signal, since the last reset.
     fd_dirty: bool,
+    /// Blocking waits left that sleep at once, without busy-waiting: after
+    /// busy-waits that found nothing (see `Socket::wait`).
+    spin_skip: u8,
+    /// Busy-waits in a row that found nothing (at most `SPIN_BACKOFF_MAX`).
+    spin_misses: u8,
 }
 
 impl Socket {
@@ -126,6 +131,8 @@ impl Socket {
             fd_exposed: false,
             fd_signaled: false,
             fd_dirty: false,
+            spin_skip: 0,
+            spin_misses: 0,
         }
     }
 
