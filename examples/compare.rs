@@ -10,7 +10,13 @@
 //! PUSH_PULL), transport (inproc, ipc, tcp) and message size, both libraries
 //! move the same number of messages from a sender thread to a receiver
 //! thread, and REQ_REP ping-pong measures one-way latency. libzmq is the
-//! real thing: 4.3.4 built from source by the `zmq` crate.
+//! one users run: the system's `libzmq.so.5` when the machine has one
+//! (Debian / Ubuntu: `libzmq5`), else the vendored 4.3.4 sources built as
+//! distributions configure them (eventfd signaler, epoll, accept4, ...; the
+//! `compare-libzmq` crate), loaded with `dlopen`. The header names which,
+//! its version and its signaler. (The `zmq` crate's own build, which the
+//! interop tests use, has an empty `platform.hpp`: no eventfd, every
+//! wake-up a socketpair write and read; no distribution ships that.)
 //!
 //! Method (see `BENCHMARKING.md`):
 //! - the libraries alternate within each measurement cell, A B then B A, for
@@ -25,6 +31,13 @@
 //!   arrived), and the subscriber skips them;
 //! - throughput is timed on the receiver, first message to last; DEALER_ROUTER
 //!   counts a message per identity + payload pair;
+//! - CPU per message: the process CPU time (getrusage, user + system, every
+//!   thread) over the timed span, divided by the messages (a latency round
+//!   trip is two). The runs take turns in this one process and each joins
+//!   its threads before the next, so the time is the run's own;
+//! - zlink-mq's inproc sockets busy-wait before they sleep
+//!   (`set_inproc_busy_wait`; libzmq never does): the inproc rows show
+//!   zlink-mq with each `--busy-wait` setting, against the same libzmq runs;
 //! - the table shows medians and the min-max spread; the ratio is zlink-mq's
 //!   median over libzmq's (above 1 is faster for throughput; below 1 is
 //!   faster for latency).
@@ -129,19 +142,58 @@ impl Transport {
     }
 }
 
+/// What is measured: zlink-mq with one inproc busy-wait setting, or libzmq.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Library {
-    Zlink,
+    /// zlink-mq, its sockets' `set_inproc_busy_wait` set to this.
+    Zlink {
+        busy_wait: Duration,
+    },
     Libzmq,
 }
 
 impl Library {
-    fn name(self) -> &'static str {
+    /// The name with the setting, for progress lines and JSON.
+    fn describe(self) -> String {
         match self {
-            Library::Zlink => "zlink-mq",
-            Library::Libzmq => "libzmq",
+            Library::Zlink { busy_wait } => format!("zlink-mq ({})", busy_wait_text(busy_wait)),
+            Library::Libzmq => "libzmq".into(),
         }
     }
+}
+
+/// "busy-wait 20 us" or "no busy-wait".
+fn busy_wait_text(d: Duration) -> String {
+    if d.is_zero() {
+        "no busy-wait".into()
+    } else {
+        format!("busy-wait {} us", d.as_micros())
+    }
+}
+
+/// One run's result: its figure (msg/s or us) and the process CPU time it
+/// took per message (user + system, all threads).
+#[derive(Debug, Clone, Copy)]
+struct Sample {
+    value: f64,
+    cpu_ns: f64,
+}
+
+/// Process CPU time so far (user + system, every thread), from
+/// getrusage(RUSAGE_SELF). Both libraries run in this process one after
+/// the other, each run's threads joined before the next starts, so the
+/// difference over a run is that run's.
+fn process_cpu() -> Duration {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage writes a `rusage` into the pointed-to memory.
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr()) };
+    assert_eq!(rc, 0, "getrusage(RUSAGE_SELF)");
+    // SAFETY: zero-initialised, then written by getrusage.
+    let usage = unsafe { usage.assume_init() };
+    let tv = |t: libc::timeval| {
+        Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
+    };
+    tv(usage.ru_utime) + tv(usage.ru_stime)
 }
 
 // ----- the two libraries behind one small interface -------------------------
@@ -173,7 +225,8 @@ trait Sock: Send + 'static {
 trait Lib {
     type Ctx: Clone + Send + 'static;
     type Sock: Sock;
-    fn context() -> Result<Self::Ctx>;
+    /// A fresh context for one run of `lib` (the setting it carries).
+    fn context(lib: Library) -> Result<Self::Ctx>;
     fn socket(ctx: &Self::Ctx, kind: Kind, hwm: u32) -> Result<Self::Sock>;
 }
 
@@ -188,16 +241,29 @@ mod zlink {
         held: Option<Msg>,
     }
 
+    /// A context and the busy-wait its sockets get.
+    #[derive(Clone)]
+    pub struct ZCtx {
+        ctx: Context,
+        busy_wait: Duration,
+    }
+
     impl Lib for Zlink {
-        type Ctx = Context;
+        type Ctx = ZCtx;
         type Sock = ZSock;
 
-        fn context() -> Result<Context> {
-            Ok(Context::with_io_threads(1))
+        fn context(lib: Library) -> Result<ZCtx> {
+            let Library::Zlink { busy_wait } = lib else {
+                return Err("not a zlink-mq setting".into());
+            };
+            Ok(ZCtx {
+                ctx: Context::with_io_threads(1),
+                busy_wait,
+            })
         }
 
-        fn socket(ctx: &Context, kind: Kind, hwm: u32) -> Result<ZSock> {
-            let mut socket = ctx.socket(match kind {
+        fn socket(ctx: &ZCtx, kind: Kind, hwm: u32) -> Result<ZSock> {
+            let mut socket = ctx.ctx.socket(match kind {
                 Kind::Pair => SocketType::Pair,
                 Kind::Pub => SocketType::Pub,
                 Kind::Sub => SocketType::Sub,
@@ -213,6 +279,7 @@ mod zlink {
             socket.set_linger(Some(Duration::ZERO));
             socket.set_sndtimeo(Some(TIMEOUT));
             socket.set_rcvtimeo(Some(TIMEOUT));
+            socket.set_inproc_busy_wait(ctx.busy_wait);
             if kind == Kind::Pub {
                 socket.set_xpub_nodrop(true);
             }
@@ -272,114 +339,490 @@ mod zlink {
 }
 
 mod libzmq {
+    //! libzmq through its C API, loaded at run time with `dlopen`: the
+    //! system's `libzmq.so.5` when there is one (the libzmq users run), else
+    //! the vendored 4.3.4 sources built as distributions configure them
+    //! (the `compare-libzmq` crate). RTLD_LOCAL keeps its symbols apart
+    //! from the static libzmq the `zmq` crate links for the tests.
     use super::*;
+    use std::ffi::{CStr, CString, c_char, c_int, c_void};
+    use std::sync::OnceLock;
+
+    const ZMQ_IO_THREADS: c_int = 1;
+    const ZMQ_SUBSCRIBE: c_int = 6;
+    const ZMQ_LINGER: c_int = 17;
+    const ZMQ_SNDHWM: c_int = 23;
+    const ZMQ_RCVHWM: c_int = 24;
+    const ZMQ_RCVTIMEO: c_int = 27;
+    const ZMQ_SNDTIMEO: c_int = 28;
+    const ZMQ_LAST_ENDPOINT: c_int = 32;
+    const ZMQ_XPUB_NODROP: c_int = 69;
+    const ZMQ_DONTWAIT: c_int = 1;
+    const ZMQ_SNDMORE: c_int = 2;
+
+    /// `zmq_msg_t`: 64 opaque bytes, pointer-aligned (zmq.h).
+    #[repr(C, align(8))]
+    struct ZmqMsg([u8; 64]);
+
+    /// The loaded library and what the table header says about it.
+    pub struct Loaded {
+        fns: Fns,
+        /// Where it came from: "system, /usr/lib/.../libzmq.so.5.2.4" or
+        /// "vendored, configured as distributions build it".
+        pub origin: String,
+        /// Its file.
+        pub path: String,
+        /// `zmq_version`.
+        pub version: (i32, i32, i32),
+        /// The wake-up a context's mailbox uses, seen from the descriptors
+        /// `zmq_ctx_new` opens: "eventfd" or "socketpair".
+        pub signaler: String,
+    }
+
+    static LOADED: OnceLock<Loaded> = OnceLock::new();
+
+    /// Which libzmq `--libzmq` asks for.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub enum Choice {
+        /// The system's, else the configured vendored build.
+        Auto,
+        System,
+        Vendored,
+        Path(String),
+    }
+
+    fn dl_error() -> String {
+        // SAFETY: dlerror returns NULL or a NUL-terminated string owned by
+        // the loader, valid until the next dl* call on this thread.
+        let e = unsafe { libc::dlerror() };
+        if e.is_null() {
+            "unknown dlopen error".into()
+        } else {
+            // SAFETY: as above; copied out at once.
+            unsafe { CStr::from_ptr(e) }.to_string_lossy().into_owned()
+        }
+    }
+
+    fn open(name: &str) -> std::result::Result<*mut c_void, String> {
+        let c = CString::new(name).map_err(|e| e.to_string())?;
+        // SAFETY: `c` is NUL-terminated; RTLD_LOCAL keeps the library's
+        // symbols out of the global namespace (the tests' static libzmq
+        // uses the same names).
+        let handle = unsafe { libc::dlopen(c.as_ptr(), libc::RTLD_NOW | libc::RTLD_LOCAL) };
+        if handle.is_null() {
+            Err(format!("{name}: {}", dl_error()))
+        } else {
+            Ok(handle)
+        }
+    }
+
+    fn sym(handle: *mut c_void, name: &str) -> Result<*mut c_void> {
+        let c = CString::new(name)?;
+        // SAFETY: `handle` is a live dlopen handle (never closed), `c` is
+        // NUL-terminated.
+        let p = unsafe { libc::dlsym(handle, c.as_ptr()) };
+        if p.is_null() {
+            Err(format!("libzmq has no {name}: {}", dl_error()).into())
+        } else {
+            Ok(p)
+        }
+    }
+
+    /// Declares `Fns`, the C functions the harness calls, and `fns`, which
+    /// looks them up: each symbol's address becomes a function pointer of
+    /// the signature zmq.h (the 4.x stable API) declares for it.
+    macro_rules! c_functions {
+        ($($field:ident = $symbol:literal: $ty:ty;)*) => {
+            struct Fns {
+                $($field: $ty,)*
+            }
+
+            fn fns(handle: *mut c_void) -> Result<Fns> {
+                Ok(Fns {
+                    $(
+                        // SAFETY: the symbol is the libzmq function of that
+                        // name, whose C signature is the field's type.
+                        $field: unsafe {
+                            std::mem::transmute::<*mut c_void, $ty>(sym(handle, $symbol)?)
+                        },
+                    )*
+                })
+            }
+        };
+    }
+
+    c_functions! {
+        version = "zmq_version": unsafe extern "C" fn(*mut c_int, *mut c_int, *mut c_int);
+        errno = "zmq_errno": unsafe extern "C" fn() -> c_int;
+        strerror = "zmq_strerror": unsafe extern "C" fn(c_int) -> *const c_char;
+        ctx_new = "zmq_ctx_new": unsafe extern "C" fn() -> *mut c_void;
+        ctx_set = "zmq_ctx_set": unsafe extern "C" fn(*mut c_void, c_int, c_int) -> c_int;
+        ctx_term = "zmq_ctx_term": unsafe extern "C" fn(*mut c_void) -> c_int;
+        socket = "zmq_socket": unsafe extern "C" fn(*mut c_void, c_int) -> *mut c_void;
+        close = "zmq_close": unsafe extern "C" fn(*mut c_void) -> c_int;
+        setsockopt = "zmq_setsockopt": unsafe extern "C" fn(*mut c_void, c_int, *const c_void, usize) -> c_int;
+        getsockopt = "zmq_getsockopt": unsafe extern "C" fn(*mut c_void, c_int, *mut c_void, *mut usize) -> c_int;
+        bind = "zmq_bind": unsafe extern "C" fn(*mut c_void, *const c_char) -> c_int;
+        connect = "zmq_connect": unsafe extern "C" fn(*mut c_void, *const c_char) -> c_int;
+        send = "zmq_send": unsafe extern "C" fn(*mut c_void, *const c_void, usize, c_int) -> c_int;
+        msg_init = "zmq_msg_init": unsafe extern "C" fn(*mut ZmqMsg) -> c_int;
+        msg_init_size = "zmq_msg_init_size": unsafe extern "C" fn(*mut ZmqMsg, usize) -> c_int;
+        msg_data = "zmq_msg_data": unsafe extern "C" fn(*mut ZmqMsg) -> *mut c_void;
+        msg_size = "zmq_msg_size": unsafe extern "C" fn(*const ZmqMsg) -> usize;
+        msg_more = "zmq_msg_more": unsafe extern "C" fn(*const ZmqMsg) -> c_int;
+        msg_recv = "zmq_msg_recv": unsafe extern "C" fn(*mut ZmqMsg, *mut c_void, c_int) -> c_int;
+        msg_send = "zmq_msg_send": unsafe extern "C" fn(*mut ZmqMsg, *mut c_void, c_int) -> c_int;
+        msg_close = "zmq_msg_close": unsafe extern "C" fn(*mut ZmqMsg) -> c_int;
+    }
+
+    /// The file a loaded symbol lives in.
+    fn file_of(p: *mut c_void) -> String {
+        let mut info = std::mem::MaybeUninit::<libc::Dl_info>::zeroed();
+        // SAFETY: `p` is a symbol address inside a loaded object; dladdr
+        // fills `info` (zeroed, so a failure leaves NULL pointers).
+        let ok = unsafe { libc::dladdr(p, info.as_mut_ptr()) };
+        // SAFETY: zero-initialised, then written by dladdr.
+        let info = unsafe { info.assume_init() };
+        if ok == 0 || info.dli_fname.is_null() {
+            return "?".into();
+        }
+        // SAFETY: dli_fname is a NUL-terminated path owned by the loader.
+        let name = unsafe { CStr::from_ptr(info.dli_fname) }.to_string_lossy();
+        std::fs::canonicalize(&*name).map_or(name.to_string(), |p| p.display().to_string())
+    }
+
+    /// The link targets of this process's open descriptors.
+    fn open_fds() -> Vec<String> {
+        std::fs::read_dir("/proc/self/fd")
+            .map(|d| {
+                d.flatten()
+                    .filter_map(|e| std::fs::read_link(e.path()).ok())
+                    .map(|l| l.display().to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The signaler behind the descriptors that appeared between `before`
+    /// and `after`: "eventfd" if one is an eventfd, else "socketpair" if
+    /// one is a socket.
+    fn signaler_of(before: &[String], mut after: Vec<String>) -> String {
+        for b in before {
+            if let Some(i) = after.iter().position(|n| n == b) {
+                after.swap_remove(i);
+            }
+        }
+        if after.iter().any(|l| l.contains("eventfd")) {
+            "eventfd".into()
+        } else if after.iter().any(|l| l.starts_with("socket:")) {
+            "socketpair".into()
+        } else {
+            format!("unknown (new descriptors: {})", after.join(", "))
+        }
+    }
+
+    /// Loads the libzmq `choice` names; call once, before any run.
+    pub fn load(choice: &Choice) -> Result<&'static Loaded> {
+        let vendored = compare_libzmq::SHARED_LIBRARY;
+        let (handle, origin) = match choice {
+            Choice::Path(p) => (open(p)?, "given with --libzmq"),
+            Choice::System => (open("libzmq.so.5")?, "system"),
+            Choice::Vendored if vendored.is_empty() => {
+                return Err("no configured libzmq was built for this target".into());
+            }
+            Choice::Vendored => (
+                open(vendored)?,
+                "vendored 4.3.4 sources, configured as distributions build them",
+            ),
+            Choice::Auto => match open("libzmq.so.5") {
+                Ok(h) => (h, "system"),
+                Err(system) if vendored.is_empty() => return Err(system.into()),
+                Err(_) => (
+                    open(vendored)?,
+                    "vendored 4.3.4 sources, configured as distributions build them \
+                     (no system libzmq.so.5)",
+                ),
+            },
+        };
+        let fns = fns(handle)?;
+        let path = file_of(sym(handle, "zmq_ctx_new")?);
+        let mut v = (0, 0, 0);
+        // SAFETY: zmq_version writes three ints.
+        unsafe { (fns.version)(&mut v.0, &mut v.1, &mut v.2) };
+        // A context's mailbox opens its signaler's descriptors at once;
+        // nothing else runs yet to open others.
+        let before = open_fds();
+        // SAFETY: plain constructor; NULL on failure.
+        let ctx = unsafe { (fns.ctx_new)() };
+        if ctx.is_null() {
+            return Err("zmq_ctx_new failed".into());
+        }
+        let signaler = signaler_of(&before, open_fds());
+        // SAFETY: a live context without sockets, terminated once.
+        unsafe { (fns.ctx_term)(ctx) };
+        let loaded = Loaded {
+            fns,
+            origin: origin.into(),
+            path,
+            version: v,
+            signaler,
+        };
+        LOADED.set(loaded).map_err(|_| "libzmq is already loaded")?;
+        Ok(api())
+    }
+
+    fn api() -> &'static Loaded {
+        LOADED
+            .get()
+            .expect("libzmq::load runs before any measurement")
+    }
+
+    fn fail(what: &str) -> Box<dyn Error + Send + Sync> {
+        let f = &api().fns;
+        // SAFETY: zmq_strerror returns a static NUL-terminated string.
+        let text = unsafe { CStr::from_ptr((f.strerror)((f.errno)())) };
+        format!("{what}: {}", text.to_string_lossy()).into()
+    }
+
+    fn would_block() -> bool {
+        // SAFETY: zmq_errno reads this thread's errno.
+        unsafe { (api().fns.errno)() == libc::EAGAIN }
+    }
+
+    /// A context, terminated when the last clone goes (after its sockets:
+    /// the harness drops them first).
+    pub struct CtxPtr(*mut c_void);
+
+    // SAFETY: a libzmq context is thread-safe (zmq_ctx_* may be called from
+    // any thread).
+    unsafe impl Send for CtxPtr {}
+    // SAFETY: as above.
+    unsafe impl Sync for CtxPtr {}
+
+    impl Drop for CtxPtr {
+        fn drop(&mut self) {
+            // SAFETY: the context is live, and this is its only termination.
+            unsafe { (api().fns.ctx_term)(self.0) };
+        }
+    }
 
     pub struct Libzmq;
 
     pub struct LSock {
-        socket: zmq::Socket,
-        held: zmq::Message,
+        socket: *mut c_void,
+        held: ZmqMsg,
+        _ctx: Arc<CtxPtr>,
     }
 
-    fn set_int(socket: &mut zmq::Socket, option: u32, value: i32) -> Result<()> {
-        // SAFETY: `socket` is a live libzmq socket (owned by `zmq::Socket`),
-        // and the option value is a 4-byte int as libzmq expects for
-        // integer options; libzmq copies it before returning.
-        let rc = unsafe {
-            zmq_sys::zmq_setsockopt(
-                socket.as_mut_ptr(),
-                option as i32,
-                (&raw const value).cast(),
-                std::mem::size_of::<i32>(),
-            )
-        };
-        if rc == 0 {
-            Ok(())
-        } else {
-            Err(format!("zmq_setsockopt({option}) failed").into())
+    // SAFETY: a libzmq socket may move between threads when, as here, one
+    // thread at a time uses it (the `Sock` is moved, never shared).
+    unsafe impl Send for LSock {}
+
+    impl Drop for LSock {
+        fn drop(&mut self) {
+            let f = &api().fns;
+            // SAFETY: `held` is initialised (by `socket` and after every
+            // operation) and `socket` is live; both are released once.
+            unsafe {
+                (f.msg_close)(&mut self.held);
+                (f.close)(self.socket);
+            }
+        }
+    }
+
+    impl LSock {
+        fn set_int(&mut self, option: c_int, value: i32) -> Result<()> {
+            // SAFETY: a live socket; integer options take a 4-byte int,
+            // which libzmq copies before returning.
+            let rc = unsafe {
+                (api().fns.setsockopt)(
+                    self.socket,
+                    option,
+                    (&raw const value).cast(),
+                    std::mem::size_of::<i32>(),
+                )
+            };
+            if rc == 0 {
+                Ok(())
+            } else {
+                Err(fail(&format!("zmq_setsockopt({option})")))
+            }
         }
     }
 
     impl Lib for Libzmq {
-        type Ctx = zmq::Context;
+        type Ctx = Arc<CtxPtr>;
         type Sock = LSock;
 
-        fn context() -> Result<zmq::Context> {
-            let ctx = zmq::Context::new();
-            ctx.set_io_threads(1)?;
+        fn context(_: Library) -> Result<Arc<CtxPtr>> {
+            let f = &api().fns;
+            // SAFETY: plain constructor; NULL on failure.
+            let ctx = unsafe { (f.ctx_new)() };
+            if ctx.is_null() {
+                return Err(fail("zmq_ctx_new"));
+            }
+            let ctx = Arc::new(CtxPtr(ctx));
+            // SAFETY: a live context, before any socket.
+            if unsafe { (f.ctx_set)(ctx.0, ZMQ_IO_THREADS, 1) } != 0 {
+                return Err(fail("zmq_ctx_set(ZMQ_IO_THREADS)"));
+            }
             Ok(ctx)
         }
 
-        fn socket(ctx: &zmq::Context, kind: Kind, hwm: u32) -> Result<LSock> {
-            let mut socket = ctx.socket(match kind {
-                Kind::Pair => zmq::PAIR,
-                Kind::Pub => zmq::PUB,
-                Kind::Sub => zmq::SUB,
-                Kind::Dealer => zmq::DEALER,
-                Kind::Router => zmq::ROUTER,
-                Kind::Push => zmq::PUSH,
-                Kind::Pull => zmq::PULL,
-                Kind::Req => zmq::REQ,
-                Kind::Rep => zmq::REP,
-            })?;
-            socket.set_sndhwm(hwm as i32)?;
-            socket.set_rcvhwm(hwm as i32)?;
-            socket.set_linger(0)?;
-            socket.set_sndtimeo(TIMEOUT.as_millis() as i32)?;
-            socket.set_rcvtimeo(TIMEOUT.as_millis() as i32)?;
-            if kind == Kind::Pub {
-                set_int(&mut socket, zmq_sys::ZMQ_XPUB_NODROP, 1)?;
+        fn socket(ctx: &Arc<CtxPtr>, kind: Kind, hwm: u32) -> Result<LSock> {
+            let f = &api().fns;
+            let kind_code = match kind {
+                Kind::Pair => 0,
+                Kind::Pub => 1,
+                Kind::Sub => 2,
+                Kind::Req => 3,
+                Kind::Rep => 4,
+                Kind::Dealer => 5,
+                Kind::Router => 6,
+                Kind::Pull => 7,
+                Kind::Push => 8,
+            };
+            // SAFETY: a live context.
+            let socket = unsafe { (f.socket)(ctx.0, kind_code) };
+            if socket.is_null() {
+                return Err(fail("zmq_socket"));
             }
-            Ok(LSock {
+            let mut held = ZmqMsg([0; 64]);
+            // SAFETY: initialises the message (never fails for an empty one).
+            unsafe { (f.msg_init)(&mut held) };
+            let mut s = LSock {
                 socket,
-                held: zmq::Message::new(),
-            })
+                held,
+                _ctx: ctx.clone(),
+            };
+            let hwm = i32::try_from(hwm)?;
+            let timeout = i32::try_from(TIMEOUT.as_millis())?;
+            s.set_int(ZMQ_SNDHWM, hwm)?;
+            s.set_int(ZMQ_RCVHWM, hwm)?;
+            s.set_int(ZMQ_LINGER, 0)?;
+            s.set_int(ZMQ_SNDTIMEO, timeout)?;
+            s.set_int(ZMQ_RCVTIMEO, timeout)?;
+            if kind == Kind::Pub {
+                s.set_int(ZMQ_XPUB_NODROP, 1)?;
+            }
+            Ok(s)
         }
     }
 
     impl Sock for LSock {
         fn bind(&mut self, endpoint: &str) -> Result<String> {
-            self.socket.bind(endpoint)?;
-            self.socket
-                .get_last_endpoint()?
-                .map_err(|_| "last endpoint is not UTF-8".into())
+            let f = &api().fns;
+            let c = CString::new(endpoint)?;
+            // SAFETY: a live socket and a NUL-terminated endpoint.
+            if unsafe { (f.bind)(self.socket, c.as_ptr()) } != 0 {
+                return Err(fail(&format!("zmq_bind({endpoint})")));
+            }
+            let mut buf = [0u8; 512];
+            let mut len = buf.len();
+            // SAFETY: libzmq writes at most `len` bytes (NUL included) and
+            // stores the length it wrote in `len`.
+            let rc = unsafe {
+                (f.getsockopt)(
+                    self.socket,
+                    ZMQ_LAST_ENDPOINT,
+                    buf.as_mut_ptr().cast(),
+                    &mut len,
+                )
+            };
+            if rc != 0 {
+                return Err(fail("zmq_getsockopt(ZMQ_LAST_ENDPOINT)"));
+            }
+            let text = CStr::from_bytes_until_nul(&buf[..len])?;
+            Ok(text.to_str()?.to_owned())
         }
 
         fn connect(&mut self, endpoint: &str) -> Result<()> {
-            Ok(self.socket.connect(endpoint)?)
+            let c = CString::new(endpoint)?;
+            // SAFETY: a live socket and a NUL-terminated endpoint.
+            if unsafe { (api().fns.connect)(self.socket, c.as_ptr()) } != 0 {
+                return Err(fail(&format!("zmq_connect({endpoint})")));
+            }
+            Ok(())
         }
 
         fn subscribe_all(&mut self) -> Result<()> {
-            Ok(self.socket.set_subscribe(b"")?)
+            // SAFETY: a live socket; an empty prefix (length 0).
+            let rc =
+                unsafe { (api().fns.setsockopt)(self.socket, ZMQ_SUBSCRIBE, std::ptr::null(), 0) };
+            if rc == 0 {
+                Ok(())
+            } else {
+                Err(fail("zmq_setsockopt(ZMQ_SUBSCRIBE)"))
+            }
         }
 
         #[inline]
         fn send(&mut self, data: &[u8], more: bool) -> Result<()> {
-            let flags = if more { zmq::SNDMORE } else { 0 };
-            Ok(self.socket.send(data, flags)?)
+            let flags = if more { ZMQ_SNDMORE } else { 0 };
+            // SAFETY: a live socket; libzmq copies `data` into a new
+            // message before returning (as remote_thr's
+            // zmq_msg_init_size + memcpy + zmq_sendmsg).
+            let rc =
+                unsafe { (api().fns.send)(self.socket, data.as_ptr().cast(), data.len(), flags) };
+            if rc < 0 {
+                Err(fail("zmq_send"))
+            } else {
+                Ok(())
+            }
         }
 
         fn try_send(&mut self, data: &[u8]) -> Result<bool> {
-            match self.socket.send(data, zmq::DONTWAIT) {
-                Ok(()) => Ok(true),
-                Err(zmq::Error::EAGAIN) => Ok(false),
-                Err(e) => Err(e.into()),
+            // SAFETY: as `send`.
+            let rc = unsafe {
+                (api().fns.send)(self.socket, data.as_ptr().cast(), data.len(), ZMQ_DONTWAIT)
+            };
+            if rc >= 0 {
+                Ok(true)
+            } else if would_block() {
+                Ok(false)
+            } else {
+                Err(fail("zmq_send"))
             }
         }
 
         #[inline]
         fn recv(&mut self) -> Result<(usize, bool)> {
-            self.socket.recv(&mut self.held, 0)?;
-            Ok((self.held.len(), self.held.get_more()))
+            let f = &api().fns;
+            // SAFETY: a live socket and an initialised message, which
+            // libzmq closes before it stores the received one.
+            if unsafe { (f.msg_recv)(&mut self.held, self.socket, 0) } < 0 {
+                return Err(fail("zmq_msg_recv"));
+            }
+            // SAFETY: an initialised message.
+            let (len, more) = unsafe { ((f.msg_size)(&self.held), (f.msg_more)(&self.held)) };
+            Ok((len, more != 0))
         }
 
         fn send_held(&mut self) -> Result<()> {
-            let msg = std::mem::replace(&mut self.held, zmq::Message::new());
-            Ok(self.socket.send(msg, 0)?)
+            // SAFETY: a live socket and an initialised message; on success
+            // libzmq leaves it empty and initialised, on failure untouched.
+            if unsafe { (api().fns.msg_send)(&mut self.held, self.socket, 0) } < 0 {
+                return Err(fail("zmq_msg_send"));
+            }
+            Ok(())
         }
 
         fn hold(&mut self, data: &[u8]) {
-            self.held = zmq::Message::from(data);
+            let f = &api().fns;
+            // SAFETY: the held message is initialised; it is closed, then
+            // initialised with room for `data`, which is copied in.
+            unsafe {
+                (f.msg_close)(&mut self.held);
+                if (f.msg_init_size)(&mut self.held, data.len()) != 0 {
+                    (f.msg_init)(&mut self.held);
+                    return;
+                }
+                std::ptr::copy_nonoverlapping(
+                    data.as_ptr(),
+                    (f.msg_data)(&mut self.held).cast::<u8>(),
+                    data.len(),
+                );
+            }
         }
     }
 }
@@ -388,15 +831,17 @@ mod libzmq {
 
 /// Moves `count` messages of `size` bytes from a sender thread to this
 /// thread; returns messages per second, timed here from the first message
-/// received to the last.
+/// received to the last, and the process CPU time over that span per
+/// message.
 fn throughput<L: Lib>(
+    lib: Library,
     pattern: Pattern,
     transport: Transport,
     size: usize,
     count: u64,
     hwm: u32,
-) -> Result<f64> {
-    let ctx = L::context()?;
+) -> Result<Sample> {
+    let ctx = L::context(lib)?;
     let (send_kind, recv_kind) = pattern.kinds();
     let mut rx = L::socket(&ctx, recv_kind, hwm)?;
     let endpoint = rx.bind(transport.bind_endpoint())?;
@@ -440,7 +885,7 @@ fn throughput<L: Lib>(
         Ok(rx.recv()?.0)
     };
     let mut received = 0u64;
-    let result = (|| -> Result<f64> {
+    let result = (|| -> Result<Sample> {
         // First message: skip probes, then start the clock.
         loop {
             let len = next(&mut rx).map_err(|e| format!("{e} (before the first message)"))?;
@@ -455,6 +900,7 @@ fn throughput<L: Lib>(
             break;
         }
         received = 1;
+        let cpu = process_cpu();
         let start = Instant::now();
         while received < count {
             let len = next(&mut rx).map_err(|e| format!("{e} after {received} messages"))?;
@@ -464,7 +910,11 @@ fn throughput<L: Lib>(
             received += 1;
         }
         let us = (start.elapsed().as_micros() as u64).max(1);
-        Ok(count as f64 * 1e6 / us as f64)
+        let cpu = process_cpu().saturating_sub(cpu);
+        Ok(Sample {
+            value: count as f64 * 1e6 / us as f64,
+            cpu_ns: cpu.as_nanos() as f64 / count as f64,
+        })
     })();
     // Let a sender blocked on a failed run give up (its send timeout) before
     // the sockets and the context go.
@@ -477,9 +927,16 @@ fn throughput<L: Lib>(
 }
 
 /// `roundtrips` REQ -> REP -> REQ round trips; returns the one-way latency
-/// in microseconds (half the mean round trip).
-fn latency<L: Lib>(transport: Transport, size: usize, roundtrips: u64, hwm: u32) -> Result<f64> {
-    let ctx = L::context()?;
+/// in microseconds (half the mean round trip) and the process CPU time per
+/// message (a round trip is two messages).
+fn latency<L: Lib>(
+    lib: Library,
+    transport: Transport,
+    size: usize,
+    roundtrips: u64,
+    hwm: u32,
+) -> Result<Sample> {
+    let ctx = L::context(lib)?;
     let mut rep = L::socket(&ctx, Kind::Rep, hwm)?;
     let endpoint = rep.bind(transport.bind_endpoint())?;
     let echo = std::thread::spawn(move || -> Result<()> {
@@ -489,10 +946,11 @@ fn latency<L: Lib>(transport: Transport, size: usize, roundtrips: u64, hwm: u32)
         }
         Ok(())
     });
-    let result = (|| -> Result<f64> {
+    let result = (|| -> Result<Sample> {
         let mut req = L::socket(&ctx, Kind::Req, hwm)?;
         req.connect(&endpoint)?;
         req.hold(&vec![0u8; size]);
+        let cpu = process_cpu();
         let start = Instant::now();
         for _ in 0..roundtrips {
             req.send_held()?;
@@ -501,26 +959,32 @@ fn latency<L: Lib>(transport: Transport, size: usize, roundtrips: u64, hwm: u32)
                 return Err(format!("reply of {len} B, expected {size} B").into());
             }
         }
-        Ok(start.elapsed().as_secs_f64() * 1e6 / (2.0 * roundtrips as f64))
+        let elapsed = start.elapsed();
+        let cpu = process_cpu().saturating_sub(cpu);
+        let messages = 2.0 * roundtrips as f64;
+        Ok(Sample {
+            value: elapsed.as_secs_f64() * 1e6 / messages,
+            cpu_ns: cpu.as_nanos() as f64 / messages,
+        })
     })();
     echo.join().map_err(|_| "echo thread panicked")??;
     drop(ctx);
     result
 }
 
-fn measure(lib: Library, job: &Job, cfg: &Config) -> Result<f64> {
+fn measure(lib: Library, job: &Job, cfg: &Config) -> Result<Sample> {
     match (lib, job) {
-        (Library::Zlink, Job::Thr(p, t, s)) => {
-            throughput::<zlink::Zlink>(*p, *t, *s, cfg.count, cfg.hwm)
+        (Library::Zlink { .. }, Job::Thr(p, t, s)) => {
+            throughput::<zlink::Zlink>(lib, *p, *t, *s, cfg.count, cfg.hwm)
         }
         (Library::Libzmq, Job::Thr(p, t, s)) => {
-            throughput::<libzmq::Libzmq>(*p, *t, *s, cfg.count, cfg.hwm)
+            throughput::<libzmq::Libzmq>(lib, *p, *t, *s, cfg.count, cfg.hwm)
         }
-        (Library::Zlink, Job::Lat(t, s)) => {
-            latency::<zlink::Zlink>(*t, *s, cfg.roundtrips, cfg.hwm)
+        (Library::Zlink { .. }, Job::Lat(t, s)) => {
+            latency::<zlink::Zlink>(lib, *t, *s, cfg.roundtrips, cfg.hwm)
         }
         (Library::Libzmq, Job::Lat(t, s)) => {
-            latency::<libzmq::Libzmq>(*t, *s, cfg.roundtrips, cfg.hwm)
+            latency::<libzmq::Libzmq>(lib, *t, *s, cfg.roundtrips, cfg.hwm)
         }
     }
 }
@@ -539,7 +1003,13 @@ struct Config {
     latency: bool,
     throughput: bool,
     /// Which libraries to run (both for a comparison; one to profile it).
-    libs: Vec<Library>,
+    zlink: bool,
+    libzmq: bool,
+    /// zlink-mq's inproc busy-wait settings, each a row of its own on
+    /// inproc; the first is the one ipc and tcp rows run with (where no
+    /// socket busy-waits).
+    busy_waits: Vec<Duration>,
+    which_libzmq: libzmq::Choice,
     json: Option<String>,
     svg: Option<String>,
 }
@@ -547,7 +1017,8 @@ struct Config {
 const USAGE: &str = "\
 usage: compare [options]
 
-Measures zlink-mq against libzmq 4.3.4 in one run, alternating the two.
+Measures zlink-mq against libzmq in one run, alternating the two, with the
+process CPU time per message of each.
 
   --patterns LIST    PAIR,PUBSUB,DEALER_DEALER,DEALER_ROUTER,PUSH_PULL (default: all)
   --transports LIST  inproc,ipc,tcp (default: all)
@@ -558,6 +1029,13 @@ Measures zlink-mq against libzmq 4.3.4 in one run, alternating the two.
   --hwm N            SNDHWM and RCVHWM on both (default: 1000)
   --quick            smoke test: --count 20000 --roundtrips 500 --reps 2
   --libs LIST        zlink-mq,libzmq (default: both; one alone, e.g. to profile it)
+  --busy-wait LIST   zlink-mq's inproc busy-wait settings in microseconds, a row
+                     each on inproc (default: zlink-mq's default, then the
+                     other of 0 and 20; libzmq has no such setting and never
+                     busy-waits)
+  --libzmq WHICH     auto: the system's libzmq.so.5 if there is one, else the
+                     vendored 4.3.4 configured as distributions build it;
+                     system; vendored; or a path to a libzmq.so (default: auto)
   --no-latency       skip the REQ_REP latency rows
   --no-throughput    skip the throughput rows
   --json FILE        also write every sample as JSON
@@ -571,7 +1049,20 @@ fn parse_list<T>(text: &str, parse: impl Fn(&str) -> Option<T>) -> Result<Vec<T>
         .collect()
 }
 
+/// zlink-mq's default busy-wait, read from a socket.
+fn default_busy_wait() -> Duration {
+    zlink_mq::Context::with_io_threads(1)
+        .socket(zlink_mq::SocketType::Pair)
+        .map_or(Duration::ZERO, |s| s.inproc_busy_wait())
+}
+
 fn parse_args() -> Result<Config> {
+    let default = default_busy_wait();
+    let other = if default.is_zero() {
+        Duration::from_micros(20)
+    } else {
+        Duration::ZERO
+    };
     let mut cfg = Config {
         patterns: Pattern::ALL.to_vec(),
         transports: Transport::ALL.to_vec(),
@@ -582,7 +1073,10 @@ fn parse_args() -> Result<Config> {
         hwm: 1000,
         latency: true,
         throughput: true,
-        libs: vec![Library::Zlink, Library::Libzmq],
+        zlink: true,
+        libzmq: true,
+        busy_waits: vec![default, other],
+        which_libzmq: libzmq::Choice::Auto,
         json: None,
         svg: None,
     };
@@ -615,11 +1109,25 @@ fn parse_args() -> Result<Config> {
                 cfg.reps = 2;
             }
             "--libs" => {
-                cfg.libs = parse_list(&value()?, |s| {
-                    [Library::Zlink, Library::Libzmq]
+                let libs = parse_list(&value()?, |s| {
+                    ["zlink-mq", "libzmq"]
                         .into_iter()
-                        .find(|l| l.name().eq_ignore_ascii_case(s))
-                })?
+                        .find(|l| l.eq_ignore_ascii_case(s))
+                })?;
+                cfg.zlink = libs.contains(&"zlink-mq");
+                cfg.libzmq = libs.contains(&"libzmq");
+            }
+            "--busy-wait" => {
+                cfg.busy_waits =
+                    parse_list(&value()?, |s| s.parse().ok().map(Duration::from_micros))?
+            }
+            "--libzmq" => {
+                cfg.which_libzmq = match value()?.as_str() {
+                    "auto" => libzmq::Choice::Auto,
+                    "system" => libzmq::Choice::System,
+                    "vendored" => libzmq::Choice::Vendored,
+                    path => libzmq::Choice::Path(path.into()),
+                }
             }
             "--no-latency" => cfg.latency = false,
             "--no-throughput" => cfg.throughput = false,
@@ -634,6 +1142,9 @@ fn parse_args() -> Result<Config> {
     }
     if cfg.count == 0 || cfg.roundtrips == 0 || cfg.reps == 0 {
         return Err("--count, --roundtrips and --reps must be at least 1".into());
+    }
+    if cfg.busy_waits.is_empty() {
+        return Err("--busy-wait needs at least one setting".into());
     }
     Ok(cfg)
 }
@@ -654,19 +1165,61 @@ impl Job {
             Job::Lat(t, s) => format!("REQ_REP latency {} {s} B", t.name()),
         }
     }
+
+    fn transport(&self) -> Transport {
+        match *self {
+            Job::Thr(_, t, _) | Job::Lat(t, _) => t,
+        }
+    }
+}
+
+/// What a cell measures: every busy-wait setting of zlink-mq on inproc
+/// (the only transport where one applies), the first elsewhere, and libzmq.
+fn libraries(cfg: &Config, job: &Job) -> Vec<Library> {
+    let mut libs = Vec::new();
+    if cfg.zlink {
+        let settings = if job.transport() == Transport::Inproc {
+            cfg.busy_waits.len()
+        } else {
+            1
+        };
+        for &busy_wait in &cfg.busy_waits[..settings] {
+            libs.push(Library::Zlink { busy_wait });
+        }
+    }
+    if cfg.libzmq {
+        libs.push(Library::Libzmq);
+    }
+    libs
 }
 
 /// A cell's samples per library (`None`: that run failed).
 #[derive(Debug)]
 struct Cell {
     job: Job,
-    zlink: Vec<Option<f64>>,
-    libzmq: Vec<Option<f64>>,
+    runs: Vec<(Library, Vec<Option<Sample>>)>,
 }
 
-/// Median, min and max of the successful samples.
-fn stats(samples: &[Option<f64>]) -> Option<(f64, f64, f64)> {
-    let mut ok: Vec<f64> = samples.iter().flatten().copied().collect();
+impl Cell {
+    fn libzmq(&self) -> &[Option<Sample>] {
+        self.runs
+            .iter()
+            .find(|(l, _)| *l == Library::Libzmq)
+            .map_or(&[], |(_, s)| s.as_slice())
+    }
+
+    fn zlink(&self) -> impl Iterator<Item = (Duration, &[Option<Sample>])> {
+        self.runs.iter().filter_map(|(l, s)| match l {
+            Library::Zlink { busy_wait } => Some((*busy_wait, s.as_slice())),
+            Library::Libzmq => None,
+        })
+    }
+}
+
+/// Median, min and max of the successful samples' figures (`value`) or
+/// CPU times (`cpu`).
+fn stats(samples: &[Option<Sample>], pick: fn(&Sample) -> f64) -> Option<(f64, f64, f64)> {
+    let mut ok: Vec<f64> = samples.iter().flatten().map(pick).collect();
     if ok.is_empty() {
         return None;
     }
@@ -678,6 +1231,14 @@ fn stats(samples: &[Option<f64>]) -> Option<(f64, f64, f64)> {
         (ok[n / 2 - 1] + ok[n / 2]) / 2.0
     };
     Some((median, ok[0], ok[n - 1]))
+}
+
+fn value(s: &Sample) -> f64 {
+    s.value
+}
+
+fn cpu(s: &Sample) -> f64 {
+    s.cpu_ns
 }
 
 fn run(cfg: &Config) -> Vec<Cell> {
@@ -696,48 +1257,44 @@ fn run(cfg: &Config) -> Vec<Cell> {
             }
         }
     }
-    let total = jobs.len() * cfg.reps * cfg.libs.len();
+    let total: usize = jobs.iter().map(|j| libraries(cfg, j).len()).sum::<usize>() * cfg.reps;
     let tty = std::io::stderr().is_terminal();
     let mut done = 0;
     let mut cells = Vec::new();
     for job in jobs {
+        let libs = libraries(cfg, &job);
         let mut cell = Cell {
             job,
-            zlink: Vec::new(),
-            libzmq: Vec::new(),
+            runs: libs.iter().map(|&l| (l, Vec::new())).collect(),
         };
         for rep in 0..cfg.reps {
-            // A B, then B A: neither library always runs first.
-            let order = if rep % 2 == 0 {
-                [Library::Zlink, Library::Libzmq]
-            } else {
-                [Library::Libzmq, Library::Zlink]
-            };
-            for lib in order.into_iter().filter(|l| cfg.libs.contains(l)) {
+            // A B, then B A (with more settings, a rotation): no library
+            // always runs first.
+            let mut order: Vec<usize> = (0..libs.len()).collect();
+            order.rotate_left(rep % libs.len().max(1));
+            for i in order {
+                let lib = libs[i];
                 done += 1;
                 let line = format!(
                     "[{done}/{total}] {} rep {}/{} {}",
                     job.describe(),
                     rep + 1,
                     cfg.reps,
-                    lib.name()
+                    lib.describe()
                 );
                 if tty {
-                    eprint!("\r{line:<72}");
+                    eprint!("\r{line:<80}");
                 } else {
                     eprintln!("{line}");
                 }
                 let sample = match measure(lib, &job, cfg) {
                     Ok(v) => Some(v),
                     Err(e) => {
-                        eprintln!("\n{}: {} failed: {e}", job.describe(), lib.name());
+                        eprintln!("\n{}: {} failed: {e}", job.describe(), lib.describe());
                         None
                     }
                 };
-                match lib {
-                    Library::Zlink => cell.zlink.push(sample),
-                    Library::Libzmq => cell.libzmq.push(sample),
-                }
+                cell.runs[i].1.push(sample);
             }
         }
         cells.push(cell);
@@ -750,24 +1307,33 @@ fn run(cfg: &Config) -> Vec<Cell> {
 
 /// A cell's text: median (min-max), "failed" if every run failed, "not
 /// run" if the library was left out.
-fn fmt_cell(samples: &[Option<f64>], one: impl Fn(f64) -> String) -> String {
-    match stats(samples) {
+fn fmt_cell(samples: &[Option<Sample>], one: impl Fn(f64) -> String) -> String {
+    match stats(samples, value) {
         Some((m, lo, hi)) => format!("{} ({}-{})", one(m), one(lo), one(hi)),
         None if samples.is_empty() => "not run".into(),
         None => "failed".into(),
     }
 }
 
-fn fmt_rate(samples: &[Option<f64>]) -> String {
+fn fmt_rate(samples: &[Option<Sample>]) -> String {
     fmt_cell(samples, |v| format!("{:.3}", v / 1e6)).replacen(" (", " M (", 1)
 }
 
-fn fmt_us(samples: &[Option<f64>]) -> String {
+fn fmt_us(samples: &[Option<Sample>]) -> String {
     fmt_cell(samples, |v| format!("{v:.2}")).replacen(" (", " us (", 1)
+}
+
+/// The median CPU time per message, "-" without samples.
+fn fmt_cpu(samples: &[Option<Sample>]) -> String {
+    stats(samples, cpu).map_or("-".into(), |(m, _, _)| format!("{m:.0}"))
 }
 
 fn ratio(a: Option<(f64, f64, f64)>, b: Option<(f64, f64, f64)>) -> Option<f64> {
     Some(a?.0 / b?.0)
+}
+
+fn fmt_ratio(r: Option<f64>) -> String {
+    r.map_or("-".into(), |r| format!("{r:.2}x"))
 }
 
 fn table(cfg: &Config, cells: &[Cell]) -> String {
@@ -789,40 +1355,50 @@ fn table(cfg: &Config, cells: &[Cell]) -> String {
         }
         let _ = writeln!(
             out,
-            "{size} B messages; {}; median (min-max) of {} runs per library\n",
+            "{size} B messages; {}; median (min-max) of {} runs per library; \
+             CPU: process CPU time per message (user + system, every thread), median\n",
             what.join("; "),
             cfg.reps
         );
-        out.push_str("| Pattern | Transport | zlink-mq msg/s | libzmq msg/s | ratio |\n");
-        out.push_str("| --- | --- | --- | --- | --- |\n");
+        out.push_str(
+            "| Pattern | Transport | zlink-mq | zlink-mq CPU ns/msg | libzmq | libzmq CPU ns/msg \
+             | ratio | CPU ratio |\n",
+        );
+        out.push_str("| --- | --- | --- | --- | --- | --- | --- | --- |\n");
         for c in &rows {
-            let (z, l) = (stats(&c.zlink), stats(&c.libzmq));
-            let r = ratio(z, l).map_or("-".into(), |r| format!("{r:.2}x"));
-            match c.job {
-                Job::Thr(p, t, _) => {
-                    let _ = writeln!(
-                        out,
-                        "| {} | {} | {} | {} | {r} |",
-                        p.name(),
-                        t.name(),
-                        fmt_rate(&c.zlink),
-                        fmt_rate(&c.libzmq)
-                    );
-                }
-                Job::Lat(t, _) => {
-                    let _ = writeln!(
-                        out,
-                        "| REQ_REP one-way latency | {} | {} | {} | {r} |",
-                        t.name(),
-                        fmt_us(&c.zlink),
-                        fmt_us(&c.libzmq)
-                    );
-                }
+            let l = c.libzmq();
+            let mut zlink: Vec<(Option<Duration>, &[Option<Sample>])> =
+                c.zlink().map(|(d, s)| (Some(d), s)).collect();
+            if zlink.is_empty() {
+                zlink.push((None, &[]));
+            }
+            let inproc = c.job.transport() == Transport::Inproc;
+            for (busy_wait, z) in zlink {
+                let r = fmt_ratio(ratio(stats(z, value), stats(l, value)));
+                let rc = fmt_ratio(ratio(stats(z, cpu), stats(l, cpu)));
+                let transport = match busy_wait {
+                    Some(d) if inproc && cfg.zlink => {
+                        format!("{}, {}", c.job.transport().name(), busy_wait_text(d))
+                    }
+                    _ => c.job.transport().name().to_owned(),
+                };
+                let (pattern, zf, lf) = match c.job {
+                    Job::Thr(p, _, _) => (p.name(), fmt_rate(z), fmt_rate(l)),
+                    Job::Lat(..) => ("REQ_REP one-way latency", fmt_us(z), fmt_us(l)),
+                };
+                let _ = writeln!(
+                    out,
+                    "| {pattern} | {transport} | {zf} | {} | {lf} | {} | {r} | {rc} |",
+                    fmt_cpu(z),
+                    fmt_cpu(l)
+                );
             }
         }
         out.push_str(
-            "\nratio = zlink-mq / libzmq (medians): above 1 is faster for throughput, \
-             below 1 is faster for latency.\n\n",
+            "\nzlink-mq and libzmq: msg/s for throughput, us for latency. ratio = zlink-mq / \
+             libzmq (medians): above 1 is faster for throughput, below 1 is faster for \
+             latency. CPU ratio = zlink-mq / libzmq CPU time per message: below 1 is \
+             cheaper.\n\n",
         );
     }
     out
@@ -846,35 +1422,57 @@ fn today() -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
-fn json(cfg: &Config, cells: &[Cell]) -> serde_json::Value {
+fn json(cfg: &Config, cells: &[Cell], loaded: &libzmq::Loaded) -> serde_json::Value {
     use serde_json::json;
     let stat = |s: Option<(f64, f64, f64)>| {
         s.map(|(median, min, max)| json!({"median": median, "min": min, "max": max}))
     };
+    let side = |samples: &[Option<Sample>]| {
+        json!({
+            "samples": samples.iter().map(|s| s.map(|s| s.value)).collect::<Vec<_>>(),
+            "cpu_ns_per_msg": samples.iter().map(|s| s.map(|s| s.cpu_ns)).collect::<Vec<_>>(),
+            "stats": stat(stats(samples, value)),
+            "cpu_stats": stat(stats(samples, cpu)),
+        })
+    };
     let rows: Vec<serde_json::Value> = cells
         .iter()
         .map(|c| {
-            let (z, l) = (stats(&c.zlink), stats(&c.libzmq));
             let (kind, pattern, transport, size, unit) = match c.job {
                 Job::Thr(p, t, s) => ("throughput", p.name(), t.name(), s, "msg/s"),
                 Job::Lat(t, s) => ("latency", "REQ_REP", t.name(), s, "us"),
             };
+            let l = c.libzmq();
+            let zlink: Vec<serde_json::Value> = c
+                .zlink()
+                .map(|(d, z)| {
+                    let mut v = side(z);
+                    v["busy_wait_us"] = json!(d.as_micros() as u64);
+                    v["ratio"] = json!(ratio(stats(z, value), stats(l, value)));
+                    v["cpu_ratio"] = json!(ratio(stats(z, cpu), stats(l, cpu)));
+                    v
+                })
+                .collect();
             json!({
                 "kind": kind,
                 "pattern": pattern,
                 "transport": transport,
                 "size": size,
                 "unit": unit,
-                "zlink_mq": {"samples": c.zlink, "stats": stat(z)},
-                "libzmq": {"samples": c.libzmq, "stats": stat(l)},
-                "ratio": ratio(z, l),
+                "zlink_mq": zlink,
+                "libzmq": side(l),
             })
         })
         .collect();
     json!({
         "date": today(),
         "cores": std::thread::available_parallelism().map_or(0, |n| n.get()),
-        "libzmq_version": format!("{:?}", zmq::version()),
+        "libzmq": {
+            "version": format!("{}.{}.{}", loaded.version.0, loaded.version.1, loaded.version.2),
+            "origin": loaded.origin,
+            "path": loaded.path,
+            "signaler": loaded.signaler,
+        },
         "count": cfg.count,
         "roundtrips": cfg.roundtrips,
         "reps": cfg.reps,
@@ -885,15 +1483,20 @@ fn json(cfg: &Config, cells: &[Cell]) -> serde_json::Value {
 
 /// Throughput by message size: a panel per transport, a colour per pattern,
 /// zlink-mq solid, libzmq dashed.
-fn svg(cfg: &Config, cells: &[Cell], path: &str) -> Result<()> {
+fn svg(cfg: &Config, cells: &[Cell], loaded: &libzmq::Loaded, path: &str) -> Result<()> {
     use plotters::prelude::*;
 
-    let median = |samples: &[Option<f64>]| stats(samples).map(|s| s.0);
+    let median = |samples: &[Option<Sample>]| stats(samples, value).map(|s| s.0);
+    // zlink-mq's first busy-wait setting (its default unless --busy-wait
+    // says otherwise).
+    let ours = |c: &Cell| -> Vec<Option<Sample>> {
+        c.zlink().next().map_or(Vec::new(), |(_, s)| s.to_vec())
+    };
     let mut lo = f64::MAX;
     let mut hi = f64::MIN;
     for c in cells {
         if let Job::Thr(..) = c.job {
-            for v in [median(&c.zlink), median(&c.libzmq)].into_iter().flatten() {
+            for v in [median(&ours(c)), median(c.libzmq())].into_iter().flatten() {
                 lo = lo.min(v);
                 hi = hi.max(v);
             }
@@ -912,8 +1515,8 @@ fn svg(cfg: &Config, cells: &[Cell], path: &str) -> Result<()> {
     root.fill(&WHITE)?;
     let root = root.titled(
         &format!(
-            "zlink-mq (solid) vs libzmq 4.3.4 (dashed): throughput by message size, {} msgs, median of {}",
-            cfg.count, cfg.reps
+            "zlink-mq (solid) vs libzmq {}.{}.{} (dashed): throughput by message size, {} msgs, median of {}",
+            loaded.version.0, loaded.version.1, loaded.version.2, cfg.count, cfg.reps
         ),
         ("sans-serif", 18),
     )?;
@@ -942,23 +1545,29 @@ fn svg(cfg: &Config, cells: &[Cell], path: &str) -> Result<()> {
                     .filter_map(|c| match c.job {
                         Job::Thr(cp, ct, s) if cp == p && ct == t => {
                             let samples = match lib {
-                                Library::Zlink => &c.zlink,
-                                Library::Libzmq => &c.libzmq,
+                                Library::Zlink { .. } => ours(c),
+                                Library::Libzmq => c.libzmq().to_vec(),
                             };
-                            median(samples).map(|m| (s as f64, m))
+                            median(&samples).map(|m| (s as f64, m))
                         }
                         _ => None,
                     })
                     .collect()
             };
-            let ours = points(Library::Zlink);
+            let zlink_points = points(Library::Zlink {
+                busy_wait: Duration::ZERO,
+            });
             chart
-                .draw_series(LineSeries::new(ours.clone(), color.stroke_width(2)))?
+                .draw_series(LineSeries::new(zlink_points.clone(), color.stroke_width(2)))?
                 .label(p.name())
                 .legend(move |(x, y)| {
                     PathElement::new([(x, y), (x + 16, y)], color.stroke_width(2))
                 });
-            chart.draw_series(ours.iter().map(|&xy| Circle::new(xy, 3, color.filled())))?;
+            chart.draw_series(
+                zlink_points
+                    .iter()
+                    .map(|&xy| Circle::new(xy, 3, color.filled())),
+            )?;
             chart.draw_series(DashedLineSeries::new(
                 points(Library::Libzmq),
                 6,
@@ -985,33 +1594,43 @@ fn main() {
             std::process::exit(2);
         }
     };
+    let loaded = match libzmq::load(&cfg.which_libzmq) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("loading libzmq: {e}");
+            std::process::exit(2);
+        }
+    };
     let started = Instant::now();
     let cells = run(&cfg);
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let (a, b, c) = loaded.version;
     println!(
-        "zlink-mq vs libzmq {:?}, {}, {cores} cores, {:.0} s\n",
-        zmq::version(),
+        "zlink-mq vs libzmq {a}.{b}.{c} ({}: {}; signaler: {}), {}, {cores} cores, {:.0} s\n",
+        loaded.origin,
+        loaded.path,
+        loaded.signaler,
         today(),
         started.elapsed().as_secs_f64()
     );
     print!("{}", table(&cfg, &cells));
     let _ = std::io::stdout().flush();
     if let Some(path) = &cfg.json {
-        let text = serde_json::to_string_pretty(&json(&cfg, &cells)).expect("JSON values");
+        let text = serde_json::to_string_pretty(&json(&cfg, &cells, loaded)).expect("JSON values");
         if let Err(e) = std::fs::write(path, text) {
             eprintln!("writing {path}: {e}");
             std::process::exit(1);
         }
     }
     if let Some(path) = &cfg.svg {
-        if let Err(e) = svg(&cfg, &cells, path) {
+        if let Err(e) = svg(&cfg, &cells, loaded, path) {
             eprintln!("drawing {path}: {e}");
             std::process::exit(1);
         }
     }
     let failed = cells
         .iter()
-        .any(|c| c.zlink.iter().chain(&c.libzmq).any(Option::is_none));
+        .any(|c| c.runs.iter().any(|(_, s)| s.iter().any(Option::is_none)));
     if failed {
         std::process::exit(1);
     }

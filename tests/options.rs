@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use zlink_mq::{Context, SocketType};
+use zlink_mq::{Context, ErrorKind, Flags, SocketType};
 
 #[test]
 fn defaults_are_libzmqs() {
@@ -84,4 +84,48 @@ fn setters_are_read_back() {
     r.set_req_correlate(true);
     r.set_req_relaxed(true);
     assert!(r.req_correlate() && r.req_relaxed());
+}
+
+#[test]
+fn inproc_busy_wait_is_read_back_and_messages_flow_at_every_setting() {
+    let ctx = Context::new();
+    let default = ctx.socket(SocketType::Pair).unwrap().inproc_busy_wait();
+    assert_eq!(default, Duration::from_micros(20));
+    // Never spin, the default, and a busy-wait too long to add to a clock
+    // reading (it then lasts until the receive timeout).
+    for (i, spin) in [Duration::ZERO, default, Duration::MAX]
+        .into_iter()
+        .enumerate()
+    {
+        let endpoint = format!("inproc://busy-wait-{i}");
+        let mut rx = ctx.socket(SocketType::Pair).unwrap();
+        rx.set_inproc_busy_wait(spin);
+        assert_eq!(rx.inproc_busy_wait(), spin);
+        rx.bind(&endpoint).unwrap();
+        let mut tx = ctx.socket(SocketType::Pair).unwrap();
+        tx.set_inproc_busy_wait(spin);
+        tx.connect(&endpoint).unwrap();
+        rx.set_rcvtimeo(Some(Duration::from_millis(50)));
+        let err = rx.recv(Flags::NONE).unwrap_err();
+        assert_eq!(
+            err.kind(),
+            ErrorKind::WouldBlock,
+            "{spin:?}: nothing was sent"
+        );
+        rx.set_rcvtimeo(Some(Duration::from_secs(10)));
+        let sender = std::thread::spawn(move || {
+            for n in 0..1000u32 {
+                tx.send(n.to_le_bytes().as_slice(), Flags::NONE).unwrap();
+            }
+            tx
+        });
+        for n in 0..1000u32 {
+            assert_eq!(
+                rx.recv(Flags::NONE).unwrap().as_slice(),
+                n.to_le_bytes(),
+                "{spin:?}"
+            );
+        }
+        drop(sender.join().unwrap());
+    }
 }

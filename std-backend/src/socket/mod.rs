@@ -39,9 +39,10 @@ use crate::transport::inproc::InprocSide;
 use crate::transport::monitor::{Event, EventKind, Monitor};
 use crate::transport::{IoCommand, IoShared, Owner, Security, Target, wait_done};
 
-/// How long a blocking call of a socket whose endpoints are all inproc
-/// spins on its mailbox before sleeping (see `Socket::spin`).
-pub(crate) const INPROC_SPIN: Duration = Duration::from_micros(20);
+/// How long, by default, a blocking call of a socket whose endpoints are
+/// all inproc busy-waits on its mailbox before sleeping (see
+/// [`Socket::set_inproc_busy_wait`]).
+pub(crate) const INPROC_BUSY_WAIT: Duration = Duration::from_micros(20);
 
 /// Flags of [`Socket::send`] and [`Socket::recv`], as libzmq's.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
@@ -104,6 +105,11 @@ pub struct Socket {
     /// The descriptor may be readable: we signalled it, or drained commands
     /// without consuming their signal, since the last reset.
     fd_dirty: bool,
+    /// Blocking waits left that sleep at once, without busy-waiting: after
+    /// busy-waits that found nothing (see `Socket::wait`).
+    spin_skip: u8,
+    /// Busy-waits in a row that found nothing (at most `SPIN_BACKOFF_MAX`).
+    spin_misses: u8,
 }
 
 impl Socket {
@@ -125,6 +131,8 @@ impl Socket {
             fd_exposed: false,
             fd_signaled: false,
             fd_dirty: false,
+            spin_skip: 0,
+            spin_misses: 0,
         }
     }
 

@@ -12,6 +12,7 @@ use zlink_mq_core::zmtp::curve::SecretKey;
 use crate::transport::{Authenticator, CurveAuthenticator};
 
 use crate::base::error::{Error, ErrorKind, Result};
+use crate::socket::INPROC_BUSY_WAIT;
 
 /// Every option a socket carries. Defaults are libzmq 4.3's.
 #[derive(Clone)]
@@ -42,6 +43,9 @@ pub(crate) struct Options {
     pub maxmsgsize: Option<u64>,
     pub sndtimeo: Option<Duration>,
     pub rcvtimeo: Option<Duration>,
+    /// How long a blocking call busy-waits before it sleeps when every
+    /// endpoint is inproc (no libzmq equivalent; zero: never).
+    pub inproc_busy_wait: Duration,
     /// `None`: leave the OS default (libzmq's -1).
     pub tcp_keepalive: Option<bool>,
     pub tcp_keepalive_cnt: Option<u32>,
@@ -96,6 +100,7 @@ impl Default for Options {
             maxmsgsize: None,
             sndtimeo: None,
             rcvtimeo: None,
+            inproc_busy_wait: INPROC_BUSY_WAIT,
             tcp_keepalive: None,
             tcp_keepalive_cnt: None,
             tcp_keepalive_idle: None,

@@ -55,6 +55,27 @@ impl Socket {
         self.options.rcvtimeo
     }
 
+    /// Sets how long a blocking send or receive busy-waits (spins on the
+    /// socket's mailbox, using a core) before it sleeps, when every
+    /// endpoint of the socket is inproc and the machine has more than one
+    /// core. A peer's answer that arrives while spinning costs no sleep
+    /// and no wake-up (a system call on each side, two context switches,
+    /// and on a virtual machine often the exit from an idle CPU). The
+    /// busy-wait adapts: after busy-waits that found nothing (the peer is
+    /// not running, e.g. more runnable threads than cores), the next waits
+    /// sleep at once, up to 63 of them. `Duration::ZERO` never spins:
+    /// every wait sleeps at once, as libzmq's do (libzmq has no such
+    /// option). Default: 20 us.
+    pub fn set_inproc_busy_wait(&mut self, spin: Duration) {
+        self.options.inproc_busy_wait = spin;
+    }
+
+    /// How long a blocking call busy-waits before it sleeps (see
+    /// [`Socket::set_inproc_busy_wait`]).
+    pub fn inproc_busy_wait(&self) -> Duration {
+        self.options.inproc_busy_wait
+    }
+
     /// Sets `ZMQ_LINGER`: how long closing waits for unsent messages to
     /// leave (`None`: until they have).
     pub fn set_linger(&mut self, linger: Option<Duration>) {
