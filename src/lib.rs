@@ -17,6 +17,9 @@ pub use zlink_mq_std::*;
 #[cfg(not(feature = "std"))]
 pub use zlink_mq_core::*;
 
+#[cfg(feature = "tokio")]
+pub mod tokio;
+
 /// The README's Rust examples, compiled and run as doctests so they stay true.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
