@@ -190,8 +190,8 @@ impl AsyncSocket {
     /// As [`Socket::send`] but never [`ErrorKind::WouldBlock`]; nothing was
     /// sent.
     pub async fn send(&mut self, msg: impl Into<Msg>) -> Result<()> {
-        let mut parts = VecDeque::from([msg.into()]);
-        poll_fn(|cx| self.poll_send_parts(cx, &mut parts)).await
+        let mut msg = Some(msg.into());
+        poll_fn(|cx| self.poll_send_parts(cx, &mut msg)).await
     }
 
     /// Sends every frame of `parts` as one message (nothing when `parts`
@@ -267,7 +267,7 @@ impl AsyncSocket {
     fn poll_send_parts(
         &mut self,
         cx: &mut TaskContext<'_>,
-        parts: &mut VecDeque<Msg>,
+        parts: &mut impl Parts,
     ) -> Poll<Result<()>> {
         let poll = self.poll_send_parts_now(cx, parts);
         if poll.is_pending() {
@@ -284,13 +284,13 @@ impl AsyncSocket {
     fn poll_send_parts_now(
         &mut self,
         cx: &mut TaskContext<'_>,
-        parts: &mut VecDeque<Msg>,
+        parts: &mut impl Parts,
     ) -> Poll<Result<()>> {
         ready!(self.poll_tail(cx))?;
-        let Some(first) = parts.front() else {
+        let Some(first) = parts.first() else {
             return Poll::Ready(Ok(()));
         };
-        let flags = frame_flags(parts.len() - 1);
+        let flags = frame_flags(parts.after_first());
         // `Socket::send` consumes the frame even when it refuses it: offer a
         // copy (inline bytes or a reference count), keep the original.
         ready!(poll_op_budgeted(
@@ -300,8 +300,7 @@ impl AsyncSocket {
             Want::Output,
             |s| { s.send(first.clone(), flags) }
         ))?;
-        parts.pop_front();
-        self.tail.append(parts);
+        parts.rest_into(&mut self.tail);
         self.poll_tail(cx)
     }
 
@@ -337,6 +336,41 @@ impl AsyncSocket {
             // Sent, or refused for good (the error is the message's fate).
             Poll::Ready(result) => Poll::Ready(result),
         }
+    }
+}
+
+/// The frames of a message to send: one frame without a queue (the
+/// common case, no allocation), or several.
+trait Parts {
+    fn first(&self) -> Option<&Msg>;
+    /// How many frames follow the first.
+    fn after_first(&self) -> usize;
+    /// The first frame was accepted: moves the others to `tail`.
+    fn rest_into(&mut self, tail: &mut VecDeque<Msg>);
+}
+
+impl Parts for Option<Msg> {
+    fn first(&self) -> Option<&Msg> {
+        self.as_ref()
+    }
+    fn after_first(&self) -> usize {
+        0
+    }
+    fn rest_into(&mut self, _tail: &mut VecDeque<Msg>) {
+        *self = None;
+    }
+}
+
+impl Parts for VecDeque<Msg> {
+    fn first(&self) -> Option<&Msg> {
+        self.front()
+    }
+    fn after_first(&self) -> usize {
+        self.len().saturating_sub(1)
+    }
+    fn rest_into(&mut self, tail: &mut VecDeque<Msg>) {
+        self.pop_front();
+        tail.append(self);
     }
 }
 
