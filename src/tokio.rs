@@ -39,7 +39,11 @@
 //! cleared only after the socket, asked again, still says `WouldBlock` and
 //! [`Socket::events`] agrees (the failed call itself may have consumed the
 //! change that would have woken us), and tokio keeps any event that
-//! arrived in between: no wake-up is lost. Each message costs one budget
+//! arrived in between: no wake-up is lost. One case the descriptor cannot
+//! report: a ROUTER with ROUTER_MANDATORY whose addressed peer is full
+//! while other peers have room (`events` says writable, the send says
+//! `WouldBlock`); such a send yields and tries again each time the task is
+//! scheduled, until the peer has room. Each message costs one budget
 //! unit of tokio's cooperative scheduling, so a task that always finds a
 //! message still lets the others run.
 //! Receiving and sending wait on two registrations of the descriptor (a
@@ -151,7 +155,8 @@ impl AsyncSocket {
         &mut self.socket
     }
 
-    /// The socket back, for blocking use. Frames of a message left by a
+    /// The socket back, for blocking use (its descriptor stays exposed:
+    /// every command keeps signalling it). Frames of a message left by a
     /// cancelled send (see the [module docs](self)) are offered to the
     /// socket once more without waiting; await [`flush`](Self::flush)
     /// first to be sure they went.

@@ -611,3 +611,63 @@ fn a_message_of_many_frames_goes_in_one_poll() {
         }
     });
 }
+
+/// A ROUTER with ROUTER_MANDATORY, one peer full and another with room:
+/// `events` says writable but a send to the full peer would block. The
+/// send must neither spin (on a current-thread runtime, nothing else would
+/// run: the full peer's reader below could never drain it) nor lose its
+/// wake-up, and a send to the other peer must still go.
+#[test]
+fn router_mandatory_send_to_a_full_peer_waits_without_spinning() {
+    let rt = current_thread();
+    run(&rt, "router mandatory", async {
+        let ctx = Context::new();
+        let mut router = socket(&ctx, SocketType::Router);
+        router.set_router_mandatory(true);
+        router.set_sndhwm(1);
+        let ep = bind(&mut router, Transport::Inproc);
+        let mut dealers = Vec::new();
+        for id in [b"a", b"b"] {
+            let mut d = socket(&ctx, SocketType::Dealer);
+            d.set_routing_id(id).unwrap();
+            d.set_rcvhwm(1);
+            d.connect(&ep).unwrap();
+            dealers.push(d);
+        }
+        wait_peers(&mut router, 2);
+        let mut router = AsyncSocket::new(router).unwrap();
+        let mut b = AsyncSocket::new(dealers.pop().unwrap()).unwrap();
+        let mut a = AsyncSocket::new(dealers.pop().unwrap()).unwrap();
+        // Fill the pipe to `a`.
+        let mut to_a = 0u32;
+        while router
+            .send_multipart([&b"a"[..], &to_a.to_be_bytes()])
+            .now_or_never()
+            .is_some()
+        {
+            to_a += 1;
+            assert!(to_a < 10_000, "never full");
+        }
+        assert!(router.get_mut().events().unwrap().writable, "b has room");
+        // `a` starts reading only after the blocked send has been polled a
+        // number of times: the send must yield for this task to run.
+        let reader = tokio::spawn(async move {
+            for _ in 0..10 {
+                tokio::task::yield_now().await;
+            }
+            let mut got = Vec::new();
+            for _ in 0..=to_a {
+                let m = a.recv().await.unwrap();
+                got.push(u32::from_be_bytes(m[..].try_into().unwrap()));
+            }
+            got
+        });
+        router
+            .send_multipart([&b"a"[..], &to_a.to_be_bytes()])
+            .await
+            .unwrap();
+        assert_eq!(reader.await.unwrap(), (0..=to_a).collect::<Vec<_>>());
+        router.send_multipart(["b", "for b"]).await.unwrap();
+        assert_eq!(&b.recv().await.unwrap()[..], b"for b");
+    });
+}
