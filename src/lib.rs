@@ -4,7 +4,8 @@
 //! (`zlink_mq_std`), for Linux servers. With `default-features = false` it
 //! is `#![no_std]` and re-exports the allocation-free core
 //! ([`zlink_mq_core`]), for firmware and bare-metal targets. Either way the
-//! core is also reachable as [`zlink_mq::core`](crate::core).
+//! core is also reachable as [`zlink_mq::core`](crate::core). The `tokio`
+//! feature adds async sockets for tokio (`zlink_mq::tokio::AsyncSocket`).
 #![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]
 
@@ -16,6 +17,9 @@ pub use zlink_mq_std::*;
 
 #[cfg(not(feature = "std"))]
 pub use zlink_mq_core::*;
+
+#[cfg(feature = "tokio")]
+pub mod tokio;
 
 /// The README's Rust examples, compiled and run as doctests so they stay true.
 #[cfg(doctest)]

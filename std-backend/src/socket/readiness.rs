@@ -145,9 +145,14 @@ impl Socket {
     /// # Errors
     /// [`ErrorKind::Terminated`] once the context is shut down.
     pub fn events(&mut self) -> Result<Events> {
-        let events = self.current_events();
+        // Quiet the descriptor first, then look. The other order loses a
+        // wake-up: a write activation drained (and its signal reset) by
+        // the sync after the look is in neither the answer nor the
+        // descriptor, and a caller told "not writable" waits forever. This
+        // way a command the sync drains is in the answer, and one the look
+        // drains leaves its signal on the descriptor.
         self.update_fd();
-        events
+        self.current_events()
     }
 
     pub(super) fn current_events(&mut self) -> Result<Events> {
@@ -177,7 +182,9 @@ impl Socket {
     ///   writable), the descriptor becomes readable when the socket may
     ///   have become writable again; check with [`events`](Self::events).
     /// - It may also be readable with nothing to do (a peer came or went):
-    ///   `events` then says so, and the descriptor is quiet again.
+    ///   `events` then says so, and the descriptor is quiet again (unless
+    ///   a command arrived while `events` looked: then it stays readable,
+    ///   and the next call says what changed).
     ///
     /// This is the socket's own wake-up descriptor (an eventfd): the level
     /// for input is kept by the socket's calls, so the guarantee holds as
