@@ -174,6 +174,7 @@ impl Socket {
         self.process_commands();
         self.check_alive()?;
         let parsed = Endpoint::parse(endpoint)?;
+        self.check_transport(&parsed, endpoint)?;
         let mut io = None;
         let resolved = match parsed {
             Endpoint::Inproc(name) => {
@@ -304,6 +305,7 @@ impl Socket {
             },
             security,
             monitor: self.monitor.clone(),
+            stream_notify: o.stream_notify,
         })
     }
 
@@ -323,7 +325,9 @@ impl Socket {
     pub fn connect(&mut self, endpoint: &str) -> Result<()> {
         self.process_commands();
         self.check_alive()?;
-        let target = match Endpoint::parse(endpoint)? {
+        let parsed = Endpoint::parse(endpoint)?;
+        self.check_transport(&parsed, endpoint)?;
+        let target = match parsed {
             Endpoint::Inproc(name) => {
                 let side = self.inproc_side();
                 let mut peer = self.ctx.inproc_connect(side, &name)?;
@@ -368,8 +372,10 @@ impl Socket {
             // Without IMMEDIATE the peer exists for routing from now on and
             // messages queue for it while the connection is down, as in
             // libzmq. A ROUTER learns its peers' ids only in the handshake,
-            // so it attaches them then.
-            let pipes = if self.options.immediate || self.kind == SocketType::Router {
+            // so it attaches them then; a STREAM peer is one connection.
+            let pipes = if self.options.immediate
+                || matches!(self.kind, SocketType::Router | SocketType::Stream)
+            {
                 None
             } else {
                 let id = crate::pipe::next_id();
@@ -524,6 +530,13 @@ impl Socket {
         };
         match self.routing.attach(&mut self.peers, id, identity) {
             Ok(attached) => {
+                if assigned_routing_id.is_none() {
+                    if let Some(generated) = self.routing.stream_routing_id(id) {
+                        // STREAM reports the id it generated last as its
+                        // ROUTING_ID, as libzmq (its tests read it there).
+                        self.options.routing_id = Some(generated.to_vec());
+                    }
+                }
                 if let Some(replaced) = attached.replaced {
                     self.detach(replaced);
                 }
@@ -535,6 +548,18 @@ impl Socket {
             }
         }
         self.reap();
+    }
+
+    /// STREAM speaks raw bytes over a byte stream: `tcp://` and `ipc://`
+    /// only (an inproc peer has no bytes to give).
+    fn check_transport(&self, parsed: &Endpoint, endpoint: &str) -> Result<()> {
+        if self.kind == SocketType::Stream && matches!(parsed, Endpoint::Inproc(_)) {
+            return Err(Error::with_text(
+                ErrorKind::TransportNotSupported,
+                format!("{endpoint}: a STREAM socket takes tcp:// or ipc:// endpoints"),
+            ));
+        }
+        Ok(())
     }
 
     fn detach(&mut self, id: PeerId) {

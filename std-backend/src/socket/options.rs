@@ -26,6 +26,9 @@ pub(crate) struct Options {
     pub connect_routing_id: Option<Vec<u8>>,
     pub router_mandatory: bool,
     pub router_handover: bool,
+    /// STREAM_NOTIFY: a STREAM socket receives `[id, ""]` on connect and
+    /// disconnect.
+    pub stream_notify: bool,
     pub xpub_verbose: bool,
     pub xpub_verboser: bool,
     pub xpub_nodrop: bool,
@@ -83,6 +86,7 @@ impl Default for Options {
             connect_routing_id: None,
             router_mandatory: false,
             router_handover: false,
+            stream_notify: true,
             xpub_verbose: false,
             xpub_verboser: false,
             xpub_nodrop: false,

@@ -132,6 +132,14 @@ impl Socket {
         self.set_routing_flag(|o| o.router_handover = on);
     }
 
+    /// `ZMQ_STREAM_NOTIFY` (on by default): a STREAM socket receives a
+    /// message `[routing id, ""]` when a connection opens and when the
+    /// peer closes it. Applies to the `bind` and `connect` calls made
+    /// after it.
+    pub fn set_stream_notify(&mut self, on: bool) {
+        self.options.stream_notify = on;
+    }
+
     /// `ZMQ_REQ_CORRELATE`: a REQ matches replies to requests by id.
     pub fn set_req_correlate(&mut self, on: bool) {
         self.set_routing_flag(|o| o.req_correlate = on);
@@ -364,6 +372,11 @@ impl Socket {
     /// `ZMQ_ROUTER_MANDATORY`.
     pub fn router_mandatory(&self) -> bool {
         self.options.router_mandatory
+    }
+
+    /// `ZMQ_STREAM_NOTIFY`.
+    pub fn stream_notify(&self) -> bool {
+        self.options.stream_notify
     }
 
     /// `ZMQ_ROUTER_HANDOVER`.

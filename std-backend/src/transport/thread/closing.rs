@@ -1,6 +1,8 @@
 //! How a connection ends: engine failures, draining after the socket
 //! closed, reconnection or removal of the session.
 
+use zlink_mq_core::socket_type::SocketType;
+
 use super::*;
 
 impl IoThread {
@@ -11,6 +13,9 @@ impl IoThread {
         let owner = session.owner.clone();
         if let Link::Up(engine) = &mut session.link {
             engine.flush_best_effort();
+            if !matches!(failure, Failure::Done) {
+                engine.lost(&mut session.pipes);
+            }
             let handshaken = engine.is_active();
             match &failure {
                 Failure::Done => {}
@@ -121,7 +126,7 @@ impl IoThread {
     }
 
     /// The stream is gone: an accepted session ends; a connecter keeps its
-    /// pipes (unless IMMEDIATE) and reconnects.
+    /// pipes (unless IMMEDIATE) and reconnects (but for STREAM's).
     pub(super) fn connection_lost(&mut self, key: usize) {
         self.set_interest(key, None);
         let Some(session) = self.sessions.get_mut(key) else {
@@ -145,7 +150,12 @@ impl IoThread {
                 drop(link);
                 self.retry_later(key);
             }
-            (Role::Connecter { .. }, false) if !closing => {
+            // A STREAM connection is not remade once lost: its peer knew
+            // it by a routing id that is gone (libzmq ends a raw session
+            // with its pipe).
+            (Role::Connecter { .. }, false)
+                if !closing && session.owner.socket_type != SocketType::Stream =>
+            {
                 drop(link);
                 self.detach_pipes(key);
                 self.retry_later(key);

@@ -10,7 +10,8 @@ use std::time::{Duration, Instant as StdInstant};
 
 use zlink_mq_core::time::Instant;
 
-use super::engine::{Engine, Failure, Pipes, Progress};
+use super::any_engine::AnyEngine;
+use super::engine::{Failure, Pipes, Progress};
 use super::{IoCommand, IoShared, Owner, Target};
 use crate::base::slab::Slab;
 use crate::pipe::handle::NewPeer;
@@ -82,10 +83,10 @@ enum Link {
     /// Waiting to (re)connect.
     Idle,
     Connecting(Connecting),
-    Up(Box<Engine>),
+    Up(Box<AnyEngine>),
     /// Everything queued was written and our direction of the stream is
     /// shut; see [`Drain`].
-    Draining(Box<Engine>, Drain),
+    Draining(Box<AnyEngine>, Drain),
 }
 
 enum Role {
@@ -534,7 +535,7 @@ impl IoThread {
         if let Err(e) = stream.configure(&owner.keepalive) {
             owner.event(Event::new(EventKind::Closed, 0, &owner.endpoint).because(e));
         }
-        match Engine::new(stream, &owner, now) {
+        match AnyEngine::new(stream, &owner, now) {
             Ok(mut engine) => {
                 if std::mem::take(&mut session.skip_outbound) {
                     // A message whose first frames left with the previous
@@ -563,7 +564,7 @@ impl IoThread {
         let fd = match &session.link {
             Link::Idle => None,
             Link::Connecting(c) => Some(c.as_fd()),
-            Link::Up(e) | Link::Draining(e, _) => Some(e.stream.as_fd()),
+            Link::Up(e) | Link::Draining(e, _) => Some(e.stream().as_fd()),
         };
         let token = SESSION | key as u64;
         let result = match (fd, session.interest, interest) {
