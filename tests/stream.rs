@@ -258,3 +258,27 @@ fn stream_refuses_unknown_ids_and_inproc() {
         ErrorKind::TransportNotSupported
     );
 }
+
+#[test]
+fn stream_connect_queues_for_its_routing_id_before_the_connection_is_up() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let ctx = Context::new();
+    let mut s = socket(&ctx, SocketType::Stream);
+    s.set_stream_notify(false);
+    s.set_connect_routing_id(b"conn1").unwrap();
+    s.connect(&format!("tcp://127.0.0.1:{port}")).unwrap();
+    // The peer exists from `connect` on, as in libzmq (test_connect_rid).
+    send_pair(&mut s, b"conn1", b"hi 1");
+    let (mut peer, _) = listener.accept().unwrap();
+    peer.set_read_timeout(Some(TIMEOUT)).unwrap();
+    assert_eq!(read_exactly(&mut peer, 4), b"hi 1");
+    // A generated id names the next connection, and ROUTING_ID reports it.
+    s.connect(&format!("tcp://127.0.0.1:{port}")).unwrap();
+    let generated = s.routing_id().unwrap().to_vec();
+    assert_eq!(generated.len(), 5);
+    send_pair(&mut s, &generated, b"second");
+    let (mut peer2, _) = listener.accept().unwrap();
+    peer2.set_read_timeout(Some(TIMEOUT)).unwrap();
+    assert_eq!(read_exactly(&mut peer2, 6), b"second");
+}

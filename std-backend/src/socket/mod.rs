@@ -372,9 +372,12 @@ impl Socket {
             // Without IMMEDIATE the peer exists for routing from now on and
             // messages queue for it while the connection is down, as in
             // libzmq. A ROUTER learns its peers' ids only in the handshake,
-            // so it attaches them then; a STREAM peer is one connection.
+            // so it attaches them then, unless CONNECT_ROUTING_ID names this
+            // one now (as in libzmq, where `test_connect_rid` sends to it
+            // right after `connect`). A STREAM peer exists from here too,
+            // under its CONNECT_ROUTING_ID or a generated id.
             let pipes = if self.options.immediate
-                || matches!(self.kind, SocketType::Router | SocketType::Stream)
+                || (self.kind == SocketType::Router && owner.assigned_routing_id.is_none())
             {
                 None
             } else {
@@ -617,6 +620,8 @@ impl Socket {
                             // would keep it attached forever.
                             if self.kind == SocketType::Push || self.peers.at_end(id) {
                                 self.detach(id);
+                            } else {
+                                self.peers.leave(id);
                             }
                         }
                     }

@@ -135,6 +135,13 @@ impl IoThread {
         let link = std::mem::replace(&mut session.link, Link::Idle);
         let closing = session.closing;
         match (&session.role, session.persistent) {
+            // A STREAM connection is not remade once lost: the socket knew
+            // it by a routing id that ends with it (libzmq ends a raw
+            // session with its pipe).
+            _ if session.owner.socket_type == SocketType::Stream => {
+                drop(link);
+                self.close_session(key);
+            }
             // A closed socket's session reconnects too while it has
             // messages to deliver (`retry_later` decides).
             (Role::Connecter { .. }, true) => {
@@ -150,12 +157,7 @@ impl IoThread {
                 drop(link);
                 self.retry_later(key);
             }
-            // A STREAM connection is not remade once lost: its peer knew
-            // it by a routing id that is gone (libzmq ends a raw session
-            // with its pipe).
-            (Role::Connecter { .. }, false)
-                if !closing && session.owner.socket_type != SocketType::Stream =>
-            {
+            (Role::Connecter { .. }, false) if !closing => {
                 drop(link);
                 self.detach_pipes(key);
                 self.retry_later(key);
