@@ -51,6 +51,7 @@ const ZMQ_MECHANISM: c_int = 43;
 const ZMQ_PLAIN_SERVER: c_int = 44;
 const ZMQ_PLAIN_USERNAME: c_int = 45;
 const ZMQ_PLAIN_PASSWORD: c_int = 46;
+const ZMQ_PROBE_ROUTER: c_int = 51;
 const ZMQ_REQ_CORRELATE: c_int = 52;
 const ZMQ_REQ_RELAXED: c_int = 53;
 const ZMQ_CONFLATE: c_int = 54;
@@ -205,6 +206,7 @@ fn set(sock: &mut CSocket, option: c_int, v: &[u8]) -> Result<(), Errno> {
         }
         ZMQ_ROUTER_MANDATORY => s.set_router_mandatory(flag(v)?),
         ZMQ_ROUTER_HANDOVER => s.set_router_handover(flag(v)?),
+        ZMQ_PROBE_ROUTER => s.set_probe_router(flag(v)?)?,
         // A STREAM option only, taking 0 or 1 (libzmq's strict boolean).
         ZMQ_STREAM_NOTIFY => match int_at_least(v, 0)? {
             on @ (0 | 1) if s.socket_type() == zlink_mq_std::SocketType::Stream => {

@@ -21,7 +21,7 @@ use std::ops::BitOr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use zlink_mq_core::routing::{PeerId, PeerIdentity, RecvError, SendError};
+use zlink_mq_core::routing::{PeerId, PeerIdentity, Pipes, RecvError, SendError};
 use zlink_mq_core::socket_type::SocketType;
 use zlink_mq_core::zmtp::curve::KeyPair;
 
@@ -306,6 +306,7 @@ impl Socket {
             security,
             monitor: self.monitor.clone(),
             stream_notify: o.stream_notify,
+            probe_router: o.probe_router && self.probes(),
         })
     }
 
@@ -404,6 +405,7 @@ impl Socket {
                     routing_id: None,
                     assigned_routing_id: owner.assigned_routing_id.clone(),
                     endpoint: Some(endpoint.to_owned()),
+                    probed: false,
                 });
                 Some((engine_tx, engine_rx))
             };
@@ -522,6 +524,7 @@ impl Socket {
             routing_id,
             assigned_routing_id,
             endpoint,
+            probed,
         } = new;
         // Activations posted before we knew the pipe were dropped.
         rx.activated();
@@ -533,6 +536,12 @@ impl Socket {
         };
         match self.routing.attach(&mut self.peers, id, identity) {
             Ok(attached) => {
+                if self.options.probe_router && !probed && self.probes() {
+                    // PROBE_ROUTER: an empty message opens the peer's pipe.
+                    if self.peers.write(id, Msg::new()).is_ok() {
+                        self.peers.flush(id);
+                    }
+                }
                 if assigned_routing_id.is_none() {
                     if let Some(generated) = self.routing.stream_routing_id(id) {
                         // STREAM reports the id it generated last as its
@@ -551,6 +560,12 @@ impl Socket {
             }
         }
         self.reap();
+    }
+
+    /// Whether PROBE_ROUTER applies to this socket's type (ROUTER and
+    /// DEALER).
+    fn probes(&self) -> bool {
+        matches!(self.kind, SocketType::Router | SocketType::Dealer)
     }
 
     /// STREAM speaks raw bytes over a byte stream: `tcp://` and `ipc://`

@@ -29,6 +29,9 @@ pub(crate) struct Options {
     /// STREAM_NOTIFY: a STREAM socket receives `[id, ""]` on connect and
     /// disconnect.
     pub stream_notify: bool,
+    /// PROBE_ROUTER: ROUTER and DEALER send an empty message to each new
+    /// peer.
+    pub probe_router: bool,
     pub xpub_verbose: bool,
     pub xpub_verboser: bool,
     pub xpub_nodrop: bool,
@@ -87,6 +90,7 @@ impl Default for Options {
             router_mandatory: false,
             router_handover: false,
             stream_notify: true,
+            probe_router: false,
             xpub_verbose: false,
             xpub_verboser: false,
             xpub_nodrop: false,

@@ -8,6 +8,7 @@ use crate::socket::Socket;
 use crate::socket::options::{Options, check_routing_id};
 use std::sync::Arc;
 
+use zlink_mq_core::socket_type::SocketType;
 use zlink_mq_core::zmtp::curve::SecretKey;
 
 impl Socket {
@@ -138,6 +139,24 @@ impl Socket {
     /// after it.
     pub fn set_stream_notify(&mut self, on: bool) {
         self.options.stream_notify = on;
+    }
+
+    /// `ZMQ_PROBE_ROUTER`: a ROUTER or DEALER sends an empty message to
+    /// each peer it gets from then on, so that a ROUTER at the other end
+    /// learns the connection at once. (libzmq's REQ takes it too; ours
+    /// does not send probes.)
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidArgument`] on other socket types.
+    pub fn set_probe_router(&mut self, on: bool) -> Result<()> {
+        if !matches!(self.kind, SocketType::Router | SocketType::Dealer) {
+            return Err(Error::with_text(
+                ErrorKind::InvalidArgument,
+                "PROBE_ROUTER is a ROUTER and DEALER option",
+            ));
+        }
+        self.set_routing_flag(|o| o.probe_router = on);
+        Ok(())
     }
 
     /// `ZMQ_REQ_CORRELATE`: a REQ matches replies to requests by id.

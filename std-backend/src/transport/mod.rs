@@ -178,6 +178,9 @@ pub(crate) struct Owner {
     pub monitor: Option<Arc<Monitor>>,
     /// STREAM_NOTIFY: a STREAM socket hears of connects and disconnects.
     pub stream_notify: bool,
+    /// PROBE_ROUTER on a ROUTER or DEALER: each connection whose pipes the
+    /// I/O thread makes starts with an empty message.
+    pub probe_router: bool,
 }
 
 impl Owner {

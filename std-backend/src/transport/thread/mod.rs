@@ -727,19 +727,28 @@ impl IoThread {
             io.clone(),
             owner.socket.clone(),
         );
-        let (socket_tx, from_socket) = pipe::pipe(
+        let (mut socket_tx, from_socket) = pipe::pipe(
             id,
             u64::from(owner.sndhwm),
             owner.conflate.0,
             owner.socket.clone(),
             io,
         );
+        if owner.probe_router {
+            // The probe goes first, without waiting for the socket to take
+            // the pipes (as libzmq, where a connecting socket attaches its
+            // pipe in `connect`).
+            if socket_tx.write(crate::base::msg::Msg::new()).is_ok() {
+                socket_tx.flush();
+            }
+        }
         owner.socket.attach(NewPeer {
             tx: socket_tx,
             rx: socket_rx,
             routing_id,
             assigned_routing_id: owner.assigned_routing_id.clone(),
             endpoint: Some(owner.endpoint.clone()),
+            probed: owner.probe_router,
         });
         session.pipes = Some(Pipes {
             tx: to_socket,
