@@ -542,6 +542,13 @@ impl Socket {
                         self.peers.flush(id);
                     }
                 }
+                if let Some(welcome) = &self.options.xpub_welcome_msg {
+                    // XPUB_WELCOME_MSG (only ever set on an XPUB): the
+                    // peer's first message, as libzmq's `xattach_pipe`.
+                    if self.peers.write(id, Msg::copy_from_slice(welcome)).is_ok() {
+                        self.peers.flush(id);
+                    }
+                }
                 if assigned_routing_id.is_none() {
                     if let Some(generated) = self.routing.stream_routing_id(id) {
                         // STREAM reports the id it generated last as its

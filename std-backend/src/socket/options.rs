@@ -32,6 +32,8 @@ pub(crate) struct Options {
     /// PROBE_ROUTER: ROUTER and DEALER send an empty message to each new
     /// peer.
     pub probe_router: bool,
+    /// XPUB_WELCOME_MSG: what an XPUB sends each new subscriber first.
+    pub xpub_welcome_msg: Option<Vec<u8>>,
     pub xpub_verbose: bool,
     pub xpub_verboser: bool,
     pub xpub_nodrop: bool,
@@ -91,6 +93,7 @@ impl Default for Options {
             router_handover: false,
             stream_notify: true,
             probe_router: false,
+            xpub_welcome_msg: None,
             xpub_verbose: false,
             xpub_verboser: false,
             xpub_nodrop: false,

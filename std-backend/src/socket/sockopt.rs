@@ -159,6 +159,23 @@ impl Socket {
         Ok(())
     }
 
+    /// `ZMQ_XPUB_WELCOME_MSG`: an XPUB sends this message to each peer it
+    /// gets from then on, before anything else (`None` or an empty
+    /// message: none).
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidArgument`] on other socket types.
+    pub fn set_xpub_welcome_msg(&mut self, msg: Option<&[u8]>) -> Result<()> {
+        if self.kind != SocketType::XPub {
+            return Err(Error::with_text(
+                ErrorKind::InvalidArgument,
+                "XPUB_WELCOME_MSG is an XPUB option",
+            ));
+        }
+        self.options.xpub_welcome_msg = msg.filter(|m| !m.is_empty()).map(<[u8]>::to_vec);
+        Ok(())
+    }
+
     /// `ZMQ_REQ_CORRELATE`: a REQ matches replies to requests by id.
     pub fn set_req_correlate(&mut self, on: bool) {
         self.set_routing_flag(|o| o.req_correlate = on);
