@@ -282,3 +282,72 @@ fn stream_connect_queues_for_its_routing_id_before_the_connection_is_up() {
     peer2.set_read_timeout(Some(TIMEOUT)).unwrap();
     assert_eq!(read_exactly(&mut peer2, 6), b"second");
 }
+
+#[test]
+fn stream_interoperates_with_libzmqs_stream_both_ways() {
+    let ctx = Context::new();
+    let zctx = zmq::Context::new();
+    // libzmq's STREAM connects to ours.
+    let mut ours = socket(&ctx, SocketType::Stream);
+    let ep = bind(&mut ours, Transport::Tcp);
+    let theirs = zctx.socket(zmq::STREAM).unwrap();
+    theirs.set_rcvtimeo(TIMEOUT.as_millis() as i32).unwrap();
+    theirs.set_linger(0).unwrap();
+    theirs.connect(&ep).unwrap();
+    let (our_id, hello) = recv_pair(&mut ours);
+    assert!(hello.is_empty());
+    let parts = theirs.recv_multipart(0).unwrap();
+    assert_eq!(parts.len(), 2);
+    assert!(parts[1].is_empty(), "libzmq's connect notification");
+    let their_id = parts[0].clone();
+    theirs
+        .send_multipart([&their_id[..], b"from libzmq"], 0)
+        .unwrap();
+    let mut got = Vec::new();
+    while got.len() < 11 {
+        let (id, data) = recv_pair(&mut ours);
+        assert_eq!(id, our_id);
+        got.extend_from_slice(&data);
+    }
+    assert_eq!(got, b"from libzmq");
+    send_pair(&mut ours, &our_id, b"from zlink-mq");
+    let mut got = Vec::new();
+    while got.len() < 13 {
+        let parts = theirs.recv_multipart(0).unwrap();
+        assert_eq!(parts[0], their_id);
+        got.extend_from_slice(&parts[1]);
+    }
+    assert_eq!(got, b"from zlink-mq");
+    // We close: libzmq hears of it.
+    send_pair(&mut ours, &our_id, b"");
+    let parts = theirs.recv_multipart(0).unwrap();
+    assert_eq!(parts, [their_id, Vec::new()]);
+
+    // Ours connects to libzmq's.
+    let server = zctx.socket(zmq::STREAM).unwrap();
+    server.set_rcvtimeo(TIMEOUT.as_millis() as i32).unwrap();
+    server.set_linger(0).unwrap();
+    server.bind("tcp://127.0.0.1:*").unwrap();
+    let zep = server.get_last_endpoint().unwrap().unwrap();
+    let mut client = socket(&ctx, SocketType::Stream);
+    client.set_connect_routing_id(b"srv").unwrap();
+    client.connect(&zep).unwrap();
+    assert_eq!(recv_pair(&mut client), (b"srv".to_vec(), Vec::new()));
+    let parts = server.recv_multipart(0).unwrap();
+    assert!(parts[1].is_empty());
+    let server_side = parts[0].clone();
+    send_pair(&mut client, b"srv", b"ping");
+    let parts = server.recv_multipart(0).unwrap();
+    assert_eq!(parts, [server_side.clone(), b"ping".to_vec()]);
+    // libzmq closes: we hear of it (libzmq's socket closes the connection
+    // as it handles its commands, so it is called while we wait).
+    server.send_multipart([&server_side[..], b""], 0).unwrap();
+    let mut got = None;
+    wait_until("the disconnect notification", || {
+        let _ = server.get_events();
+        got = client.recv_multipart(Flags::DONTWAIT).ok();
+        got.is_some()
+    });
+    let got: Vec<Vec<u8>> = got.unwrap().iter().map(|m| m.to_vec()).collect();
+    assert_eq!(got, [b"srv".to_vec(), Vec::new()]);
+}
