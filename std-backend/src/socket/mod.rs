@@ -21,7 +21,7 @@ use std::ops::BitOr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use zlink_mq_core::routing::{PeerId, PeerIdentity, RecvError, SendError};
+use zlink_mq_core::routing::{PeerId, PeerIdentity, Pipes, RecvError, SendError};
 use zlink_mq_core::socket_type::SocketType;
 use zlink_mq_core::zmtp::curve::KeyPair;
 
@@ -174,6 +174,7 @@ impl Socket {
         self.process_commands();
         self.check_alive()?;
         let parsed = Endpoint::parse(endpoint)?;
+        self.check_transport(&parsed, endpoint)?;
         let mut io = None;
         let resolved = match parsed {
             Endpoint::Inproc(name) => {
@@ -304,6 +305,8 @@ impl Socket {
             },
             security,
             monitor: self.monitor.clone(),
+            stream_notify: o.stream_notify,
+            probe_router: o.probe_router && self.probes(),
         })
     }
 
@@ -323,7 +326,9 @@ impl Socket {
     pub fn connect(&mut self, endpoint: &str) -> Result<()> {
         self.process_commands();
         self.check_alive()?;
-        let target = match Endpoint::parse(endpoint)? {
+        let parsed = Endpoint::parse(endpoint)?;
+        self.check_transport(&parsed, endpoint)?;
+        let target = match parsed {
             Endpoint::Inproc(name) => {
                 let side = self.inproc_side();
                 let mut peer = self.ctx.inproc_connect(side, &name)?;
@@ -368,8 +373,13 @@ impl Socket {
             // Without IMMEDIATE the peer exists for routing from now on and
             // messages queue for it while the connection is down, as in
             // libzmq. A ROUTER learns its peers' ids only in the handshake,
-            // so it attaches them then.
-            let pipes = if self.options.immediate || self.kind == SocketType::Router {
+            // so it attaches them then, unless CONNECT_ROUTING_ID names this
+            // one now (as in libzmq, where `test_connect_rid` sends to it
+            // right after `connect`). A STREAM peer exists from here too,
+            // under its CONNECT_ROUTING_ID or a generated id.
+            let pipes = if self.options.immediate
+                || (self.kind == SocketType::Router && owner.assigned_routing_id.is_none())
+            {
                 None
             } else {
                 let id = crate::pipe::next_id();
@@ -395,6 +405,7 @@ impl Socket {
                     routing_id: None,
                     assigned_routing_id: owner.assigned_routing_id.clone(),
                     endpoint: Some(endpoint.to_owned()),
+                    probed: false,
                 });
                 Some((engine_tx, engine_rx))
             };
@@ -513,6 +524,7 @@ impl Socket {
             routing_id,
             assigned_routing_id,
             endpoint,
+            probed,
         } = new;
         // Activations posted before we knew the pipe were dropped.
         rx.activated();
@@ -524,6 +536,26 @@ impl Socket {
         };
         match self.routing.attach(&mut self.peers, id, identity) {
             Ok(attached) => {
+                if self.options.probe_router && !probed && self.probes() {
+                    // PROBE_ROUTER: an empty message opens the peer's pipe.
+                    if self.peers.write(id, Msg::new()).is_ok() {
+                        self.peers.flush(id);
+                    }
+                }
+                if let Some(welcome) = &self.options.xpub_welcome_msg {
+                    // XPUB_WELCOME_MSG (only ever set on an XPUB): the
+                    // peer's first message, as libzmq's `xattach_pipe`.
+                    if self.peers.write(id, Msg::copy_from_slice(welcome)).is_ok() {
+                        self.peers.flush(id);
+                    }
+                }
+                if assigned_routing_id.is_none() {
+                    if let Some(generated) = self.routing.stream_routing_id(id) {
+                        // STREAM reports the id it generated last as its
+                        // ROUTING_ID, as libzmq (its tests read it there).
+                        self.options.routing_id = Some(generated.to_vec());
+                    }
+                }
                 if let Some(replaced) = attached.replaced {
                     self.detach(replaced);
                 }
@@ -535,6 +567,24 @@ impl Socket {
             }
         }
         self.reap();
+    }
+
+    /// Whether PROBE_ROUTER applies to this socket's type (ROUTER and
+    /// DEALER).
+    fn probes(&self) -> bool {
+        matches!(self.kind, SocketType::Router | SocketType::Dealer)
+    }
+
+    /// STREAM speaks raw bytes over a byte stream: `tcp://` and `ipc://`
+    /// only (an inproc peer has no bytes to give).
+    fn check_transport(&self, parsed: &Endpoint, endpoint: &str) -> Result<()> {
+        if self.kind == SocketType::Stream && matches!(parsed, Endpoint::Inproc(_)) {
+            return Err(Error::with_text(
+                ErrorKind::TransportNotSupported,
+                format!("{endpoint}: a STREAM socket takes tcp:// or ipc:// endpoints"),
+            ));
+        }
+        Ok(())
     }
 
     fn detach(&mut self, id: PeerId) {
@@ -592,6 +642,8 @@ impl Socket {
                             // would keep it attached forever.
                             if self.kind == SocketType::Push || self.peers.at_end(id) {
                                 self.detach(id);
+                            } else {
+                                self.peers.leave(id);
                             }
                         }
                     }

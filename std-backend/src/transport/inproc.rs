@@ -170,6 +170,7 @@ impl Registry {
                 routing_id: me.routing_id,
                 assigned_routing_id: None,
                 endpoint: Some(endpoint.clone()),
+                probed: false,
             });
             return Ok(NewPeer {
                 tx: my_tx,
@@ -177,6 +178,7 @@ impl Registry {
                 routing_id: b.routing_id.clone(),
                 assigned_routing_id: None,
                 endpoint: Some(endpoint),
+                probed: false,
             });
         }
         // Nobody bound yet: libzmq lets the connection exist anyway and
@@ -210,6 +212,7 @@ impl Registry {
                     routing_id: me.routing_id,
                     assigned_routing_id: None,
                     endpoint: Some(endpoint.clone()),
+                    probed: false,
                 },
                 notify,
                 sndhwm: me.sndhwm,
@@ -221,6 +224,7 @@ impl Registry {
             routing_id: None,
             assigned_routing_id: None,
             endpoint: Some(endpoint),
+            probed: false,
         })
     }
 

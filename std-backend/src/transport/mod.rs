@@ -11,10 +11,12 @@
 //! pipes wake them the same way when a socket writes into a pipe whose
 //! connection had drained it.
 
+mod any_engine;
 mod engine;
 pub(crate) mod inproc;
 pub mod monitor;
 pub(crate) mod pool;
+mod raw;
 mod thread;
 
 use std::fmt;
@@ -174,6 +176,11 @@ pub(crate) struct Owner {
     pub keepalive: KeepAlive,
     pub security: Security,
     pub monitor: Option<Arc<Monitor>>,
+    /// STREAM_NOTIFY: a STREAM socket hears of connects and disconnects.
+    pub stream_notify: bool,
+    /// PROBE_ROUTER on a ROUTER or DEALER: each connection whose pipes the
+    /// I/O thread makes starts with an empty message.
+    pub probe_router: bool,
 }
 
 impl Owner {
