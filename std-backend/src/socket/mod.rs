@@ -122,7 +122,7 @@ impl Socket {
             shared,
             options,
             peers: Peers::default(),
-            commands: Vec::new(),
+            commands: Vec::with_capacity(crate::pipe::mailbox::INITIAL_COMMANDS),
             attachments: Vec::new(),
             last_endpoint: None,
             monitor: None,

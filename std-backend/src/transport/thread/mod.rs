@@ -171,7 +171,7 @@ impl IoThread {
 
     fn run(&mut self) {
         let mut ready = Vec::new();
-        let mut commands = Vec::new();
+        let mut commands = Vec::with_capacity(crate::pipe::mailbox::INITIAL_COMMANDS);
         loop {
             let now = self.now();
             // Sockets signal our eventfd only while we may be blocked in
