@@ -434,11 +434,16 @@ impl Socket {
     fn detach_endpoint(&mut self, endpoint: &str, bound: bool) -> Result<()> {
         self.process_commands();
         self.check_alive()?;
-        let Some(at) = self
-            .attachments
-            .iter()
-            .position(|a| a.bound == bound && (a.endpoint == endpoint || a.resolved == endpoint))
-        else {
+        // As libzmq, a wildcard (`tcp://host:*`, `ipc://*`) names no one
+        // endpoint: only the resolved one unbinds.
+        let wildcard = bound
+            && matches!(
+                Endpoint::parse(endpoint),
+                Ok(Endpoint::Tcp { port: None, .. } | Endpoint::Ipc(IpcAddr::Wildcard))
+            );
+        let Some(at) = self.attachments.iter().position(|a| {
+            a.bound == bound && (a.resolved == endpoint || (a.endpoint == endpoint && !wildcard))
+        }) else {
             return Err(Error::with_text(
                 ErrorKind::NotFound,
                 format!(
