@@ -70,7 +70,7 @@ known_failing=" ${KNOWN_FAILING-test_reqrep_tcp
   test_inproc_connect test_connect_rid test_setsockopt test_sockopt_hwm
   test_heartbeats test_bind_src_address test_metadata test_srcfd
   test_stream_timeout test_xpub_manual test_xpub_welcome_msg
-  test_tcp_accept_filter test_mock_pub_sub test_socks
+  test_tcp_accept_filter test_socks
   test_proxy_single_socket test_filter_ipc test_stream_exceeds_buffer
   test_use_fd test_fork test_hwm_pubsub
   test_router_mandatory_hwm} "

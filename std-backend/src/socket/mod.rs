@@ -36,7 +36,7 @@ use crate::socket::peers::{Peer, Peers};
 use crate::socket::routing::AnyRouting;
 use crate::sys::net::{Addr, KeepAlive, Listener, resolve_tcp};
 use crate::transport::inproc::InprocSide;
-use crate::transport::monitor::{Event, EventKind, Monitor};
+use crate::transport::monitor::{Event, EventKind, Monitor, MonitorSlot};
 use crate::transport::{IoCommand, IoShared, Owner, Security, Target, wait_done};
 
 /// How long, by default, a blocking call of a socket whose endpoints are
@@ -95,7 +95,8 @@ pub struct Socket {
     commands: Vec<Command>,
     attachments: Vec<Attachment>,
     last_endpoint: Option<String>,
-    monitor: Option<Arc<Monitor>>,
+    /// Shared with every endpoint's listener, connector and session.
+    monitor: Arc<MonitorSlot>,
     rcvmore: bool,
     terminated: bool,
     /// `fd()` was called: keep the descriptor level-triggered for input.
@@ -125,7 +126,7 @@ impl Socket {
             commands: Vec::new(),
             attachments: Vec::new(),
             last_endpoint: None,
-            monitor: None,
+            monitor: Arc::default(),
             rcvmore: false,
             terminated: false,
             fd_exposed: false,
@@ -308,9 +309,7 @@ impl Socket {
     }
 
     fn emit(&self, event: Event) {
-        if let Some(m) = &self.monitor {
-            m.emit(event);
-        }
+        self.monitor.emit(event);
     }
 
     /// Connects to `endpoint`. As in libzmq, connecting does not wait for
@@ -792,18 +791,18 @@ impl Socket {
     }
 
     /// Starts monitoring: events of the kinds in `mask` ([`crate::transport::monitor::EVENT_ALL`]
-    /// for all; `EventKind::code` values or-ed together) for endpoints bound
-    /// or connected from now on arrive on the returned channel.
+    /// for all; `EventKind::code` values or-ed together) arrive on the
+    /// returned channel from now on, for every endpoint of the socket (those
+    /// bound or connected before too, as libzmq).
     pub fn monitor_channel(&mut self, mask: u16) -> std::sync::mpsc::Receiver<Event> {
         let (m, rx) = Monitor::channel(mask);
         self.set_monitor(m);
         rx
     }
 
-    /// Replaces the monitor; the old one stops (connections made under it
-    /// report nothing more).
+    /// Replaces the monitor; the old one stops (and reports nothing more).
     fn set_monitor(&mut self, monitor: Monitor) {
-        if let Some(old) = self.monitor.replace(Arc::new(monitor)) {
+        if let Some(old) = self.monitor.replace(Some(monitor)) {
             old.stop();
         }
     }
@@ -874,7 +873,7 @@ impl Drop for Socket {
         // After the listeners' CLOSED events; connections still lingering
         // report nothing more (as libzmq, whose monitor ends with its
         // socket).
-        if let Some(m) = self.monitor.take() {
+        if let Some(m) = self.monitor.replace(None) {
             m.stop();
         }
         // Unregistered last: `Context::terminate` stops the I/O threads once

@@ -29,7 +29,7 @@ use crate::pipe::handle::SocketShared;
 use crate::pipe::mailbox::Mailbox;
 use crate::pipe::{Notify, PipeEvent, PipeRx, PipeTx};
 use crate::sys::net::{Addr, KeepAlive, Listener};
-use crate::transport::monitor::{Event, Monitor};
+use crate::transport::monitor::{Event, MonitorSlot};
 
 pub(crate) use thread::spawn;
 
@@ -173,13 +173,11 @@ pub(crate) struct Owner {
     pub maxmsgsize: Option<u64>,
     pub keepalive: KeepAlive,
     pub security: Security,
-    pub monitor: Option<Arc<Monitor>>,
+    pub monitor: Arc<MonitorSlot>,
 }
 
 impl Owner {
     pub(crate) fn event(&self, event: Event) {
-        if let Some(m) = &self.monitor {
-            m.emit(event);
-        }
+        self.monitor.emit(event);
     }
 }
