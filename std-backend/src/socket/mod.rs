@@ -495,7 +495,6 @@ impl Socket {
     fn inproc_side(&self) -> InprocSide<'_> {
         InprocSide {
             socket: &self.shared,
-            socket_type: self.kind,
             routing_id: self.options.routing_id.clone(),
             sndhwm: self.options.sndhwm,
             rcvhwm: self.options.rcvhwm,
