@@ -232,3 +232,55 @@ fn a_full_receive_queue_leaves_the_io_thread_idle() {
         }
     }
 }
+
+/// Sends empty messages until the socket would block.
+fn fill(push: &mut zlink_mq::Socket) -> usize {
+    let mut sent = 0;
+    while sent < MAX_SENDS && push.send("", Flags::DONTWAIT).is_ok() {
+        sent += 1;
+    }
+    sent
+}
+
+#[test]
+fn marks_changed_after_attaching_apply_to_the_existing_pipes() {
+    // libzmq's test_sockopt_hwm: marks of 1 and 1, then SNDHWM 5 on the
+    // attached PUSH: 5 + 1 over inproc.
+    let ctx = Context::new();
+    let ep = Transport::Inproc.bind_endpoint();
+    let mut pull = socket(&ctx, SocketType::Pull);
+    pull.set_rcvhwm(1);
+    let mut push = socket(&ctx, SocketType::Push);
+    push.set_sndhwm(1);
+    pull.connect(&ep).unwrap();
+    push.bind(&ep).unwrap();
+    push.set_sndhwm(5);
+    assert_eq!(push.sndhwm(), 5);
+    assert_eq!(fill(&mut push), 6);
+    // A sender blocked at the mark resumes when the mark is raised.
+    push.set_sndhwm(10);
+    assert_eq!(fill(&mut push), 5);
+    // RCVHWM on the receiver raises the same pipe's mark (10 + 4).
+    pull.set_rcvhwm(4);
+    assert_eq!(fill(&mut push), 3);
+    let mut received = 0;
+    while pull.recv(Flags::DONTWAIT).is_ok() {
+        received += 1;
+    }
+    assert_eq!(received, 14);
+}
+
+#[test]
+fn the_receivers_unlimited_mark_keeps_an_inproc_pipe_unlimited() {
+    let ctx = Context::new();
+    let mut pull = socket(&ctx, SocketType::Pull);
+    pull.set_rcvhwm(0);
+    let ep = bind(&mut pull, Transport::Inproc);
+    let mut push = socket(&ctx, SocketType::Push);
+    push.set_sndhwm(3);
+    push.connect(&ep).unwrap();
+    assert_eq!(fill(&mut push), MAX_SENDS, "unlimited: the receiver's 0");
+    // The receiver's 0 keeps the inproc pipe unlimited, whatever SNDHWM.
+    push.set_sndhwm(2);
+    assert_eq!(fill(&mut push), MAX_SENDS);
+}

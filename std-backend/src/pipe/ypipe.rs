@@ -282,6 +282,31 @@ impl PipeTx {
         self.shared.hwm.store(hwm, Ordering::Relaxed);
     }
 
+    /// The high-water mark in force (0: none; a conflating pipe has none).
+    pub(crate) fn hwm(&self) -> u64 {
+        // ORDERING: only the reader stores it besides us (`raise_hwm`, at
+        // an inproc bind, which reaches us through the mailbox first).
+        self.shared.hwm.load(Ordering::Relaxed)
+    }
+
+    /// Whether the pipe conflates (its mark is not a queue length).
+    pub(crate) fn conflates(&self) -> bool {
+        self.conflate.is_some()
+    }
+
+    /// Changes the high-water mark while the pipe is in use (SNDHWM set
+    /// after the peer attached, as libzmq 4.3 allows). Returns whether the
+    /// writer was waiting at the old mark: the caller then treats the pipe
+    /// as write-activated (the reader will not, as it sees no wait now).
+    pub(crate) fn change_hwm(&mut self, hwm: u64) -> bool {
+        self.hwm = hwm;
+        // ORDERING: SeqCst as in `check_write`; the swap takes the wait
+        // exactly once, against the reader's swap in `report_progress`.
+        self.shared.hwm.store(hwm, Ordering::SeqCst);
+        self.shared.writer_waiting.load(Ordering::SeqCst)
+            && self.shared.writer_waiting.swap(false, Ordering::SeqCst)
+    }
+
     /// Writes one frame, as libzmq's `pipe_t::write`: the first frame of a
     /// message is refused (handed back) at the high-water mark; later frames
     /// of a started message are always accepted (the mark counts whole
@@ -530,9 +555,22 @@ impl PipeRx {
         }
     }
 
-    /// Raises the writer's high-water mark (0: none) while the writer may
+    /// The writer's high-water mark in force (0: none).
+    pub(crate) fn hwm(&self) -> u64 {
+        // ORDERING: a value we or the mailbox-synchronised setup stored.
+        self.shared.hwm.load(Ordering::Relaxed)
+    }
+
+    /// Whether the pipe conflates (its mark is not a queue length).
+    pub(crate) fn conflates(&self) -> bool {
+        self.conflate.is_some()
+    }
+
+    /// Changes the writer's high-water mark (0: none) while the writer may
     /// be at work: an inproc connection made before the bind learns the
-    /// binder's mark. A writer waiting at the old mark is activated.
+    /// binder's mark, or RCVHWM is set after the peer attached. A writer
+    /// waiting at the old mark is activated; a lowered mark takes effect
+    /// for the writer once it reaches the old one (it caches the mark).
     pub(crate) fn raise_hwm(&mut self, hwm: u64) {
         // ORDERING: SeqCst store then SeqCst load; see `PipeTx::check_write`.
         self.shared.hwm.store(hwm, Ordering::SeqCst);

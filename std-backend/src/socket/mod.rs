@@ -540,6 +540,47 @@ impl Socket {
         self.reap();
     }
 
+    /// SNDHWM or RCVHWM changed from `old` to `new`: the attached peers'
+    /// pipes follow. A pipe's mark is ours plus, for inproc, the peer's
+    /// (0 if either is unlimited), so the peer's share is what the mark
+    /// holds beyond our old one; TCP and IPC pipes carry ours alone.
+    pub(crate) fn change_hwms(&mut self, snd: Option<(u32, u32)>, rcv: Option<(u32, u32)>) {
+        fn changed(current: u64, old: u32, new: u32) -> u64 {
+            let (old, new) = (u64::from(old), u64::from(new));
+            match (current, old, new) {
+                (_, _, 0) => 0,
+                // Unlimited because the peer is: it stays so.
+                (0, 1.., _) => 0,
+                // Unlimited because we were: the peer's share is unknown.
+                (0, 0, _) => new,
+                _ => current.saturating_sub(old) + new,
+            }
+        }
+        self.process_commands();
+        let ids: Vec<PeerId> = self.peers.ids().collect();
+        for id in ids {
+            let Some(peer) = self.peers.get_mut(id) else {
+                continue;
+            };
+            let mut reactivate = false;
+            if let Some((old, new)) = snd {
+                if !peer.tx.conflates() {
+                    reactivate = peer.tx.change_hwm(changed(peer.tx.hwm(), old, new));
+                }
+            }
+            if let Some((old, new)) = rcv {
+                if !peer.rx.conflates() {
+                    let hwm = changed(peer.rx.hwm(), old, new);
+                    peer.rx.raise_hwm(hwm);
+                }
+            }
+            if reactivate {
+                self.routing.write_activated(&mut self.peers, id);
+            }
+        }
+        self.update_fd();
+    }
+
     fn detach(&mut self, id: PeerId) {
         if self.peers.get(id).is_some() {
             self.routing.detach(&mut self.peers, id);
