@@ -37,10 +37,6 @@ use crate::pipe::conflate::{ConflateRx, ConflateTx, Latest};
 /// Slots of a fresh ring; it doubles from there.
 const INITIAL_CAPACITY: usize = 256;
 
-/// libzmq's bound on how far below the high-water mark the low-water mark
-/// sits for large marks.
-const MAX_WM_DELTA: u64 = 1024;
-
 /// Where a pipe end's state changes are reported.
 pub(crate) trait Notify: Send + Sync {
     /// Pipe `id` changed as `event` says, seen from the notified end.
@@ -152,14 +148,13 @@ fn grown_capacity(current: usize, hwm: u64) -> usize {
     doubled.max(at_mark.checked_next_power_of_two().unwrap_or(doubled))
 }
 
-/// libzmq's low-water mark: the reader reports progress every this many
-/// messages.
+/// libzmq 4.3's low-water mark (`pipe_t::compute_lwm`): the reader reports
+/// progress every this many messages, half the mark. (`hwm - 1024` for
+/// large marks, which this pipe had, reported too rarely: a writer that had
+/// seen no report for most of a drained queue dropped or blocked at the
+/// mark with the queue nearly empty, as libzmq's test_reset_hwm shows.)
 fn low_water_mark(hwm: u64) -> u64 {
-    if hwm > 2 * MAX_WM_DELTA {
-        hwm - MAX_WM_DELTA
-    } else {
-        hwm.div_ceil(2)
-    }
+    hwm.div_ceil(2)
 }
 
 /// Creates a pipe whose writer reports to `writer_owner` and whose reader
