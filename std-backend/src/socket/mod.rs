@@ -36,7 +36,7 @@ use crate::socket::peers::{Peer, Peers};
 use crate::socket::routing::AnyRouting;
 use crate::sys::net::{Addr, KeepAlive, Listener, resolve_tcp};
 use crate::transport::inproc::InprocSide;
-use crate::transport::monitor::{Event, EventKind, Monitor};
+use crate::transport::monitor::{Event, EventKind, Monitor, MonitorSlot};
 use crate::transport::{IoCommand, IoShared, Owner, Security, Target, wait_done};
 
 /// How long, by default, a blocking call of a socket whose endpoints are
@@ -95,7 +95,8 @@ pub struct Socket {
     commands: Vec<Command>,
     attachments: Vec<Attachment>,
     last_endpoint: Option<String>,
-    monitor: Option<Arc<Monitor>>,
+    /// Shared with every endpoint's listener, connector and session.
+    monitor: Arc<MonitorSlot>,
     rcvmore: bool,
     terminated: bool,
     /// `fd()` was called: keep the descriptor level-triggered for input.
@@ -125,7 +126,7 @@ impl Socket {
             commands: Vec::with_capacity(crate::pipe::mailbox::INITIAL_COMMANDS),
             attachments: Vec::new(),
             last_endpoint: None,
-            monitor: None,
+            monitor: Arc::default(),
             rcvmore: false,
             terminated: false,
             fd_exposed: false,
@@ -311,9 +312,7 @@ impl Socket {
     }
 
     fn emit(&self, event: Event) {
-        if let Some(m) = &self.monitor {
-            m.emit(event);
-        }
+        self.monitor.emit(event);
     }
 
     /// Connects to `endpoint`. As in libzmq, connecting does not wait for
@@ -445,11 +444,16 @@ impl Socket {
     fn detach_endpoint(&mut self, endpoint: &str, bound: bool) -> Result<()> {
         self.process_commands();
         self.check_alive()?;
-        let Some(at) = self
-            .attachments
-            .iter()
-            .position(|a| a.bound == bound && (a.endpoint == endpoint || a.resolved == endpoint))
-        else {
+        // As libzmq, a wildcard (`tcp://host:*`, `ipc://*`) names no one
+        // endpoint: only the resolved one unbinds.
+        let wildcard = bound
+            && matches!(
+                Endpoint::parse(endpoint),
+                Ok(Endpoint::Tcp { port: None, .. } | Endpoint::Ipc(IpcAddr::Wildcard))
+            );
+        let Some(at) = self.attachments.iter().position(|a| {
+            a.bound == bound && (a.resolved == endpoint || (a.endpoint == endpoint && !wildcard))
+        }) else {
             return Err(Error::with_text(
                 ErrorKind::NotFound,
                 format!(
@@ -502,7 +506,6 @@ impl Socket {
     fn inproc_side(&self) -> InprocSide<'_> {
         InprocSide {
             socket: &self.shared,
-            socket_type: self.kind,
             routing_id: self.options.routing_id.clone(),
             sndhwm: self.options.sndhwm,
             rcvhwm: self.options.rcvhwm,
@@ -585,6 +588,47 @@ impl Socket {
             ));
         }
         Ok(())
+    }
+
+    /// SNDHWM or RCVHWM changed from `old` to `new`: the attached peers'
+    /// pipes follow. A pipe's mark is ours plus, for inproc, the peer's
+    /// (0 if either is unlimited), so the peer's share is what the mark
+    /// holds beyond our old one; TCP and IPC pipes carry ours alone.
+    pub(crate) fn change_hwms(&mut self, snd: Option<(u32, u32)>, rcv: Option<(u32, u32)>) {
+        fn changed(current: u64, old: u32, new: u32) -> u64 {
+            let (old, new) = (u64::from(old), u64::from(new));
+            match (current, old, new) {
+                (_, _, 0) => 0,
+                // Unlimited because the peer is: it stays so.
+                (0, 1.., _) => 0,
+                // Unlimited because we were: the peer's share is unknown.
+                (0, 0, _) => new,
+                _ => current.saturating_sub(old) + new,
+            }
+        }
+        self.process_commands();
+        let ids: Vec<PeerId> = self.peers.ids().collect();
+        for id in ids {
+            let Some(peer) = self.peers.get_mut(id) else {
+                continue;
+            };
+            let mut reactivate = false;
+            if let Some((old, new)) = snd {
+                if !peer.tx.conflates() {
+                    reactivate = peer.tx.change_hwm(changed(peer.tx.hwm(), old, new));
+                }
+            }
+            if let Some((old, new)) = rcv {
+                if !peer.rx.conflates() {
+                    let hwm = changed(peer.rx.hwm(), old, new);
+                    peer.rx.raise_hwm(hwm);
+                }
+            }
+            if reactivate {
+                self.routing.write_activated(&mut self.peers, id);
+            }
+        }
+        self.update_fd();
     }
 
     fn detach(&mut self, id: PeerId) {
@@ -839,18 +883,18 @@ impl Socket {
     }
 
     /// Starts monitoring: events of the kinds in `mask` ([`crate::transport::monitor::EVENT_ALL`]
-    /// for all; `EventKind::code` values or-ed together) for endpoints bound
-    /// or connected from now on arrive on the returned channel.
+    /// for all; `EventKind::code` values or-ed together) arrive on the
+    /// returned channel from now on, for every endpoint of the socket (those
+    /// bound or connected before too, as libzmq).
     pub fn monitor_channel(&mut self, mask: u16) -> std::sync::mpsc::Receiver<Event> {
         let (m, rx) = Monitor::channel(mask);
         self.set_monitor(m);
         rx
     }
 
-    /// Replaces the monitor; the old one stops (connections made under it
-    /// report nothing more).
+    /// Replaces the monitor; the old one stops (and reports nothing more).
     fn set_monitor(&mut self, monitor: Monitor) {
-        if let Some(old) = self.monitor.replace(Arc::new(monitor)) {
+        if let Some(old) = self.monitor.replace(Some(monitor)) {
             old.stop();
         }
     }
@@ -921,7 +965,7 @@ impl Drop for Socket {
         // After the listeners' CLOSED events; connections still lingering
         // report nothing more (as libzmq, whose monitor ends with its
         // socket).
-        if let Some(m) = self.monitor.take() {
+        if let Some(m) = self.monitor.replace(None) {
             m.stop();
         }
         // Unregistered last: `Context::terminate` stops the I/O threads once

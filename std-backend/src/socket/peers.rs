@@ -69,6 +69,10 @@ impl Peers {
         self.slots.get(id.0 as usize)
     }
 
+    pub(crate) fn get_mut(&mut self, id: PeerId) -> Option<&mut Peer> {
+        self.slots.get_mut(id.0 as usize)
+    }
+
     /// Every attached peer.
     pub(crate) fn ids(&self) -> impl Iterator<Item = PeerId> + '_ {
         self.slots.iter().map(|(k, _)| PeerId(k as u32))

@@ -13,9 +13,12 @@ use zlink_mq_core::zmtp::curve::SecretKey;
 
 impl Socket {
     /// Sets `ZMQ_SNDHWM`: at most this many outbound messages queue per
-    /// peer (0: no limit). Applies to peers attached afterwards.
+    /// peer (0: no limit). As libzmq 4.3, it applies to the peers attached
+    /// already too (for inproc, the peer's RCVHWM is added, as at connect).
     pub fn set_sndhwm(&mut self, hwm: u32) {
+        let old = self.options.sndhwm;
         self.options.sndhwm = hwm;
+        self.change_hwms(Some((old, hwm)), None);
     }
 
     /// `ZMQ_SNDHWM`.
@@ -24,9 +27,12 @@ impl Socket {
     }
 
     /// Sets `ZMQ_RCVHWM`: at most this many inbound messages queue per peer
-    /// (0: no limit). Applies to peers attached afterwards.
+    /// (0: no limit). As libzmq 4.3, it applies to the peers attached
+    /// already too (a lower mark once their writer reaches the old one).
     pub fn set_rcvhwm(&mut self, hwm: u32) {
+        let old = self.options.rcvhwm;
         self.options.rcvhwm = hwm;
+        self.change_hwms(None, Some((old, hwm)));
     }
 
     /// `ZMQ_RCVHWM`.

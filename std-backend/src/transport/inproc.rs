@@ -8,8 +8,6 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use zlink_mq_core::socket_type::SocketType;
-
 use crate::base::error::{Error, ErrorKind, Result};
 use crate::base::sync::lock;
 use crate::pipe::handle::{NewPeer, SocketShared};
@@ -18,7 +16,6 @@ use crate::pipe::{Notify, PipeEvent, pipe};
 /// What a socket that binds an inproc name offers to those that connect.
 struct Binding {
     socket: Arc<SocketShared>,
-    socket_type: SocketType,
     routing_id: Option<Vec<u8>>,
     sndhwm: u32,
     rcvhwm: u32,
@@ -59,7 +56,6 @@ impl Notify for Deferred {
 /// What a socket tells the registry about itself when it connects or binds.
 pub(crate) struct InprocSide<'a> {
     pub socket: &'a Arc<SocketShared>,
-    pub socket_type: SocketType,
     pub routing_id: Option<Vec<u8>>,
     pub sndhwm: u32,
     pub rcvhwm: u32,
@@ -96,7 +92,6 @@ impl Registry {
             name.to_owned(),
             Binding {
                 socket: me.socket.clone(),
-                socket_type: me.socket_type,
                 routing_id: me.routing_id,
                 sndhwm: me.sndhwm,
                 rcvhwm: me.rcvhwm,
@@ -139,15 +134,9 @@ impl Registry {
         let id = crate::pipe::next_id();
         let mut inproc = lock(&self.0);
         if let Some(b) = inproc.bound.get(name) {
-            if !me.socket_type.is_compatible(b.socket_type) {
-                return Err(Error::with_text(
-                    ErrorKind::InvalidArgument,
-                    format!(
-                        "a {} socket cannot talk to the {} bound at {endpoint}",
-                        me.socket_type, b.socket_type
-                    ),
-                ));
-            }
+            // No socket-type check, as libzmq: inproc has no handshake, and
+            // a connect before the bind could not be checked anyway (libzmq's
+            // test_inproc_connect connects PAIRs to a PULL either way).
             // A direction conflates if its writer conflates what it sends
             // or its reader what it receives.
             let (my_tx, their_rx) = pipe(

@@ -31,7 +31,7 @@ use crate::pipe::handle::SocketShared;
 use crate::pipe::mailbox::Mailbox;
 use crate::pipe::{Notify, PipeEvent, PipeRx, PipeTx};
 use crate::sys::net::{Addr, KeepAlive, Listener};
-use crate::transport::monitor::{Event, Monitor};
+use crate::transport::monitor::{Event, MonitorSlot};
 
 pub(crate) use thread::spawn;
 
@@ -175,7 +175,7 @@ pub(crate) struct Owner {
     pub maxmsgsize: Option<u64>,
     pub keepalive: KeepAlive,
     pub security: Security,
-    pub monitor: Option<Arc<Monitor>>,
+    pub monitor: Arc<MonitorSlot>,
     /// STREAM_NOTIFY: a STREAM socket hears of connects and disconnects.
     pub stream_notify: bool,
     /// PROBE_ROUTER on a ROUTER or DEALER: each connection whose pipes the
@@ -185,8 +185,6 @@ pub(crate) struct Owner {
 
 impl Owner {
     pub(crate) fn event(&self, event: Event) {
-        if let Some(m) = &self.monitor {
-            m.emit(event);
-        }
+        self.monitor.emit(event);
     }
 }
