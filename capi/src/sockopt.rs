@@ -51,6 +51,10 @@ const ZMQ_MECHANISM: c_int = 43;
 const ZMQ_PLAIN_SERVER: c_int = 44;
 const ZMQ_PLAIN_USERNAME: c_int = 45;
 const ZMQ_PLAIN_PASSWORD: c_int = 46;
+const ZMQ_CURVE_SERVER: c_int = 47;
+const ZMQ_CURVE_PUBLICKEY: c_int = 48;
+const ZMQ_CURVE_SECRETKEY: c_int = 49;
+const ZMQ_CURVE_SERVERKEY: c_int = 50;
 const ZMQ_PROBE_ROUTER: c_int = 51;
 const ZMQ_REQ_CORRELATE: c_int = 52;
 const ZMQ_REQ_RELAXED: c_int = 53;
@@ -97,6 +101,9 @@ pub(crate) struct Extra {
     tcp_keepalive_intvl: c_int,
     plain_username: Vec<u8>,
     plain_password: Vec<u8>,
+    /// CURVE_SECRETKEY as set, for getsockopt (the socket keeps no way to
+    /// read its secret back); wiped on drop.
+    curve_secretkey: Option<zeroize::Zeroizing<[u8; 32]>>,
 }
 
 impl Default for Extra {
@@ -118,6 +125,7 @@ impl Default for Extra {
             tcp_keepalive_intvl: -1,
             plain_username: Vec::new(),
             plain_password: Vec::new(),
+            curve_secretkey: None,
         }
     }
 }
@@ -179,6 +187,16 @@ fn ms_of(d: Option<Duration>, none: c_int) -> c_int {
 
 fn hwm(v: &[u8]) -> Result<u32, Errno> {
     Ok(int_at_least(v, 0)? as u32)
+}
+
+/// A CURVE key option's value: 32 bytes, or 40 Z85 characters (41 with
+/// the NUL a C string brings, as libzmq accepts).
+fn curve_key(v: &[u8]) -> Result<&[u8], Errno> {
+    match v.len() {
+        32 | 40 => Ok(v),
+        41 if v[40] == 0 => Ok(&v[..40]),
+        _ => einval(),
+    }
 }
 
 fn set(sock: &mut CSocket, option: c_int, v: &[u8]) -> Result<(), Errno> {
@@ -298,6 +316,16 @@ fn set(sock: &mut CSocket, option: c_int, v: &[u8]) -> Result<(), Errno> {
             }
             s.set_plain_client(&x.plain_username, &x.plain_password)?;
         }
+        ZMQ_CURVE_SERVER => s.set_curve_server(flag(v)?),
+        ZMQ_CURVE_PUBLICKEY => s.set_curve_publickey(curve_key(v)?).or_else(|_| einval())?,
+        ZMQ_CURVE_SECRETKEY => {
+            let key = curve_key(v)?;
+            s.set_curve_secretkey(key).or_else(|_| einval())?;
+            x.curve_secretkey = Some(zeroize::Zeroizing::new(
+                zlink_mq_std::curve::raw_key(key).or_else(|_| einval())?,
+            ));
+        }
+        ZMQ_CURVE_SERVERKEY => s.set_curve_serverkey(curve_key(v)?).or_else(|_| einval())?,
         ZMQ_ZAP_DOMAIN => {
             if v.len() > 255 {
                 return einval();
@@ -328,10 +356,13 @@ enum Value {
     Bin(Vec<u8>),
     /// A C string: its bytes and a NUL.
     Str(Vec<u8>),
+    /// A CURVE key: 32 bytes into a buffer of 32, else 40 Z85 characters
+    /// and a NUL (libzmq decides by the buffer's size).
+    Key([u8; 32]),
 }
 
 fn get(sock: &mut CSocket, option: c_int) -> Result<Value, Errno> {
-    use Value::{Bin, I64, Int, Str, U64};
+    use Value::{Bin, I64, Int, Key, Str, U64};
     let s = &mut sock.socket;
     let x = &sock.extra;
     let b = |on: bool| Int(c_int::from(on));
@@ -374,12 +405,18 @@ fn get(sock: &mut CSocket, option: c_int) -> Result<Value, Errno> {
         ZMQ_BACKLOG => Int(s.backlog() as c_int),
         ZMQ_IPV6 => b(s.ipv6()),
         ZMQ_IPV4ONLY => b(!s.ipv6()),
-        ZMQ_MECHANISM => Int(if s.plain_server() || s.plain_username().is_some() {
+        ZMQ_MECHANISM => Int(if s.curve_server() || s.curve_serverkey().is_some() {
+            2
+        } else if s.plain_server() || s.plain_username().is_some() {
             1
         } else {
             0
         }),
         ZMQ_PLAIN_SERVER => b(s.plain_server()),
+        ZMQ_CURVE_SERVER => b(s.curve_server()),
+        ZMQ_CURVE_PUBLICKEY => Key(s.curve_publickey().unwrap_or_default()),
+        ZMQ_CURVE_SECRETKEY => Key(x.curve_secretkey.as_deref().copied().unwrap_or_default()),
+        ZMQ_CURVE_SERVERKEY => Key(s.curve_serverkey().unwrap_or_default()),
         ZMQ_PLAIN_USERNAME => Str(x.plain_username.clone()),
         ZMQ_PLAIN_PASSWORD => Str(x.plain_password.clone()),
         ZMQ_ZAP_DOMAIN => Str(x.zap_domain.clone()),
@@ -447,6 +484,8 @@ pub extern "C" fn zmq_getsockopt(
             Value::U64(i) => (i.to_ne_bytes().to_vec(), false),
             Value::Bin(b) => (b, false),
             Value::Str(b) => (b, true),
+            Value::Key(k) if room == k.len() => (k.to_vec(), false),
+            Value::Key(k) => (zlink_mq_std::core::z85::encode_key(&k).to_vec(), true),
         };
         let need = bytes.len() + usize::from(nul);
         if room < need {
@@ -470,4 +509,92 @@ pub extern "C" fn zmq_getsockopt(
         }
         Ok(0)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::c_char;
+
+    use super::*;
+    use crate::ctx::{zmq_ctx_new, zmq_ctx_term};
+    use crate::socket::{zmq_bind, zmq_close, zmq_connect, zmq_recv, zmq_send, zmq_socket};
+    use crate::util::zmq_curve_keypair;
+
+    const ZMQ_REQ: c_int = 3;
+    const ZMQ_REP: c_int = 4;
+
+    fn setopt(s: *mut c_void, option: c_int, v: &[u8]) -> c_int {
+        zmq_setsockopt(s, option, v.as_ptr().cast(), v.len())
+    }
+
+    fn getopt(s: *mut c_void, option: c_int, room: usize) -> Vec<u8> {
+        let mut buf = vec![0u8; room];
+        let mut len = room;
+        assert_eq!(
+            zmq_getsockopt(s, option, buf.as_mut_ptr().cast(), &mut len),
+            0
+        );
+        buf.truncate(len);
+        buf
+    }
+
+    fn keypair() -> ([u8; 40], [u8; 40]) {
+        let (mut public, mut secret) = ([0 as c_char; 41], [0 as c_char; 41]);
+        assert_eq!(
+            zmq_curve_keypair(public.as_mut_ptr(), secret.as_mut_ptr()),
+            0
+        );
+        let text = |k: [c_char; 41]| std::array::from_fn(|i| k[i] as u8);
+        (text(public), text(secret))
+    }
+
+    /// A CURVE REQ and REP through the C ABI's options, as a C program
+    /// sets them: Z85 keys, read back as Z85 or as 32 bytes.
+    #[test]
+    fn curve_options_make_a_secure_round_trip() {
+        let ctx = zmq_ctx_new();
+        let server = zmq_socket(ctx, ZMQ_REP);
+        let (server_public, server_secret) = keypair();
+        assert_eq!(setopt(server, ZMQ_CURVE_SERVER, &1i32.to_ne_bytes()), 0);
+        assert_eq!(setopt(server, ZMQ_CURVE_SECRETKEY, &server_secret), 0);
+        assert_eq!(getopt(server, ZMQ_MECHANISM, 4), 2i32.to_ne_bytes());
+        let mut z85 = server_public.to_vec();
+        z85.push(0);
+        assert_eq!(getopt(server, ZMQ_CURVE_PUBLICKEY, 41), z85);
+        assert_eq!(getopt(server, ZMQ_CURVE_PUBLICKEY, 32).len(), 32);
+        // A key of another length is refused.
+        assert_eq!(
+            setopt(server, ZMQ_CURVE_SECRETKEY, &server_secret[..39]),
+            -1
+        );
+        assert_eq!(zmq_bind(server, c"tcp://127.0.0.1:*".as_ptr()), 0);
+        let endpoint = getopt(server, ZMQ_LAST_ENDPOINT, 256);
+
+        let client = zmq_socket(ctx, ZMQ_REQ);
+        let (client_public, client_secret) = keypair();
+        assert_eq!(setopt(client, ZMQ_CURVE_SERVERKEY, &server_public), 0);
+        assert_eq!(setopt(client, ZMQ_CURVE_PUBLICKEY, &client_public), 0);
+        assert_eq!(setopt(client, ZMQ_CURVE_SECRETKEY, &client_secret), 0);
+        let mut secret = client_secret.to_vec();
+        secret.push(0);
+        assert_eq!(getopt(client, ZMQ_CURVE_SECRETKEY, 41), secret);
+        let timeout = 10_000i32.to_ne_bytes();
+        assert_eq!(setopt(client, ZMQ_RCVTIMEO, &timeout), 0);
+        assert_eq!(setopt(server, ZMQ_RCVTIMEO, &timeout), 0);
+        assert_eq!(zmq_connect(client, endpoint.as_ptr().cast()), 0);
+
+        assert_eq!(zmq_send(client, b"secret".as_ptr().cast(), 6, 0), 6);
+        let mut buf = [0u8; 16];
+        assert_eq!(zmq_recv(server, buf.as_mut_ptr().cast(), 16, 0), 6);
+        assert_eq!(&buf[..6], b"secret");
+        assert_eq!(zmq_send(server, b"ok".as_ptr().cast(), 2, 0), 2);
+        assert_eq!(zmq_recv(client, buf.as_mut_ptr().cast(), 16, 0), 2);
+        assert_eq!(&buf[..2], b"ok");
+        let linger = 0i32.to_ne_bytes();
+        setopt(client, ZMQ_LINGER, &linger);
+        setopt(server, ZMQ_LINGER, &linger);
+        assert_eq!(zmq_close(client), 0);
+        assert_eq!(zmq_close(server), 0);
+        assert_eq!(zmq_ctx_term(ctx), 0);
+    }
 }

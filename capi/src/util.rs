@@ -1,5 +1,5 @@
 //! Everything else of libzmq's stable API: `zmq_version`, `zmq_has`, Z85
-//! (RFC 32), the CURVE key helpers (ENOTSUP: CURVE is not built), atomic
+//! (RFC 32), the CURVE key helpers, atomic
 //! counters, stopwatches, `zmq_sleep` and threads.
 
 use std::ffi::{CStr, c_char, c_int, c_ulong, c_void};
@@ -20,7 +20,7 @@ pub extern "C" fn zmq_version(major: *mut c_int, minor: *mut c_int, patch: *mut 
     }
 }
 
-/// 1 if the library has `capability`: only "ipc" of libzmq's list
+/// 1 if the library has `capability`: "ipc" and "curve" of libzmq's list
 /// ("ipc", "pgm", "tipc", "norm", "curve", "gssapi", "draft").
 #[unsafe(no_mangle)]
 pub extern "C" fn zmq_has(capability: *const c_char) -> c_int {
@@ -29,7 +29,7 @@ pub extern "C" fn zmq_has(capability: *const c_char) -> c_int {
     }
     // SAFETY: the C caller passes a NUL-terminated string.
     let cap = unsafe { CStr::from_ptr(capability) };
-    c_int::from(cap.to_bytes() == b"ipc")
+    c_int::from(matches!(cap.to_bytes(), b"ipc" | b"curve"))
 }
 
 /// RFC 32's alphabet: digit value `i` is `Z85[i]`.
@@ -110,18 +110,65 @@ pub extern "C" fn zmq_z85_decode(dest: *mut u8, string: *const c_char) -> *mut u
     dest
 }
 
-/// CURVE is not built: -1, ENOTSUP (as libzmq without CURVE).
-#[unsafe(no_mangle)]
-pub extern "C" fn zmq_curve_keypair(_public: *mut c_char, _secret: *mut c_char) -> c_int {
-    set_errno(libc::ENOTSUP);
-    -1
+/// Copies a 40-character Z85 key and its terminating NUL into `dest`.
+///
+/// # Safety
+/// `dest` points to at least 41 writable bytes (libzmq's contract).
+unsafe fn put_key(dest: *mut c_char, key: &[u8; 40]) {
+    // SAFETY: the caller's contract gives 41 bytes.
+    unsafe {
+        std::ptr::copy_nonoverlapping(key.as_ptr(), dest.cast::<u8>(), key.len());
+        *dest.add(key.len()) = 0;
+    }
 }
 
-/// CURVE is not built: -1, ENOTSUP (as libzmq without CURVE).
+/// A new CURVE key pair, each key as 40 Z85 characters and a NUL: 0, or -1
+/// with EINVAL for a null buffer (EIO if the OS generator fails).
 #[unsafe(no_mangle)]
-pub extern "C" fn zmq_curve_public(_public: *mut c_char, _secret: *const c_char) -> c_int {
-    set_errno(libc::ENOTSUP);
-    -1
+pub extern "C" fn zmq_curve_keypair(public: *mut c_char, secret: *mut c_char) -> c_int {
+    if public.is_null() || secret.is_null() {
+        set_errno(libc::EINVAL);
+        return -1;
+    }
+    match zlink_mq_std::curve::keypair() {
+        Ok((p, s)) => {
+            let s = zeroize::Zeroizing::new(s);
+            // SAFETY: both buffers hold 41 bytes (the C caller's contract).
+            unsafe {
+                put_key(public, &p);
+                put_key(secret, &s);
+            }
+            0
+        }
+        Err(_) => {
+            set_errno(libc::EIO);
+            -1
+        }
+    }
+}
+
+/// The public key of a secret key given as 40 Z85 characters: 0, or -1 with
+/// EINVAL for a null pointer or a key that is not valid Z85.
+#[unsafe(no_mangle)]
+pub extern "C" fn zmq_curve_public(public: *mut c_char, secret: *const c_char) -> c_int {
+    if public.is_null() || secret.is_null() {
+        set_errno(libc::EINVAL);
+        return -1;
+    }
+    // SAFETY: the C caller passes a secret key of 40 characters (libzmq
+    // reads exactly 40 and does not need a NUL).
+    let text = unsafe { std::slice::from_raw_parts(secret.cast::<u8>(), 40) };
+    match zlink_mq_std::curve::public_key(text) {
+        Ok(p) => {
+            // SAFETY: `public` holds 41 bytes (the C caller's contract).
+            unsafe { put_key(public, &p) };
+            0
+        }
+        Err(_) => {
+            set_errno(libc::EINVAL);
+            -1
+        }
+    }
 }
 
 /// A new atomic counter, at 0.
@@ -280,5 +327,29 @@ mod tests {
         assert!(!zmq_z85_decode(back.as_mut_ptr(), out.as_ptr()).is_null());
         assert_eq!(back, data);
         assert!(zmq_z85_encode(out.as_mut_ptr(), data.as_ptr(), 7).is_null());
+    }
+
+    #[test]
+    fn curve_keypair_and_public_agree() {
+        let mut public = [0 as c_char; 41];
+        let mut secret = [0 as c_char; 41];
+        assert_eq!(
+            zmq_curve_keypair(public.as_mut_ptr(), secret.as_mut_ptr()),
+            0
+        );
+        assert_eq!(public[40], 0);
+        assert_eq!(secret[40], 0);
+        let mut derived = [0 as c_char; 41];
+        assert_eq!(zmq_curve_public(derived.as_mut_ptr(), secret.as_ptr()), 0);
+        assert_eq!(derived, public);
+        // The keys are Z85 of 32 bytes.
+        let mut raw = [0u8; 32];
+        assert!(!zmq_z85_decode(raw.as_mut_ptr(), public.as_ptr()).is_null());
+        // A secret that is not Z85 is refused.
+        let mut bad = secret;
+        bad[3] = b' ' as c_char;
+        assert_eq!(zmq_curve_public(derived.as_mut_ptr(), bad.as_ptr()), -1);
+        let has = c"curve";
+        assert_eq!(zmq_has(has.as_ptr()), 1);
     }
 }

@@ -37,3 +37,12 @@ pub fn public_key(secret: &[u8]) -> Result<[u8; KEY_TEXT_LEN]> {
     let bytes = zeroize::Zeroizing::new(crate::socket::options::curve_key(secret)?);
     Ok(z85::encode_key(&SecretKey::from_bytes(*bytes).public_key()))
 }
+
+/// A key given as libzmq's options take it (32 bytes or 40 Z85
+/// characters), as its 32 bytes.
+///
+/// # Errors
+/// [`ErrorKind::InvalidArgument`] for another length or bad Z85.
+pub fn raw_key(key: &[u8]) -> Result<[u8; 32]> {
+    crate::socket::options::curve_key(key)
+}
