@@ -147,17 +147,21 @@ pub extern "C" fn zmq_curve_keypair(public: *mut c_char, secret: *mut c_char) ->
     }
 }
 
-/// The public key of a secret key given as 40 Z85 characters: 0, or -1 with
-/// EINVAL for a null pointer or a key that is not valid Z85.
+/// The public key of a secret key given as a C string of 40 Z85 characters:
+/// 0, or -1 with EINVAL for a null pointer, another length or bad Z85.
 #[unsafe(no_mangle)]
 pub extern "C" fn zmq_curve_public(public: *mut c_char, secret: *const c_char) -> c_int {
     if public.is_null() || secret.is_null() {
         set_errno(libc::EINVAL);
         return -1;
     }
-    // SAFETY: the C caller passes a secret key of 40 characters (libzmq
-    // reads exactly 40 and does not need a NUL).
-    let text = unsafe { std::slice::from_raw_parts(secret.cast::<u8>(), 40) };
+    // SAFETY: the C caller passes a NUL-terminated string (libzmq reads it
+    // with strlen too).
+    let text = unsafe { CStr::from_ptr(secret) }.to_bytes();
+    if text.len() != 40 {
+        set_errno(libc::EINVAL);
+        return -1;
+    }
     match zlink_mq_std::curve::public_key(text) {
         Ok(p) => {
             // SAFETY: `public` holds 41 bytes (the C caller's contract).
