@@ -65,6 +65,9 @@ pub enum Credentials<'a> {
         /// The password.
         password: &'a [u8],
     },
+    /// NULL: nothing but the peer's address, which the caller knows (a ZAP
+    /// request for NULL carries no credentials).
+    Null,
     /// CURVE's client long-term public key (RFC 26), which INITIATE's
     /// vouch has proved the client holds the secret key of.
     Curve {
@@ -117,6 +120,13 @@ pub trait Mechanism {
     /// mechanism can open boxes in place. ERROR never reaches the
     /// mechanism: the connection handles it.
     fn handle_command<'a>(&mut self, body: &'a mut [u8], now: Instant) -> Result<Step<'a>, Error>;
+
+    /// Whether the mechanism wants a verdict on the peer before anything
+    /// else, right after the greeting (NULL with a ZAP domain): the
+    /// connection then reports [`Credentials`] at once and waits.
+    fn verdict_first(&self) -> bool {
+        false
+    }
 
     /// The credentials awaiting a verdict, after [`Step::AuthRequest`].
     fn credentials(&self) -> Option<Credentials<'_>> {
@@ -214,6 +224,9 @@ impl Mechanism for AnyMechanism {
     }
     fn handle_command<'a>(&mut self, body: &'a mut [u8], now: Instant) -> Result<Step<'a>, Error> {
         delegate!(self, m => m.handle_command(body, now))
+    }
+    fn verdict_first(&self) -> bool {
+        delegate!(self, m => m.verdict_first())
     }
     fn credentials(&self) -> Option<Credentials<'_>> {
         delegate!(self, m => m.credentials())
