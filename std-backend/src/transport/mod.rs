@@ -16,6 +16,7 @@ pub(crate) mod inproc;
 pub mod monitor;
 pub(crate) mod pool;
 mod thread;
+pub(crate) mod zap;
 
 use std::fmt;
 use std::sync::Arc;
@@ -173,6 +174,8 @@ pub(crate) struct Owner {
     pub maxmsgsize: Option<u64>,
     pub keepalive: KeepAlive,
     pub security: Security,
+    /// ZAP: where the handler is looked up, ZAP_DOMAIN, ZAP_ENFORCE_DOMAIN.
+    pub zap: zap::ZapConfig,
     pub monitor: Option<Arc<Monitor>>,
 }
 

@@ -10,6 +10,9 @@ impl IoThread {
         };
         let owner = session.owner.clone();
         if let Link::Up(engine) = &mut session.link {
+            if let Some(id) = engine.zap_pipe() {
+                self.by_pipe.remove(&id);
+            }
             engine.flush_best_effort();
             let handshaken = engine.is_active();
             match &failure {
@@ -17,16 +20,30 @@ impl IoThread {
                 Failure::Protocol(e) if !handshaken => {
                     use zlink_mq_core::zmtp::Error;
                     // As libzmq: an authentication failure carries the ZAP
-                    // status code, on the server that refused (ours is
-                    // always 400) and on the client it refused.
+                    // status code, on the server that refused (the ZAP
+                    // handler's, 400 from a callback) and on the client it
+                    // refused.
                     let (kind, value) = match e {
-                        Error::AuthenticationFailed => (EventKind::HandshakeFailedAuth, 400),
+                        Error::AuthenticationFailed => (
+                            EventKind::HandshakeFailedAuth,
+                            u32::from(engine.zap_status().unwrap_or(400)),
+                        ),
                         Error::PeerError => match engine.peer_error_status() {
                             Some(status) => (EventKind::HandshakeFailedAuth, u32::from(status)),
                             None => (EventKind::HandshakeFailedProtocol, 0),
                         },
                         Error::HandshakeTimeout => (EventKind::HandshakeFailedNoDetail, 0),
                         _ => (EventKind::HandshakeFailedProtocol, 0),
+                    };
+                    owner.event(Event::new(kind, value, &owner.endpoint).because(e));
+                }
+                Failure::Zap(e) => {
+                    // As libzmq: a malformed reply is a protocol error with
+                    // its ZAP code; no handler under ZAP_ENFORCE_DOMAIN
+                    // fails with EFAULT and no detail.
+                    let (kind, value) = match e.protocol_code() {
+                        Some(code) => (EventKind::HandshakeFailedProtocol, code),
+                        None => (EventKind::HandshakeFailedNoDetail, 14),
                     };
                     owner.event(Event::new(kind, value, &owner.endpoint).because(e));
                 }
