@@ -85,7 +85,8 @@ pub enum AuthVerdict {
     /// Refuse the peer: the mechanism sends ERROR with this three-digit
     /// status code as the reason (ZAP uses 300 temporary, 400
     /// authentication failure, 500 internal error). Codes outside
-    /// 100..=599 are sent as 400.
+    /// 100..=599 are sent as 400. 300 sends nothing: the connection just
+    /// fails, as libzmq's servers do on a temporary failure.
     Reject {
         /// The status code.
         status_code: u16,

@@ -394,7 +394,29 @@ impl Engine {
     /// Whether input waits for the socket to read (the stream is not read
     /// meanwhile, so it need not be watched for readability).
     pub(crate) fn input_blocked(&self) -> bool {
-        self.input_blocked || self.zap.is_some()
+        self.input_blocked || (self.zap.is_some() && self.rend == self.rbuf.len())
+    }
+
+    /// While the ZAP handler judges the peer, the stream is still read (so
+    /// a peer that goes away is noticed, as libzmq does) into the read
+    /// buffer, which is decoded once the verdict is in; when the buffer is
+    /// full, input waits (see [`input_blocked`](Self::input_blocked)).
+    fn read_while_judged(&mut self) -> Result<(), Failure> {
+        if self.rstart > 0 && self.rend == self.rbuf.len() {
+            self.rbuf.copy_within(self.rstart..self.rend, 0);
+            self.rend -= self.rstart;
+            self.rstart = 0;
+        }
+        while self.rend < self.rbuf.len() {
+            match self.stream.read(&mut self.rbuf[self.rend..]) {
+                Ok(0) => return Err(Failure::Eof),
+                Ok(n) => self.rend += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
     }
 
     /// Everything is written: tells the peer we are done (it reads the end
@@ -433,7 +455,11 @@ impl Engine {
         let mut budget = READ_BUDGET;
         loop {
             self.decode(pipes, now, progress)?;
-            if self.input_blocked || self.zap.is_some() || progress.handshake.is_some() {
+            if self.zap.is_some() {
+                self.read_while_judged()?;
+                break;
+            }
+            if self.input_blocked || progress.handshake.is_some() {
                 // Blocked, or the pipes must be attached before the frames
                 // that follow the handshake can be delivered.
                 break;

@@ -85,6 +85,17 @@ impl ZapError {
     }
 }
 
+impl ZapError {
+    /// The errno libzmq reports with HANDSHAKE_FAILED_NO_DETAIL for the
+    /// errors that are not protocol errors.
+    pub(crate) fn errno(self) -> u32 {
+        match self {
+            ZapError::NoHandler => 14, // EFAULT
+            _ => 32,                   // EPIPE
+        }
+    }
+}
+
 impl std::fmt::Display for ZapError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {

@@ -40,13 +40,28 @@ impl IoThread {
                 Failure::Zap(e) => {
                     // As libzmq: a malformed reply is a protocol error with
                     // its ZAP code; no handler under ZAP_ENFORCE_DOMAIN
-                    // fails with EFAULT and no detail.
+                    // fails with EFAULT and no detail, a handler that went
+                    // away with EPIPE.
                     let (kind, value) = match e.protocol_code() {
                         Some(code) => (EventKind::HandshakeFailedProtocol, code),
-                        None => (EventKind::HandshakeFailedNoDetail, 14),
+                        None => (EventKind::HandshakeFailedNoDetail, e.errno()),
                     };
                     owner.event(Event::new(kind, value, &owner.endpoint).because(e));
                 }
+                // As libzmq: the stream ending during the handshake is a
+                // handshake failure without detail, with the errno.
+                Failure::Eof if !handshaken => owner.event(
+                    Event::new(EventKind::HandshakeFailedNoDetail, 32, &owner.endpoint)
+                        .because(&failure),
+                ),
+                Failure::Io(e) if !handshaken => owner.event(
+                    Event::new(
+                        EventKind::HandshakeFailedNoDetail,
+                        e.raw_os_error().unwrap_or(0) as u32,
+                        &owner.endpoint,
+                    )
+                    .because(e),
+                ),
                 _ => {}
             }
         }
