@@ -23,17 +23,32 @@ fn rep_handler(
     n: usize,
     answer: impl Fn(&[Vec<u8>]) -> Vec<Vec<u8>> + Send + 'static,
 ) -> (mpsc::Receiver<Vec<Vec<u8>>>, thread::JoinHandle<()>) {
+    rep_handler_waiting(ctx, n, TIMEOUT, answer)
+}
+
+/// As [`rep_handler`], giving up when a request after the first does not
+/// come within `patience`.
+fn rep_handler_waiting(
+    ctx: &Context,
+    n: usize,
+    patience: Duration,
+    answer: impl Fn(&[Vec<u8>]) -> Vec<Vec<u8>> + Send + 'static,
+) -> (mpsc::Receiver<Vec<Vec<u8>>>, thread::JoinHandle<()>) {
     let mut handler = socket(ctx, SocketType::Rep);
     handler.bind(ZAP).unwrap();
+    handler.set_rcvtimeo(Some(TIMEOUT));
     let (tx, rx) = mpsc::channel();
     let t = thread::spawn(move || {
-        for _ in 0..n {
-            let req: Vec<Vec<u8>> = handler
-                .recv_multipart(Flags::NONE)
-                .unwrap()
-                .iter()
-                .map(|m| m[..].to_vec())
-                .collect();
+        for i in 0..n {
+            if i == 1 {
+                handler.set_rcvtimeo(Some(patience));
+            }
+            // A request that never comes (a test that expects none) ends
+            // the handler after RCVTIMEO.
+            let Ok(req) = handler.recv_multipart(Flags::NONE) else {
+                return;
+            };
+            let req: Vec<Vec<u8>> = req.iter().map(|m| m[..].to_vec()).collect();
             let reply = answer(&req);
             let _ = tx.send(req);
             let parts: Vec<&[u8]> = reply.iter().map(Vec::as_slice).collect();
@@ -298,4 +313,45 @@ fn without_a_handler_enforce_domain_decides() {
             assert_eq!(recv_str(&mut server), "hi");
         }
     }
+}
+
+#[test]
+fn a_refused_client_does_not_reconnect_but_a_temporary_failure_does() {
+    // libzmq 4.3: ERROR from the server is a protocol error that ends the
+    // connecter; 300 sends no ERROR, so the client tries again.
+    for (status, retries) in [("400", false), ("300", true)] {
+        let ctx = Context::new();
+        let patience = Duration::from_secs(1);
+        let (requests, handler) =
+            rep_handler_waiting(&ctx, 2, patience, move |_| reply(status, ""));
+        let mut server = socket(&ctx, SocketType::Pull);
+        server.set_zap_domain(b"d").unwrap();
+        let ep = bind(&mut server, Transport::Tcp);
+        let mut client = socket(&ctx, SocketType::Push);
+        client.set_reconnect_ivl(Some(Duration::from_millis(10)));
+        client.connect(&ep).unwrap();
+        requests.recv_timeout(TIMEOUT).unwrap();
+        let again = requests.recv_timeout(Duration::from_millis(500));
+        assert_eq!(again.is_ok(), retries, "status {status}");
+        drop(client);
+        handler.join().unwrap();
+    }
+}
+
+#[test]
+fn a_handler_that_leaves_without_replying_lets_nobody_in() {
+    let ctx = Context::new();
+    let mut handler = socket(&ctx, SocketType::Rep);
+    handler.bind(ZAP).unwrap();
+    let mut server = socket(&ctx, SocketType::Pull);
+    server.set_zap_domain(b"d").unwrap();
+    let ep = bind(&mut server, Transport::Ipc);
+    let mut client = socket(&ctx, SocketType::Push);
+    client.connect(&ep).unwrap();
+    client.send("waits", Flags::NONE).unwrap();
+    assert_eq!(handler.recv_multipart(Flags::NONE).unwrap().len(), 6);
+    drop(handler);
+    // As libzmq: the peer waits (until the handshake times out), it is
+    // neither let in nor refused because the handler went away.
+    assert_nothing_for(&mut server, Duration::from_millis(200));
 }

@@ -57,8 +57,6 @@ impl std::fmt::Debug for ZapConfig {
 pub(crate) enum ZapError {
     /// No handler is bound and ZAP_ENFORCE_DOMAIN asks for one.
     NoHandler,
-    /// The handler closed its socket before replying.
-    HandlerGone,
     /// The reply's first frame is not the empty delimiter.
     Unspecified,
     /// Too few or too many frames.
@@ -74,7 +72,7 @@ impl ZapError {
     /// reports as HANDSHAKE_FAILED_PROTOCOL.
     pub(crate) fn protocol_code(self) -> Option<u32> {
         Some(match self {
-            ZapError::NoHandler | ZapError::HandlerGone => return None,
+            ZapError::NoHandler => return None,
             ZapError::Unspecified => 0x2000_0000,
             ZapError::MalformedReply => 0x2000_0001,
             ZapError::BadRequestId => 0x2000_0002,
@@ -87,12 +85,9 @@ impl ZapError {
 
 impl ZapError {
     /// The errno libzmq reports with HANDSHAKE_FAILED_NO_DETAIL for the
-    /// errors that are not protocol errors.
+    /// errors that are not protocol errors: EFAULT (no handler).
     pub(crate) fn errno(self) -> u32 {
-        match self {
-            ZapError::NoHandler => 14, // EFAULT
-            _ => 32,                   // EPIPE
-        }
+        14
     }
 }
 
@@ -100,7 +95,6 @@ impl std::fmt::Display for ZapError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             ZapError::NoHandler => "no ZAP handler bound at inproc://zeromq.zap.01",
-            ZapError::HandlerGone => "the ZAP handler went away before replying",
             ZapError::Unspecified => "ZAP reply without its empty delimiter",
             ZapError::MalformedReply => "ZAP reply with a wrong number of frames",
             ZapError::BadRequestId => "ZAP reply to another request id",
@@ -190,7 +184,9 @@ impl ZapClient {
     }
 
     /// Reads what the handler sent so far: `Ok(None)` while the reply is
-    /// incomplete (the pipe wakes us when more comes).
+    /// incomplete (the pipe wakes us when more comes). A handler that
+    /// closed its socket without replying leaves the peer waiting until
+    /// the handshake times out or the peer leaves, as libzmq does.
     pub(crate) fn poll_reply(&mut self) -> Result<Option<Verdict>, ZapError> {
         loop {
             match self.rx.read() {
@@ -206,8 +202,7 @@ impl ZapClient {
                         return check_reply(&self.reply).map(Some);
                     }
                 }
-                Read::Empty => return Ok(None),
-                Read::Closed => return Err(ZapError::HandlerGone),
+                Read::Empty | Read::Closed => return Ok(None),
             }
         }
     }

@@ -3,6 +3,16 @@
 
 use super::*;
 
+/// Whether `failure` ended the handshake on a protocol error (libzmq's
+/// `protocol_error`, after which a connecter does not reconnect).
+fn refused_handshake(failure: &Failure, link: &Link) -> bool {
+    let Link::Up(engine) = link else {
+        return false;
+    };
+    matches!(failure, Failure::Protocol(e)
+        if !engine.is_active() && *e != zlink_mq_core::zmtp::Error::HandshakeTimeout)
+}
+
 impl IoThread {
     pub(super) fn engine_failed(&mut self, key: usize, failure: Failure) {
         let Some(session) = self.sessions.get_mut(key) else {
@@ -40,8 +50,7 @@ impl IoThread {
                 Failure::Zap(e) => {
                     // As libzmq: a malformed reply is a protocol error with
                     // its ZAP code; no handler under ZAP_ENFORCE_DOMAIN
-                    // fails with EFAULT and no detail, a handler that went
-                    // away with EPIPE.
+                    // fails with EFAULT and no detail.
                     let (kind, value) = match e.protocol_code() {
                         Some(code) => (EventKind::HandshakeFailedProtocol, code),
                         None => (EventKind::HandshakeFailedNoDetail, e.errno()),
@@ -70,6 +79,15 @@ impl IoThread {
             return;
         }
         owner.event(Event::new(EventKind::Disconnected, 0, &owner.endpoint).because(&failure));
+        if refused_handshake(&failure, &session.link)
+            && matches!(session.role, Role::Connecter { .. })
+        {
+            // As libzmq 4.3: a handshake that failed on a protocol error
+            // (the server's ERROR, a refused peer, a malformed command) is
+            // not retried; a timeout or a lost stream is.
+            self.close_session(key);
+            return;
+        }
         self.connection_lost(key);
     }
 
