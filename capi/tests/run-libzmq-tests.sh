@@ -66,7 +66,6 @@ all=(
 # a known bug of the std backend); CI fails on any other failure.
 known_failing=" ${KNOWN_FAILING-test_reqrep_tcp test_connect_resolve test_term_endpoint
   test_probe_router test_stream test_stream_empty test_stream_disconnect
-  test_security_null test_security_plain test_security_zap
   test_inproc_connect test_connect_rid test_setsockopt test_sockopt_hwm
   test_heartbeats test_bind_src_address test_metadata test_srcfd
   test_stream_timeout test_xpub_manual test_xpub_welcome_msg
