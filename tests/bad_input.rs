@@ -110,19 +110,6 @@ fn unknown_endpoints_cannot_be_unbound_or_disconnected() {
 }
 
 #[test]
-fn incompatible_inproc_peer_is_refused() {
-    let ctx = Context::new();
-    let mut publisher = socket(&ctx, SocketType::Pub);
-    let ep = bind(&mut publisher, Transport::Inproc);
-    let mut push = socket(&ctx, SocketType::Push);
-    assert_eq!(
-        push.connect(&ep).unwrap_err().kind(),
-        ErrorKind::InvalidArgument
-    );
-    assert_usable(&ctx, &mut push);
-}
-
-#[test]
 fn out_of_range_options_are_refused() {
     let ctx = Context::new();
     let mut s = socket(&ctx, SocketType::Dealer);

@@ -232,3 +232,96 @@ fn a_full_receive_queue_leaves_the_io_thread_idle() {
         }
     }
 }
+
+/// Sends empty messages until the socket would block.
+fn fill(push: &mut zlink_mq::Socket) -> usize {
+    let mut sent = 0;
+    while sent < MAX_SENDS && push.send("", Flags::DONTWAIT).is_ok() {
+        sent += 1;
+    }
+    sent
+}
+
+#[test]
+fn marks_changed_after_attaching_apply_to_the_existing_pipes() {
+    // libzmq's test_sockopt_hwm: marks of 1 and 1, then SNDHWM 5 on the
+    // attached PUSH: 5 + 1 over inproc.
+    let ctx = Context::new();
+    let ep = Transport::Inproc.bind_endpoint();
+    let mut pull = socket(&ctx, SocketType::Pull);
+    pull.set_rcvhwm(1);
+    let mut push = socket(&ctx, SocketType::Push);
+    push.set_sndhwm(1);
+    pull.connect(&ep).unwrap();
+    push.bind(&ep).unwrap();
+    push.set_sndhwm(5);
+    assert_eq!(push.sndhwm(), 5);
+    assert_eq!(fill(&mut push), 6);
+    // A sender blocked at the mark resumes when the mark is raised.
+    push.set_sndhwm(10);
+    assert_eq!(fill(&mut push), 5);
+    // RCVHWM on the receiver raises the same pipe's mark (10 + 4).
+    pull.set_rcvhwm(4);
+    assert_eq!(fill(&mut push), 3);
+    let mut received = 0;
+    while pull.recv(Flags::DONTWAIT).is_ok() {
+        received += 1;
+    }
+    assert_eq!(received, 14);
+}
+
+#[test]
+fn the_receivers_unlimited_mark_keeps_an_inproc_pipe_unlimited() {
+    let ctx = Context::new();
+    let mut pull = socket(&ctx, SocketType::Pull);
+    pull.set_rcvhwm(0);
+    let ep = bind(&mut pull, Transport::Inproc);
+    let mut push = socket(&ctx, SocketType::Push);
+    push.set_sndhwm(3);
+    push.connect(&ep).unwrap();
+    assert_eq!(fill(&mut push), MAX_SENDS, "unlimited: the receiver's 0");
+    // The receiver's 0 keeps the inproc pipe unlimited, whatever SNDHWM.
+    push.set_sndhwm(2);
+    assert_eq!(fill(&mut push), MAX_SENDS);
+}
+
+#[test]
+fn the_reader_reports_progress_every_half_mark() {
+    // libzmq's test_reset_hwm, over inproc so that it is exact: a pipe of
+    // mark 11024 (5512 + 5512), 9999 messages sent and read, then 1100
+    // more. The reader reports what it read every half mark (as libzmq
+    // 4.3's compute_lwm), so the PUB knows 5512 were read and drops none; a
+    // report only every `mark - 1024` (10000) left it believing the 9999
+    // were still queued, and it dropped 75.
+    let ctx = Context::new();
+    let mut publisher = socket(&ctx, SocketType::Pub);
+    publisher.set_sndhwm(5_512);
+    let ep = bind(&mut publisher, Transport::Inproc);
+    let mut sub = socket(&ctx, SocketType::Sub);
+    sub.set_rcvhwm(5_512);
+    sub.connect(&ep).unwrap();
+    sub.subscribe(b"").unwrap();
+    // The subscription has arrived once a probe gets through; the probes
+    // read count in the 9999 of the first batch.
+    let mut read = 0;
+    wait_until("the subscription", || {
+        publisher.send("probe", Flags::DONTWAIT).unwrap();
+        sub.recv(Flags::DONTWAIT).is_ok()
+    });
+    read += 1;
+    while sub.recv(Flags::DONTWAIT).is_ok() {
+        read += 1;
+    }
+    for n in [9_999 - read, 1_100] {
+        for _ in 0..n {
+            publisher.send("", Flags::DONTWAIT).unwrap();
+        }
+        let mut received = 0;
+        while sub.recv(Flags::DONTWAIT).is_ok() {
+            received += 1;
+        }
+        assert_eq!(received, n);
+        read += n;
+    }
+    assert_eq!(read, 9_999 + 1_100);
+}

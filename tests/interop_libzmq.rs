@@ -32,6 +32,7 @@ fn zmq_type(kind: SocketType) -> zmq::SocketType {
         SocketType::Rep => zmq::REP,
         SocketType::Push => zmq::PUSH,
         SocketType::Pull => zmq::PULL,
+        SocketType::Stream => zmq::STREAM,
     }
 }
 

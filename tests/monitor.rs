@@ -211,3 +211,38 @@ fn the_monitor_ends_with_its_socket_even_while_connections_linger() {
     std::thread::sleep(Duration::from_millis(50));
     assert_eq!(PANICS.load(std::sync::atomic::Ordering::Relaxed), 0);
 }
+
+#[test]
+fn a_monitor_started_after_bind_and_connect_sees_their_later_events() {
+    for t in [Transport::Ipc, Transport::Tcp] {
+        let ctx = Context::new();
+        let mut server = socket(&ctx, SocketType::Pair);
+        let ep = bind(&mut server, t);
+        let mut client = socket(&ctx, SocketType::Pair);
+        client.connect(&ep).unwrap();
+        send_strs(&mut client, &["first"]);
+        assert_eq!(recv_strs(&mut server), ["first"]);
+        // Monitors start after the bind, the connect and the first
+        // connection (as libzmq's test_mock_pub_sub and test_heartbeats).
+        let server_events = server.monitor_channel(EVENT_ALL);
+        let client_events = client.monitor_channel(EVENT_ALL);
+        // The client's connection ends: the server sees it go, and the
+        // client's reconnect to the same endpoint shows on both sides.
+        drop(client);
+        let e = next(&server_events, &[]);
+        assert_eq!(e.kind, EventKind::Disconnected, "{t:?}");
+        assert_eq!(
+            next(&client_events, &[EventKind::Closed]).kind,
+            EventKind::MonitorStopped
+        );
+        let mut again = socket(&ctx, SocketType::Pair);
+        again.connect(&ep).unwrap();
+        assert_eq!(next(&server_events, &[]).kind, EventKind::Accepted);
+        assert_eq!(
+            next(&server_events, &[]).kind,
+            EventKind::HandshakeSucceeded
+        );
+        send_strs(&mut again, &["second"]);
+        assert_eq!(recv_strs(&mut server), ["second"]);
+    }
+}

@@ -311,3 +311,51 @@ fn invert_matching_delivers_what_does_not_match() {
         }
     }
 }
+
+#[test]
+fn xpub_welcome_msg_greets_each_new_subscriber() {
+    for t in ALL {
+        let ctx = Context::new();
+        let mut xpub = socket(&ctx, SocketType::XPub);
+        xpub.set_xpub_welcome_msg(Some(b"W")).unwrap();
+        let ep = bind(&mut xpub, t);
+        // Kept open: a subscriber leaving would send its cancel.
+        let mut subs = Vec::new();
+        for i in 0..2 {
+            let mut sub = socket(&ctx, SocketType::Sub);
+            sub.subscribe(b"W").unwrap();
+            sub.connect(&ep).unwrap();
+            // As libzmq's test_xpub_welcome_msg: the subscription arrives
+            // (the first only: XPUB passes on new topics), then the welcome.
+            if i == 0 {
+                assert_eq!(&xpub.recv(Flags::NONE).unwrap()[..], b"\x01W", "{t:?}");
+                assert_eq!(recv_str(&mut sub), "W", "{t:?}");
+            } else {
+                // The XPUB takes its new peer when it is next called (as
+                // libzmq's sockets handle their commands).
+                let mut got = None;
+                wait_until("the welcome", || {
+                    assert!(xpub.recv(Flags::DONTWAIT).is_err(), "{t:?}");
+                    got = sub.recv(Flags::DONTWAIT).ok();
+                    got.is_some()
+                });
+                assert_eq!(&got.unwrap()[..], b"W", "{t:?}");
+            }
+            subs.push(sub);
+        }
+        // Cleared: later subscribers get nothing first.
+        xpub.set_xpub_welcome_msg(None).unwrap();
+        let mut sub = socket(&ctx, SocketType::Sub);
+        sub.subscribe(b"").unwrap();
+        sub.connect(&ep).unwrap();
+        assert_eq!(&xpub.recv(Flags::NONE).unwrap()[..], b"\x01", "{t:?}");
+        xpub.send("after", Flags::NONE).unwrap();
+        assert_eq!(recv_str(&mut sub), "after", "{t:?}");
+    }
+    let ctx = Context::new();
+    let mut sub = socket(&ctx, SocketType::Sub);
+    assert_eq!(
+        sub.set_xpub_welcome_msg(Some(b"W")).unwrap_err().kind(),
+        ErrorKind::InvalidArgument
+    );
+}

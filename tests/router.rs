@@ -203,13 +203,12 @@ fn router_to_router_with_connect_routing_id() {
         client.set_connect_routing_id(b"srv").unwrap();
         client.set_router_mandatory(true);
         client.connect(&ep).unwrap();
-        // The client may address the server by the id it assigned once the
-        // connection is up.
-        wait_until("the connection to be routable", || {
-            client
-                .send_multipart([&b"srv"[..], b"hello"], Flags::DONTWAIT)
-                .is_ok()
-        });
+        // The client may address the server by the id it assigned at once:
+        // over tcp and ipc the message waits for the connection, as in
+        // libzmq (`test_connect_rid`).
+        client
+            .send_multipart([&b"srv"[..], b"hello"], Flags::DONTWAIT)
+            .unwrap();
         assert_eq!(recv_strs(&mut server), ["client", "hello"], "{t:?}");
         send_strs(&mut server, &["client", "welcome"]);
         assert_eq!(recv_strs(&mut client), ["srv", "welcome"], "{t:?}");
@@ -289,4 +288,38 @@ fn connect_routing_id_is_not_taken_by_an_accepted_peer() {
         send_strs(&mut router, &["accepted", "to accepted"]);
         assert_eq!(recv_str(&mut accepted), "to accepted", "{t:?}");
     }
+}
+
+#[test]
+fn probe_router_announces_each_connection_to_the_router() {
+    for t in ALL {
+        // With IMMEDIATE the connection makes the pipes (at the
+        // handshake), without it the socket does (in `connect`).
+        for (kind, immediate) in [
+            (SocketType::Router, false),
+            (SocketType::Dealer, false),
+            (SocketType::Dealer, true),
+        ] {
+            let ctx = Context::new();
+            let mut server = socket(&ctx, SocketType::Router);
+            let ep = bind(&mut server, t);
+            let mut client = socket(&ctx, kind);
+            client.set_immediate(immediate);
+            client.set_routing_id(b"X").unwrap();
+            client.set_probe_router(true).unwrap();
+            client.connect(&ep).unwrap();
+            // The probe: the client's id and an empty frame, unasked.
+            assert_eq!(recv_strs(&mut server), ["X", ""], "{t:?} {kind:?}");
+            send_strs(&mut server, &["X", "Hello"]);
+            let got = client.recv_multipart(Flags::NONE).unwrap();
+            let body = got.last().unwrap();
+            assert_eq!(&body[..], b"Hello", "{t:?} {kind:?}");
+        }
+    }
+    let ctx = Context::new();
+    let mut push = socket(&ctx, SocketType::Push);
+    assert_eq!(
+        push.set_probe_router(true).unwrap_err().kind(),
+        ErrorKind::InvalidArgument
+    );
 }

@@ -75,6 +75,7 @@ fn socket_type(t: c_int) -> Option<SocketType> {
         8 => SocketType::Push,
         9 => SocketType::XPub,
         10 => SocketType::XSub,
+        11 => SocketType::Stream,
         _ => return None,
     })
 }
@@ -93,11 +94,12 @@ pub(crate) fn type_number(t: SocketType) -> c_int {
         SocketType::Push => 8,
         SocketType::XPub => 9,
         SocketType::XSub => 10,
+        SocketType::Stream => 11,
     }
 }
 
-/// A new socket of `type_` (ZMQ_PAIR ... ZMQ_XSUB; ZMQ_STREAM and the
-/// draft types are not provided: EINVAL).
+/// A new socket of `type_` (ZMQ_PAIR ... ZMQ_STREAM; the draft types are
+/// not provided: EINVAL).
 #[unsafe(no_mangle)]
 pub extern "C" fn zmq_socket(context: *mut c_void, type_: c_int) -> *mut c_void {
     ffi(std::ptr::null_mut(), || {

@@ -51,6 +51,7 @@ const ZMQ_MECHANISM: c_int = 43;
 const ZMQ_PLAIN_SERVER: c_int = 44;
 const ZMQ_PLAIN_USERNAME: c_int = 45;
 const ZMQ_PLAIN_PASSWORD: c_int = 46;
+const ZMQ_PROBE_ROUTER: c_int = 51;
 const ZMQ_REQ_CORRELATE: c_int = 52;
 const ZMQ_REQ_RELAXED: c_int = 53;
 const ZMQ_CONFLATE: c_int = 54;
@@ -62,6 +63,8 @@ const ZMQ_TOS: c_int = 57;
 const ZMQ_CONNECT_ROUTING_ID: c_int = 61;
 const ZMQ_HANDSHAKE_IVL: c_int = 66;
 const ZMQ_XPUB_NODROP: c_int = 69;
+const ZMQ_XPUB_WELCOME_MSG: c_int = 72;
+const ZMQ_STREAM_NOTIFY: c_int = 73;
 const ZMQ_INVERT_MATCHING: c_int = 74;
 const ZMQ_HEARTBEAT_IVL: c_int = 75;
 const ZMQ_HEARTBEAT_TTL: c_int = 76;
@@ -204,6 +207,15 @@ fn set(sock: &mut CSocket, option: c_int, v: &[u8]) -> Result<(), Errno> {
         }
         ZMQ_ROUTER_MANDATORY => s.set_router_mandatory(flag(v)?),
         ZMQ_ROUTER_HANDOVER => s.set_router_handover(flag(v)?),
+        ZMQ_PROBE_ROUTER => s.set_probe_router(flag(v)?)?,
+        ZMQ_XPUB_WELCOME_MSG => s.set_xpub_welcome_msg(Some(v))?,
+        // A STREAM option only, taking 0 or 1 (libzmq's strict boolean).
+        ZMQ_STREAM_NOTIFY => match int_at_least(v, 0)? {
+            on @ (0 | 1) if s.socket_type() == zlink_mq_std::SocketType::Stream => {
+                s.set_stream_notify(on == 1)
+            }
+            _ => return einval(),
+        },
         ZMQ_REQ_CORRELATE => s.set_req_correlate(flag(v)?),
         ZMQ_REQ_RELAXED => s.set_req_relaxed(flag(v)?),
         ZMQ_XPUB_VERBOSE => s.set_xpub_verbose(flag(v)?),

@@ -43,10 +43,15 @@ pub enum SocketType {
     Push,
     /// Pipeline receiver (RFC 30).
     Pull,
+    /// Raw TCP / IPC connections, no ZMTP (libzmq's `ZMQ_STREAM`): every
+    /// message is a routing id and the bytes of one read. It has no
+    /// ZMTP peer type, so it is not in [`ALL`](Self::ALL).
+    Stream,
 }
 
 impl SocketType {
-    /// Every socket type, in declaration order.
+    /// Every socket type that speaks ZMTP, in declaration order (all but
+    /// [`Stream`](Self::Stream)).
     pub const ALL: [SocketType; 11] = [
         SocketType::Pair,
         SocketType::Pub,
@@ -76,6 +81,7 @@ impl SocketType {
             SocketType::Rep => "REP",
             SocketType::Push => "PUSH",
             SocketType::Pull => "PULL",
+            SocketType::Stream => "STREAM",
         }
     }
 
@@ -153,6 +159,7 @@ mod tests {
             (Pair, Pair),
         ];
         for a in SocketType::ALL {
+            assert!(!a.is_compatible(Stream) && !Stream.is_compatible(a));
             for b in SocketType::ALL {
                 let expected = valid.contains(&(a, b)) || valid.contains(&(b, a));
                 assert_eq!(a.is_compatible(b), expected, "{a} - {b}");

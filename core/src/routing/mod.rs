@@ -38,6 +38,7 @@
 //! | [`Req`] | [`RoundRobin`] + envelope | [`FairQueue`], reply peer only |
 //! | [`Rep`] | back to the requester | [`FairQueue`] + envelope |
 //! | [`Router`] | by routing id | [`FairQueue`] + routing-id frame |
+//! | [`Stream`] | by routing id, raw bytes | [`FairQueue`] + routing-id frame |
 //! | [`Pub`] / [`XPub`] | [`FanOut`] to matching subscribers | subscriptions |
 //! | [`Sub`] / [`XSub`] | subscriptions, [`FanOut`] upstream | [`FairQueue`] (+ filter) |
 //!
@@ -113,6 +114,7 @@ mod push;
 mod rep;
 mod req;
 mod router;
+mod stream;
 mod sub;
 mod xpub;
 mod xsub;
@@ -131,6 +133,7 @@ pub use push::Push;
 pub use rep::Rep;
 pub use req::Req;
 pub use router::{GENERATED_ID_LEN, Router};
+pub use stream::Stream;
 pub use sub::Sub;
 pub use xpub::XPub;
 pub use xsub::XSub;

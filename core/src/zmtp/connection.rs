@@ -27,10 +27,13 @@
 use core::fmt;
 use core::time::Duration;
 
-use heapless::Vec;
+use heapless::{Deque, Vec};
 
 use super::Error;
 use super::command::{Command, MAX_PING_CONTEXT_LEN, ttl_to_deciseconds};
+
+/// PINGs answered at most per [`Connection::poll_transmit`] backlog.
+const MAX_PENDING_PONGS: usize = 4;
 use super::frame::{
     BufferFull, Decoded, Decoder, FLAG_COMMAND, Flags, FrameError, FrameWriter, MAX_HEADER_LEN,
     encode_header, header_len,
@@ -394,7 +397,11 @@ pub struct Connection<M: Mechanism = AnyMechanism, const N: usize = DEFAULT_CAPA
     timers: Timers,
     heartbeat: Heartbeat,
     ping_due: bool,
-    pong: Option<Vec<u8, MAX_PING_CONTEXT_LEN>>,
+    /// Contexts of the PINGs still to answer, oldest first: several PINGs
+    /// can arrive in one read, and each gets its PONG (as libzmq, which
+    /// answers each before decoding on). Bounded: a peer that pings faster
+    /// than it reads loses the excess PONGs.
+    pongs: Deque<Vec<u8, MAX_PING_CONTEXT_LEN>, MAX_PENDING_PONGS>,
     awaiting_verdict: bool,
     peer_error: Vec<u8, 255>,
     /// Active with a mechanism that seals every frame (CURVE).
@@ -491,7 +498,7 @@ impl<M: Mechanism, const N: usize> Connection<M, N> {
             timers,
             heartbeat,
             ping_due: false,
-            pong: None,
+            pongs: Deque::new(),
             awaiting_verdict: false,
             peer_error: Vec::new(),
             sealed: false,
@@ -873,7 +880,7 @@ impl<M: Mechanism, const N: usize> Connection<M, N> {
         self.tx_start < self.tx_end
             || match self.state {
                 State::Handshake => self.mechanism.next_command_len(&self.our_meta).is_some(),
-                State::Active => self.ping_due || self.pong.is_some(),
+                State::Active => self.ping_due || !self.pongs.is_empty(),
                 _ => false,
             }
     }
@@ -1165,7 +1172,9 @@ impl<M: Mechanism, const N: usize> Connection<M, N> {
                     self.timers
                         .set(Timer::Ttl, now + Command::ttl(ttl_deciseconds));
                 }
-                self.pong = Vec::from_slice(context).ok();
+                if let Ok(ctx) = Vec::from_slice(context) {
+                    let _ = self.pongs.push_back(ctx);
+                }
                 Some(Raw::Ping(ttl_deciseconds))
             }
             Command::Pong { .. } => Some(Raw::Pong),
@@ -1199,10 +1208,9 @@ impl<M: Mechanism, const N: usize> Connection<M, N> {
             let max = self.max_data.saturating_add(overhead as u64);
             self.decoder.set_limits(max, max.max(N as u64));
         }
-        // ZMTP 3.0 peers do not know PING: no heartbeats for them.
-        if let (Some(ivl), Some(true)) =
-            (self.heartbeat.ivl, self.peer_greeting.map(|g| g.is_v3_1()))
-        {
+        // PING is ZMTP 3.1's, but libzmq sends it to 3.0 peers too (and
+        // so times out a 3.0 peer that stays silent): as libzmq.
+        if let Some(ivl) = self.heartbeat.ivl {
             self.timers.set(Timer::Ping, now + ivl);
         }
         Ok(true)
@@ -1259,7 +1267,7 @@ impl<M: Mechanism, const N: usize> Connection<M, N> {
         self.state = State::Failed(e);
         self.timers.clear_all();
         self.ping_due = false;
-        self.pong = None;
+        self.pongs.clear();
         self.awaiting_verdict = false;
         e
     }
@@ -1268,9 +1276,12 @@ impl<M: Mechanism, const N: usize> Connection<M, N> {
         match self.state {
             State::Handshake => self.pump(),
             State::Active => {
-                if let Some(ctx) = self.pong.take() {
+                while let Some(ctx) = self.pongs.pop_front() {
                     if !self.stage_command(b"PONG", &[&ctx]) {
-                        self.pong = Some(ctx);
+                        // No room: it goes first next time (it came out of
+                        // the front, so there is room for it there).
+                        let _ = self.pongs.push_front(ctx);
+                        break;
                     }
                 }
                 if self.ping_due {

@@ -948,7 +948,7 @@ fn heartbeat_timeout_counts_frames_not_bytes() {
 }
 
 #[test]
-fn ping_context_is_echoed_and_no_pings_for_3_0_peers() {
+fn ping_context_is_echoed_and_3_0_peers_get_pings_too() {
     let mut c = router();
     feed(&mut c, &null_preamble(1)).unwrap();
     let mut out = [0u8; 256];
@@ -960,6 +960,17 @@ fn ping_context_is_echoed_and_no_pings_for_3_0_peers() {
     let n = c.poll_transmit(&mut out);
     assert_eq!(&out[..n], b"\x04\x07\x04PONGab");
     assert_eq!(c.poll_timeout(), None, "TTL 0 arms nothing");
+    // Two PINGs in one read: each gets its PONG, in order (libzmq's
+    // test_heartbeats sends them back to back); the second's long context
+    // is cut to 16 bytes.
+    let mut two = b"\x04\x0a\x04PING\x00\x00LOL".to_vec();
+    two.extend_from_slice(b"\x04\x41\x04PING\x00\x00LOL");
+    two.extend_from_slice(&[b'z'; 55]);
+    assert_eq!(feed(&mut c, &two), Ok(vec![Ev::Ping(None), Ev::Ping(None)]));
+    let n = c.poll_transmit(&mut out);
+    let mut want = b"\x04\x08\x04PONGLOL\x04\x15\x04PONGLOL".to_vec();
+    want.extend_from_slice(&[b'z'; 13]);
+    assert_eq!(&out[..n], &want[..]);
 
     let mut v30 = Peer::null(SocketType::Dealer);
     v30.as_v3_0 = true;
@@ -968,9 +979,16 @@ fn ping_context_is_echoed_and_no_pings_for_3_0_peers() {
         Null::new(false),
     );
     let mut p = connected(v30, b, usize::MAX);
-    assert_eq!(p.b.conn.poll_timeout(), None);
+    // As libzmq: a 3.0 peer gets PINGs too (ours answers them).
+    assert!(p.b.conn.poll_timeout().is_some());
     p.advance(Duration::from_secs(10));
     assert_eq!(p.b.error, None);
+    assert_eq!(p.a.error, None);
+    // ... and one that goes silent times out (libzmq's test_heartbeats
+    // mocks such a peer).
+    p.cut_ab = true;
+    p.advance(Duration::from_secs(1));
+    assert_eq!(p.b.error, Some(Error::HeartbeatTimeout));
 }
 
 #[test]

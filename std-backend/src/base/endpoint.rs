@@ -6,6 +6,9 @@ use std::path::PathBuf;
 
 use crate::base::error::{Error, ErrorKind, Result};
 
+/// The size of `sockaddr_un.sun_path` on Linux.
+const SUN_PATH_LEN: usize = 108;
+
 /// A parsed endpoint.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Endpoint {
@@ -59,6 +62,16 @@ impl Endpoint {
                 if host.is_empty() {
                     return Err(invalid("empty host"));
                 }
+                if !host
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-._:%*;".contains(&b))
+                {
+                    // libzmq resolves the host at connect/bind time and so
+                    // refuses a name getaddrinfo would refuse (spaces,
+                    // control characters, ...); a syntax check gives the
+                    // same answer without a name lookup.
+                    return Err(invalid("bad host name"));
+                }
                 if host.contains(';') {
                     return Err(Error::with_text(
                         ErrorKind::InvalidEndpoint,
@@ -77,6 +90,15 @@ impl Endpoint {
             "ipc" => {
                 if rest.is_empty() {
                     return Err(invalid("empty path"));
+                }
+                if rest == "@" {
+                    return Err(invalid("empty abstract name"));
+                }
+                if rest.len() >= SUN_PATH_LEN {
+                    // As libzmq: the path and its NUL must fit `sun_path`.
+                    return Err(Error::from(std::io::Error::from_raw_os_error(
+                        rustix::io::Errno::NAMETOOLONG.raw_os_error(),
+                    )));
                 }
                 Ok(Endpoint::Ipc(if rest == "*" {
                     IpcAddr::Wildcard
@@ -169,6 +191,9 @@ mod tests {
             ("tcp://[::1:5", ErrorKind::InvalidEndpoint),
             ("inproc://", ErrorKind::InvalidEndpoint),
             ("ipc://", ErrorKind::InvalidEndpoint),
+            ("ipc://@", ErrorKind::InvalidEndpoint),
+            ("tcp://in val id:1234", ErrorKind::InvalidEndpoint),
+            ("tcp://a\tb:1234", ErrorKind::InvalidEndpoint),
             ("pgm://x:1", ErrorKind::TransportNotSupported),
             ("foo://x", ErrorKind::TransportNotSupported),
         ];

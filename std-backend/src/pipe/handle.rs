@@ -33,6 +33,9 @@ pub(crate) struct NewPeer {
     pub assigned_routing_id: Option<Vec<u8>>,
     /// The endpoint the connection belongs to, as the user wrote it.
     pub endpoint: Option<String>,
+    /// The connection already wrote PROBE_ROUTER's empty message into `tx`
+    /// (it made the pipes): the socket must not write another.
+    pub probed: bool,
 }
 
 /// The part of a socket other threads hold: its mailbox.

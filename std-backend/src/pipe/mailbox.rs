@@ -15,8 +15,13 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use crate::sys::Signaler;
 
-/// Room for this many queued commands before the queue first grows.
-const INITIAL_COMMANDS: usize = 16;
+/// Room for this many queued commands before the queue first grows. The
+/// owner's buffer that [`Mailbox::drain_into`] swaps with the queue's must
+/// start with as much, or the queue gets an empty buffer at the first swap
+/// and allocates at the first post after it: in steady state, whenever a
+/// command comes for the first time (a loaded machine's first write
+/// activation, for instance).
+pub(crate) const INITIAL_COMMANDS: usize = 16;
 
 /// A multi-producer, single-consumer command queue with a wake-up.
 #[derive(Debug)]

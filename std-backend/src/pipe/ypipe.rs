@@ -37,10 +37,6 @@ use crate::pipe::conflate::{ConflateRx, ConflateTx, Latest};
 /// Slots of a fresh ring; it doubles from there.
 const INITIAL_CAPACITY: usize = 256;
 
-/// libzmq's bound on how far below the high-water mark the low-water mark
-/// sits for large marks.
-const MAX_WM_DELTA: u64 = 1024;
-
 /// Where a pipe end's state changes are reported.
 pub(crate) trait Notify: Send + Sync {
     /// Pipe `id` changed as `event` says, seen from the notified end.
@@ -152,14 +148,13 @@ fn grown_capacity(current: usize, hwm: u64) -> usize {
     doubled.max(at_mark.checked_next_power_of_two().unwrap_or(doubled))
 }
 
-/// libzmq's low-water mark: the reader reports progress every this many
-/// messages.
+/// libzmq 4.3's low-water mark (`pipe_t::compute_lwm`): the reader reports
+/// progress every this many messages, half the mark. (`hwm - 1024` for
+/// large marks, which this pipe had, reported too rarely: a writer that had
+/// seen no report for most of a drained queue dropped or blocked at the
+/// mark with the queue nearly empty, as libzmq's test_reset_hwm shows.)
 fn low_water_mark(hwm: u64) -> u64 {
-    if hwm > 2 * MAX_WM_DELTA {
-        hwm - MAX_WM_DELTA
-    } else {
-        hwm.div_ceil(2)
-    }
+    hwm.div_ceil(2)
 }
 
 /// Creates a pipe whose writer reports to `writer_owner` and whose reader
@@ -280,6 +275,31 @@ impl PipeTx {
         // ORDERING: nobody has written through this end yet; the pipe
         // reaches its reader through a mailbox, which synchronises.
         self.shared.hwm.store(hwm, Ordering::Relaxed);
+    }
+
+    /// The high-water mark in force (0: none; a conflating pipe has none).
+    pub(crate) fn hwm(&self) -> u64 {
+        // ORDERING: only the reader stores it besides us (`raise_hwm`, at
+        // an inproc bind, which reaches us through the mailbox first).
+        self.shared.hwm.load(Ordering::Relaxed)
+    }
+
+    /// Whether the pipe conflates (its mark is not a queue length).
+    pub(crate) fn conflates(&self) -> bool {
+        self.conflate.is_some()
+    }
+
+    /// Changes the high-water mark while the pipe is in use (SNDHWM set
+    /// after the peer attached, as libzmq 4.3 allows). Returns whether the
+    /// writer was waiting at the old mark: the caller then treats the pipe
+    /// as write-activated (the reader will not, as it sees no wait now).
+    pub(crate) fn change_hwm(&mut self, hwm: u64) -> bool {
+        self.hwm = hwm;
+        // ORDERING: SeqCst as in `check_write`; the swap takes the wait
+        // exactly once, against the reader's swap in `report_progress`.
+        self.shared.hwm.store(hwm, Ordering::SeqCst);
+        self.shared.writer_waiting.load(Ordering::SeqCst)
+            && self.shared.writer_waiting.swap(false, Ordering::SeqCst)
     }
 
     /// Writes one frame, as libzmq's `pipe_t::write`: the first frame of a
@@ -530,9 +550,22 @@ impl PipeRx {
         }
     }
 
-    /// Raises the writer's high-water mark (0: none) while the writer may
+    /// The writer's high-water mark in force (0: none).
+    pub(crate) fn hwm(&self) -> u64 {
+        // ORDERING: a value we or the mailbox-synchronised setup stored.
+        self.shared.hwm.load(Ordering::Relaxed)
+    }
+
+    /// Whether the pipe conflates (its mark is not a queue length).
+    pub(crate) fn conflates(&self) -> bool {
+        self.conflate.is_some()
+    }
+
+    /// Changes the writer's high-water mark (0: none) while the writer may
     /// be at work: an inproc connection made before the bind learns the
-    /// binder's mark. A writer waiting at the old mark is activated.
+    /// binder's mark, or RCVHWM is set after the peer attached. A writer
+    /// waiting at the old mark is activated; a lowered mark takes effect
+    /// for the writer once it reaches the old one (it caches the mark).
     pub(crate) fn raise_hwm(&mut self, hwm: u64) {
         // ORDERING: SeqCst store then SeqCst load; see `PipeTx::check_write`.
         self.shared.hwm.store(hwm, Ordering::SeqCst);

@@ -21,7 +21,7 @@ use std::ops::BitOr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use zlink_mq_core::routing::{PeerId, PeerIdentity, RecvError, SendError};
+use zlink_mq_core::routing::{PeerId, PeerIdentity, Pipes, RecvError, SendError};
 use zlink_mq_core::socket_type::SocketType;
 use zlink_mq_core::zmtp::curve::KeyPair;
 
@@ -36,7 +36,7 @@ use crate::socket::peers::{Peer, Peers};
 use crate::socket::routing::AnyRouting;
 use crate::sys::net::{Addr, KeepAlive, Listener, resolve_tcp};
 use crate::transport::inproc::InprocSide;
-use crate::transport::monitor::{Event, EventKind, Monitor};
+use crate::transport::monitor::{Event, EventKind, Monitor, MonitorSlot};
 use crate::transport::{IoCommand, IoShared, Owner, Security, Target, wait_done};
 
 /// How long, by default, a blocking call of a socket whose endpoints are
@@ -95,7 +95,8 @@ pub struct Socket {
     commands: Vec<Command>,
     attachments: Vec<Attachment>,
     last_endpoint: Option<String>,
-    monitor: Option<Arc<Monitor>>,
+    /// Shared with every endpoint's listener, connector and session.
+    monitor: Arc<MonitorSlot>,
     rcvmore: bool,
     terminated: bool,
     /// `fd()` was called: keep the descriptor level-triggered for input.
@@ -122,10 +123,10 @@ impl Socket {
             shared,
             options,
             peers: Peers::default(),
-            commands: Vec::new(),
+            commands: Vec::with_capacity(crate::pipe::mailbox::INITIAL_COMMANDS),
             attachments: Vec::new(),
             last_endpoint: None,
-            monitor: None,
+            monitor: Arc::default(),
             rcvmore: false,
             terminated: false,
             fd_exposed: false,
@@ -174,6 +175,7 @@ impl Socket {
         self.process_commands();
         self.check_alive()?;
         let parsed = Endpoint::parse(endpoint)?;
+        self.check_transport(&parsed, endpoint)?;
         let mut io = None;
         let resolved = match parsed {
             Endpoint::Inproc(name) => {
@@ -309,13 +311,13 @@ impl Socket {
                 enforce_domain: o.zap_enforce_domain,
             },
             monitor: self.monitor.clone(),
+            stream_notify: o.stream_notify,
+            probe_router: o.probe_router && self.probes(),
         })
     }
 
     fn emit(&self, event: Event) {
-        if let Some(m) = &self.monitor {
-            m.emit(event);
-        }
+        self.monitor.emit(event);
     }
 
     /// Connects to `endpoint`. As in libzmq, connecting does not wait for
@@ -328,7 +330,9 @@ impl Socket {
     pub fn connect(&mut self, endpoint: &str) -> Result<()> {
         self.process_commands();
         self.check_alive()?;
-        let target = match Endpoint::parse(endpoint)? {
+        let parsed = Endpoint::parse(endpoint)?;
+        self.check_transport(&parsed, endpoint)?;
+        let target = match parsed {
             Endpoint::Inproc(name) => {
                 let side = self.inproc_side();
                 let mut peer = self.ctx.inproc_connect(side, &name)?;
@@ -373,8 +377,13 @@ impl Socket {
             // Without IMMEDIATE the peer exists for routing from now on and
             // messages queue for it while the connection is down, as in
             // libzmq. A ROUTER learns its peers' ids only in the handshake,
-            // so it attaches them then.
-            let pipes = if self.options.immediate || self.kind == SocketType::Router {
+            // so it attaches them then, unless CONNECT_ROUTING_ID names this
+            // one now (as in libzmq, where `test_connect_rid` sends to it
+            // right after `connect`). A STREAM peer exists from here too,
+            // under its CONNECT_ROUTING_ID or a generated id.
+            let pipes = if self.options.immediate
+                || (self.kind == SocketType::Router && owner.assigned_routing_id.is_none())
+            {
                 None
             } else {
                 let id = crate::pipe::next_id();
@@ -400,6 +409,7 @@ impl Socket {
                     routing_id: None,
                     assigned_routing_id: owner.assigned_routing_id.clone(),
                     endpoint: Some(endpoint.to_owned()),
+                    probed: false,
                 });
                 Some((engine_tx, engine_rx))
             };
@@ -439,11 +449,16 @@ impl Socket {
     fn detach_endpoint(&mut self, endpoint: &str, bound: bool) -> Result<()> {
         self.process_commands();
         self.check_alive()?;
-        let Some(at) = self
-            .attachments
-            .iter()
-            .position(|a| a.bound == bound && (a.endpoint == endpoint || a.resolved == endpoint))
-        else {
+        // As libzmq, a wildcard (`tcp://host:*`, `ipc://*`) names no one
+        // endpoint: only the resolved one unbinds.
+        let wildcard = bound
+            && matches!(
+                Endpoint::parse(endpoint),
+                Ok(Endpoint::Tcp { port: None, .. } | Endpoint::Ipc(IpcAddr::Wildcard))
+            );
+        let Some(at) = self.attachments.iter().position(|a| {
+            a.bound == bound && (a.resolved == endpoint || (a.endpoint == endpoint && !wildcard))
+        }) else {
             return Err(Error::with_text(
                 ErrorKind::NotFound,
                 format!(
@@ -496,7 +511,6 @@ impl Socket {
     fn inproc_side(&self) -> InprocSide<'_> {
         InprocSide {
             socket: &self.shared,
-            socket_type: self.kind,
             routing_id: self.options.routing_id.clone(),
             sndhwm: self.options.sndhwm,
             rcvhwm: self.options.rcvhwm,
@@ -518,6 +532,7 @@ impl Socket {
             routing_id,
             assigned_routing_id,
             endpoint,
+            probed,
         } = new;
         // Activations posted before we knew the pipe were dropped.
         rx.activated();
@@ -529,6 +544,26 @@ impl Socket {
         };
         match self.routing.attach(&mut self.peers, id, identity) {
             Ok(attached) => {
+                if self.options.probe_router && !probed && self.probes() {
+                    // PROBE_ROUTER: an empty message opens the peer's pipe.
+                    if self.peers.write(id, Msg::new()).is_ok() {
+                        self.peers.flush(id);
+                    }
+                }
+                if let Some(welcome) = &self.options.xpub_welcome_msg {
+                    // XPUB_WELCOME_MSG (only ever set on an XPUB): the
+                    // peer's first message, as libzmq's `xattach_pipe`.
+                    if self.peers.write(id, Msg::copy_from_slice(welcome)).is_ok() {
+                        self.peers.flush(id);
+                    }
+                }
+                if assigned_routing_id.is_none() {
+                    if let Some(generated) = self.routing.stream_routing_id(id) {
+                        // STREAM reports the id it generated last as its
+                        // ROUTING_ID, as libzmq (its tests read it there).
+                        self.options.routing_id = Some(generated.to_vec());
+                    }
+                }
                 if let Some(replaced) = attached.replaced {
                     self.detach(replaced);
                 }
@@ -540,6 +575,65 @@ impl Socket {
             }
         }
         self.reap();
+    }
+
+    /// Whether PROBE_ROUTER applies to this socket's type (ROUTER and
+    /// DEALER).
+    fn probes(&self) -> bool {
+        matches!(self.kind, SocketType::Router | SocketType::Dealer)
+    }
+
+    /// STREAM speaks raw bytes over a byte stream: `tcp://` and `ipc://`
+    /// only (an inproc peer has no bytes to give).
+    fn check_transport(&self, parsed: &Endpoint, endpoint: &str) -> Result<()> {
+        if self.kind == SocketType::Stream && matches!(parsed, Endpoint::Inproc(_)) {
+            return Err(Error::with_text(
+                ErrorKind::TransportNotSupported,
+                format!("{endpoint}: a STREAM socket takes tcp:// or ipc:// endpoints"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// SNDHWM or RCVHWM changed from `old` to `new`: the attached peers'
+    /// pipes follow. A pipe's mark is ours plus, for inproc, the peer's
+    /// (0 if either is unlimited), so the peer's share is what the mark
+    /// holds beyond our old one; TCP and IPC pipes carry ours alone.
+    pub(crate) fn change_hwms(&mut self, snd: Option<(u32, u32)>, rcv: Option<(u32, u32)>) {
+        fn changed(current: u64, old: u32, new: u32) -> u64 {
+            let (old, new) = (u64::from(old), u64::from(new));
+            match (current, old, new) {
+                (_, _, 0) => 0,
+                // Unlimited because the peer is: it stays so.
+                (0, 1.., _) => 0,
+                // Unlimited because we were: the peer's share is unknown.
+                (0, 0, _) => new,
+                _ => current.saturating_sub(old) + new,
+            }
+        }
+        self.process_commands();
+        let ids: Vec<PeerId> = self.peers.ids().collect();
+        for id in ids {
+            let Some(peer) = self.peers.get_mut(id) else {
+                continue;
+            };
+            let mut reactivate = false;
+            if let Some((old, new)) = snd {
+                if !peer.tx.conflates() {
+                    reactivate = peer.tx.change_hwm(changed(peer.tx.hwm(), old, new));
+                }
+            }
+            if let Some((old, new)) = rcv {
+                if !peer.rx.conflates() {
+                    let hwm = changed(peer.rx.hwm(), old, new);
+                    peer.rx.raise_hwm(hwm);
+                }
+            }
+            if reactivate {
+                self.routing.write_activated(&mut self.peers, id);
+            }
+        }
+        self.update_fd();
     }
 
     fn detach(&mut self, id: PeerId) {
@@ -597,6 +691,8 @@ impl Socket {
                             // would keep it attached forever.
                             if self.kind == SocketType::Push || self.peers.at_end(id) {
                                 self.detach(id);
+                            } else {
+                                self.peers.leave(id);
                             }
                         }
                     }
@@ -792,18 +888,18 @@ impl Socket {
     }
 
     /// Starts monitoring: events of the kinds in `mask` ([`crate::transport::monitor::EVENT_ALL`]
-    /// for all; `EventKind::code` values or-ed together) for endpoints bound
-    /// or connected from now on arrive on the returned channel.
+    /// for all; `EventKind::code` values or-ed together) arrive on the
+    /// returned channel from now on, for every endpoint of the socket (those
+    /// bound or connected before too, as libzmq).
     pub fn monitor_channel(&mut self, mask: u16) -> std::sync::mpsc::Receiver<Event> {
         let (m, rx) = Monitor::channel(mask);
         self.set_monitor(m);
         rx
     }
 
-    /// Replaces the monitor; the old one stops (connections made under it
-    /// report nothing more).
+    /// Replaces the monitor; the old one stops (and reports nothing more).
     fn set_monitor(&mut self, monitor: Monitor) {
-        if let Some(old) = self.monitor.replace(Arc::new(monitor)) {
+        if let Some(old) = self.monitor.replace(Some(monitor)) {
             old.stop();
         }
     }
@@ -874,7 +970,7 @@ impl Drop for Socket {
         // After the listeners' CLOSED events; connections still lingering
         // report nothing more (as libzmq, whose monitor ends with its
         // socket).
-        if let Some(m) = self.monitor.take() {
+        if let Some(m) = self.monitor.replace(None) {
             m.stop();
         }
         // Unregistered last: `Context::terminate` stops the I/O threads once

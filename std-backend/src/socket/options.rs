@@ -26,6 +26,14 @@ pub(crate) struct Options {
     pub connect_routing_id: Option<Vec<u8>>,
     pub router_mandatory: bool,
     pub router_handover: bool,
+    /// STREAM_NOTIFY: a STREAM socket receives `[id, ""]` on connect and
+    /// disconnect.
+    pub stream_notify: bool,
+    /// PROBE_ROUTER: ROUTER and DEALER send an empty message to each new
+    /// peer.
+    pub probe_router: bool,
+    /// XPUB_WELCOME_MSG: what an XPUB sends each new subscriber first.
+    pub xpub_welcome_msg: Option<Vec<u8>>,
     pub xpub_verbose: bool,
     pub xpub_verboser: bool,
     pub xpub_nodrop: bool,
@@ -85,6 +93,9 @@ impl Default for Options {
             connect_routing_id: None,
             router_mandatory: false,
             router_handover: false,
+            stream_notify: true,
+            probe_router: false,
+            xpub_welcome_msg: None,
             xpub_verbose: false,
             xpub_verboser: false,
             xpub_nodrop: false,

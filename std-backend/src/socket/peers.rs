@@ -31,6 +31,11 @@ pub(crate) struct Peers {
     /// Peers whose inbound pipe reached its end during a routing call; the
     /// socket detaches them once the call returns.
     ended: Vec<PeerId>,
+    /// Peers that stopped reading while their input was still unread: each
+    /// ends once that input has been read, which a routing call that does
+    /// not read past it (ROUTER and STREAM stop after a message) would not
+    /// notice by itself.
+    leaving: Vec<PeerId>,
 }
 
 impl Peers {
@@ -51,6 +56,7 @@ impl Peers {
         // and not reaped yet (it was detached another way) would detach
         // that newcomer.
         self.ended.retain(|&p| p != id);
+        self.leaving.retain(|&p| p != id);
         Some(peer)
     }
 
@@ -61,6 +67,10 @@ impl Peers {
 
     pub(crate) fn get(&self, id: PeerId) -> Option<&Peer> {
         self.slots.get(id.0 as usize)
+    }
+
+    pub(crate) fn get_mut(&mut self, id: PeerId) -> Option<&mut Peer> {
+        self.slots.get_mut(id.0 as usize)
     }
 
     /// Every attached peer.
@@ -84,8 +94,34 @@ impl Peers {
     }
 
     /// Peers whose inbound pipe ended since the last call.
+    #[inline]
     pub(crate) fn take_ended(&mut self) -> Option<PeerId> {
+        if !self.leaving.is_empty() {
+            self.check_leaving();
+        }
         self.ended.pop()
+    }
+
+    /// `id` stopped reading (it is gone) but what it sent is still to be
+    /// read: it ends once that is read.
+    pub(crate) fn leave(&mut self, id: PeerId) {
+        if !self.leaving.contains(&id) {
+            self.leaving.push(id);
+        }
+    }
+
+    #[cold]
+    fn check_leaving(&mut self) {
+        let mut i = 0;
+        while i < self.leaving.len() {
+            let id = self.leaving[i];
+            if self.at_end(id) {
+                self.leaving.swap_remove(i);
+                self.end(id);
+            } else {
+                i += 1;
+            }
+        }
     }
 
     pub(crate) fn len(&self) -> usize {

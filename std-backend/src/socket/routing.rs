@@ -6,7 +6,7 @@ use std::hash::{BuildHasher, RandomState};
 
 use zlink_mq_core::routing::{
     AttachError, Attached, Dealer, Pair, PeerId, PeerIdentity, Pub, Pull, Push, RecvError, Rep,
-    Req, Router, Routing, SendError, Sub, SubscribeError, XPub, XSub,
+    Req, Router, Routing, SendError, Stream, Sub, SubscribeError, XPub, XSub,
 };
 use zlink_mq_core::socket_type::SocketType;
 
@@ -29,6 +29,7 @@ pub(crate) enum AnyRouting {
     Rep(Rep<Heap, PeerId>),
     Push(Push<Heap, PeerId>),
     Pull(Pull<Heap, PeerId>),
+    Stream(Stream<Heap, PeerId, Msg>),
 }
 
 /// A random start for generated routing ids and request ids, as libzmq
@@ -51,6 +52,7 @@ pub(crate) fn new(kind: SocketType, options: &Options) -> AnyRouting {
         SocketType::Rep => AnyRouting::Rep(Rep::new()),
         SocketType::Push => AnyRouting::Push(Push::new()),
         SocketType::Pull => AnyRouting::Pull(Pull::new()),
+        SocketType::Stream => AnyRouting::Stream(Stream::new(random_u32())),
     };
     r.apply(options);
     r
@@ -70,6 +72,7 @@ macro_rules! dispatch {
             AnyRouting::Rep($r) => $e,
             AnyRouting::Push($r) => $e,
             AnyRouting::Pull($r) => $e,
+            AnyRouting::Stream($r) => $e,
         }
     };
 }
@@ -104,6 +107,14 @@ impl AnyRouting {
             }
             AnyRouting::Sub(r) => r.set_invert_matching(o.invert_matching),
             _ => {}
+        }
+    }
+
+    /// A STREAM peer's routing id (`None` for other types).
+    pub(crate) fn stream_routing_id(&self, peer: PeerId) -> Option<&[u8]> {
+        match self {
+            AnyRouting::Stream(s) => s.routing_id(peer),
+            _ => None,
         }
     }
 

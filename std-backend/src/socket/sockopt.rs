@@ -8,13 +8,17 @@ use crate::socket::Socket;
 use crate::socket::options::{Options, check_routing_id};
 use std::sync::Arc;
 
+use zlink_mq_core::socket_type::SocketType;
 use zlink_mq_core::zmtp::curve::SecretKey;
 
 impl Socket {
     /// Sets `ZMQ_SNDHWM`: at most this many outbound messages queue per
-    /// peer (0: no limit). Applies to peers attached afterwards.
+    /// peer (0: no limit). As libzmq 4.3, it applies to the peers attached
+    /// already too (for inproc, the peer's RCVHWM is added, as at connect).
     pub fn set_sndhwm(&mut self, hwm: u32) {
+        let old = self.options.sndhwm;
         self.options.sndhwm = hwm;
+        self.change_hwms(Some((old, hwm)), None);
     }
 
     /// `ZMQ_SNDHWM`.
@@ -23,9 +27,12 @@ impl Socket {
     }
 
     /// Sets `ZMQ_RCVHWM`: at most this many inbound messages queue per peer
-    /// (0: no limit). Applies to peers attached afterwards.
+    /// (0: no limit). As libzmq 4.3, it applies to the peers attached
+    /// already too (a lower mark once their writer reaches the old one).
     pub fn set_rcvhwm(&mut self, hwm: u32) {
+        let old = self.options.rcvhwm;
         self.options.rcvhwm = hwm;
+        self.change_hwms(None, Some((old, hwm)));
     }
 
     /// `ZMQ_RCVHWM`.
@@ -130,6 +137,49 @@ impl Socket {
     /// over instead of being refused.
     pub fn set_router_handover(&mut self, on: bool) {
         self.set_routing_flag(|o| o.router_handover = on);
+    }
+
+    /// `ZMQ_STREAM_NOTIFY` (on by default): a STREAM socket receives a
+    /// message `[routing id, ""]` when a connection opens and when the
+    /// peer closes it. Applies to the `bind` and `connect` calls made
+    /// after it.
+    pub fn set_stream_notify(&mut self, on: bool) {
+        self.options.stream_notify = on;
+    }
+
+    /// `ZMQ_PROBE_ROUTER`: a ROUTER or DEALER sends an empty message to
+    /// each peer it gets from then on, so that a ROUTER at the other end
+    /// learns the connection at once. (libzmq's REQ takes it too; ours
+    /// does not send probes.)
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidArgument`] on other socket types.
+    pub fn set_probe_router(&mut self, on: bool) -> Result<()> {
+        if !matches!(self.kind, SocketType::Router | SocketType::Dealer) {
+            return Err(Error::with_text(
+                ErrorKind::InvalidArgument,
+                "PROBE_ROUTER is a ROUTER and DEALER option",
+            ));
+        }
+        self.set_routing_flag(|o| o.probe_router = on);
+        Ok(())
+    }
+
+    /// `ZMQ_XPUB_WELCOME_MSG`: an XPUB sends this message to each peer it
+    /// gets from then on, before anything else (`None` or an empty
+    /// message: none).
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidArgument`] on other socket types.
+    pub fn set_xpub_welcome_msg(&mut self, msg: Option<&[u8]>) -> Result<()> {
+        if self.kind != SocketType::XPub {
+            return Err(Error::with_text(
+                ErrorKind::InvalidArgument,
+                "XPUB_WELCOME_MSG is an XPUB option",
+            ));
+        }
+        self.options.xpub_welcome_msg = msg.filter(|m| !m.is_empty()).map(<[u8]>::to_vec);
+        Ok(())
     }
 
     /// `ZMQ_REQ_CORRELATE`: a REQ matches replies to requests by id.
@@ -390,6 +440,11 @@ impl Socket {
     /// `ZMQ_ROUTER_MANDATORY`.
     pub fn router_mandatory(&self) -> bool {
         self.options.router_mandatory
+    }
+
+    /// `ZMQ_STREAM_NOTIFY`.
+    pub fn stream_notify(&self) -> bool {
+        self.options.stream_notify
     }
 
     /// `ZMQ_ROUTER_HANDOVER`.

@@ -8,8 +8,6 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use zlink_mq_core::socket_type::SocketType;
-
 use crate::base::error::{Error, ErrorKind, Result};
 use crate::base::sync::lock;
 use crate::pipe::handle::{NewPeer, SocketShared};
@@ -18,7 +16,6 @@ use crate::pipe::{Notify, PipeEvent, pipe};
 /// What a socket that binds an inproc name offers to those that connect.
 struct Binding {
     socket: Arc<SocketShared>,
-    socket_type: SocketType,
     routing_id: Option<Vec<u8>>,
     sndhwm: u32,
     rcvhwm: u32,
@@ -59,7 +56,6 @@ impl Notify for Deferred {
 /// What a socket tells the registry about itself when it connects or binds.
 pub(crate) struct InprocSide<'a> {
     pub socket: &'a Arc<SocketShared>,
-    pub socket_type: SocketType,
     pub routing_id: Option<Vec<u8>>,
     pub sndhwm: u32,
     pub rcvhwm: u32,
@@ -96,7 +92,6 @@ impl Registry {
             name.to_owned(),
             Binding {
                 socket: me.socket.clone(),
-                socket_type: me.socket_type,
                 routing_id: me.routing_id,
                 sndhwm: me.sndhwm,
                 rcvhwm: me.rcvhwm,
@@ -139,15 +134,9 @@ impl Registry {
         let id = crate::pipe::next_id();
         let mut inproc = lock(&self.0);
         if let Some(b) = inproc.bound.get(name) {
-            if !me.socket_type.is_compatible(b.socket_type) {
-                return Err(Error::with_text(
-                    ErrorKind::InvalidArgument,
-                    format!(
-                        "a {} socket cannot talk to the {} bound at {endpoint}",
-                        me.socket_type, b.socket_type
-                    ),
-                ));
-            }
+            // No socket-type check, as libzmq: inproc has no handshake, and
+            // a connect before the bind could not be checked anyway (libzmq's
+            // test_inproc_connect connects PAIRs to a PULL either way).
             // A direction conflates if its writer conflates what it sends
             // or its reader what it receives.
             let (my_tx, their_rx) = pipe(
@@ -170,6 +159,7 @@ impl Registry {
                 routing_id: me.routing_id,
                 assigned_routing_id: None,
                 endpoint: Some(endpoint.clone()),
+                probed: false,
             });
             return Ok(NewPeer {
                 tx: my_tx,
@@ -177,6 +167,7 @@ impl Registry {
                 routing_id: b.routing_id.clone(),
                 assigned_routing_id: None,
                 endpoint: Some(endpoint),
+                probed: false,
             });
         }
         // Nobody bound yet: libzmq lets the connection exist anyway and
@@ -210,6 +201,7 @@ impl Registry {
                     routing_id: me.routing_id,
                     assigned_routing_id: None,
                     endpoint: Some(endpoint.clone()),
+                    probed: false,
                 },
                 notify,
                 sndhwm: me.sndhwm,
@@ -221,12 +213,13 @@ impl Registry {
             routing_id: None,
             assigned_routing_id: None,
             endpoint: Some(endpoint),
+            probed: false,
         })
     }
 
     /// A socket is closed: its names are free again.
-    /// A pipe pair to the REP or ROUTER socket bound at `name` (a ZAP
-    /// handler), for a connection served by an I/O thread: `io` is woken
+    /// A pipe pair to the socket bound at `name` (a ZAP handler, REP or
+    /// ROUTER), for a connection served by an I/O thread: `io` is woken
     /// when the handler writes. Our ends are returned; the handler's socket
     /// gets its own as a new peer. `None` when no such socket is bound.
     pub(crate) fn connect_handler(
@@ -235,10 +228,9 @@ impl Registry {
         io: Arc<dyn Notify>,
     ) -> Option<(crate::pipe::PipeTx, crate::pipe::PipeRx)> {
         let inproc = lock(&self.0);
+        // libzmq asserts that the handler is a REP or ROUTER; any socket
+        // bound here gets the request.
         let b = inproc.bound.get(name)?;
-        if !matches!(b.socket_type, SocketType::Rep | SocketType::Router) {
-            return None;
-        }
         let id = crate::pipe::next_id();
         // No high-water marks: a request and its reply are a few frames.
         let (my_tx, their_rx) = pipe(id, 0, false, io.clone(), b.socket.clone());
@@ -249,6 +241,7 @@ impl Registry {
             routing_id: None,
             assigned_routing_id: None,
             endpoint: Some(format!("inproc://{name}")),
+            probed: false,
         });
         Some((my_tx, my_rx))
     }

@@ -11,10 +11,12 @@
 //! pipes wake them the same way when a socket writes into a pipe whose
 //! connection had drained it.
 
+mod any_engine;
 mod engine;
 pub(crate) mod inproc;
 pub mod monitor;
 pub(crate) mod pool;
+mod raw;
 mod thread;
 pub(crate) mod zap;
 
@@ -30,7 +32,7 @@ use crate::pipe::handle::SocketShared;
 use crate::pipe::mailbox::Mailbox;
 use crate::pipe::{Notify, PipeEvent, PipeRx, PipeTx};
 use crate::sys::net::{Addr, KeepAlive, Listener};
-use crate::transport::monitor::{Event, Monitor};
+use crate::transport::monitor::{Event, MonitorSlot};
 
 pub(crate) use thread::spawn;
 
@@ -176,13 +178,16 @@ pub(crate) struct Owner {
     pub security: Security,
     /// ZAP: where the handler is looked up, ZAP_DOMAIN, ZAP_ENFORCE_DOMAIN.
     pub zap: zap::ZapConfig,
-    pub monitor: Option<Arc<Monitor>>,
+    pub monitor: Arc<MonitorSlot>,
+    /// STREAM_NOTIFY: a STREAM socket hears of connects and disconnects.
+    pub stream_notify: bool,
+    /// PROBE_ROUTER on a ROUTER or DEALER: each connection whose pipes the
+    /// I/O thread makes starts with an empty message.
+    pub probe_router: bool,
 }
 
 impl Owner {
     pub(crate) fn event(&self, event: Event) {
-        if let Some(m) = &self.monitor {
-            m.emit(event);
-        }
+        self.monitor.emit(event);
     }
 }

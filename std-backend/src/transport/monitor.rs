@@ -2,7 +2,7 @@
 //! channel, or on an inproc PAIR socket in libzmq's two-frame format.
 
 use std::fmt;
-use std::sync::{Mutex, mpsc};
+use std::sync::{Arc, Mutex, mpsc};
 
 use crate::base::sync::lock;
 
@@ -166,6 +166,34 @@ impl Monitor {
                 let _ = tx.send(event);
             }
             Some(Sink::Custom(sink)) => sink(&event),
+        }
+    }
+}
+
+/// A socket's current monitor, shared by the socket and every listener,
+/// connector and session it made: an event goes to whichever monitor is
+/// current when it happens, so a monitor started after `bind` or `connect`
+/// sees the later events of those endpoints too, as libzmq's does.
+#[derive(Debug, Default)]
+pub(crate) struct MonitorSlot {
+    current: Mutex<Option<Arc<Monitor>>>,
+}
+
+impl MonitorSlot {
+    /// Makes `monitor` current (`None`: no monitor); returns the previous
+    /// one, for the caller to [`stop`](Monitor::stop).
+    pub(crate) fn replace(&self, monitor: Option<Monitor>) -> Option<Arc<Monitor>> {
+        std::mem::replace(&mut *lock(&self.current), monitor.map(Arc::new))
+    }
+
+    /// Delivers `event` to the current monitor, if any.
+    pub(crate) fn emit(&self, event: Event) {
+        // Emitted outside the slot's lock: a replaced monitor's `stop` takes
+        // only its own lock, so an event racing with it is either delivered
+        // before MONITOR_STOPPED or dropped (its sink is gone).
+        let current = lock(&self.current).clone();
+        if let Some(m) = current {
+            m.emit(event);
         }
     }
 }

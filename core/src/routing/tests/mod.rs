@@ -27,6 +27,7 @@ mod rep;
 mod req;
 mod router;
 mod strategies;
+mod stream;
 mod xpub_xsub;
 
 /// The std-style storage family.

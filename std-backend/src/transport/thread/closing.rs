@@ -1,6 +1,8 @@
 //! How a connection ends: engine failures, draining after the socket
 //! closed, reconnection or removal of the session.
 
+use zlink_mq_core::socket_type::SocketType;
+
 use super::*;
 
 /// Whether `failure` ended the handshake on a protocol error (libzmq's
@@ -24,6 +26,9 @@ impl IoThread {
                 self.by_pipe.remove(&id);
             }
             engine.flush_best_effort();
+            if !matches!(failure, Failure::Done) {
+                engine.lost(&mut session.pipes);
+            }
             let handshaken = engine.is_active();
             match &failure {
                 Failure::Done => {}
@@ -171,7 +176,7 @@ impl IoThread {
     }
 
     /// The stream is gone: an accepted session ends; a connecter keeps its
-    /// pipes (unless IMMEDIATE) and reconnects.
+    /// pipes (unless IMMEDIATE) and reconnects (but for STREAM's).
     pub(super) fn connection_lost(&mut self, key: usize) {
         self.set_interest(key, None);
         let Some(session) = self.sessions.get_mut(key) else {
@@ -180,6 +185,13 @@ impl IoThread {
         let link = std::mem::replace(&mut session.link, Link::Idle);
         let closing = session.closing;
         match (&session.role, session.persistent) {
+            // A STREAM connection is not remade once lost: the socket knew
+            // it by a routing id that ends with it (libzmq ends a raw
+            // session with its pipe).
+            _ if session.owner.socket_type == SocketType::Stream => {
+                drop(link);
+                self.close_session(key);
+            }
             // A closed socket's session reconnects too while it has
             // messages to deliver (`retry_later` decides).
             (Role::Connecter { .. }, true) => {

@@ -10,7 +10,8 @@ use std::time::{Duration, Instant as StdInstant};
 
 use zlink_mq_core::time::Instant;
 
-use super::engine::{Engine, Failure, Pipes, Progress};
+use super::any_engine::AnyEngine;
+use super::engine::{Failure, Pipes, Progress};
 use super::{IoCommand, IoShared, Owner, Target};
 use crate::base::slab::Slab;
 use crate::pipe::handle::NewPeer;
@@ -82,10 +83,10 @@ enum Link {
     /// Waiting to (re)connect.
     Idle,
     Connecting(Connecting),
-    Up(Box<Engine>),
+    Up(Box<AnyEngine>),
     /// Everything queued was written and our direction of the stream is
     /// shut; see [`Drain`].
-    Draining(Box<Engine>, Drain),
+    Draining(Box<AnyEngine>, Drain),
 }
 
 enum Role {
@@ -170,7 +171,7 @@ impl IoThread {
 
     fn run(&mut self) {
         let mut ready = Vec::new();
-        let mut commands = Vec::new();
+        let mut commands = Vec::with_capacity(crate::pipe::mailbox::INITIAL_COMMANDS);
         loop {
             let now = self.now();
             // Sockets signal our eventfd only while we may be blocked in
@@ -545,7 +546,7 @@ impl IoThread {
         if let Err(e) = stream.configure(&owner.keepalive) {
             owner.event(Event::new(EventKind::Closed, 0, &owner.endpoint).because(e));
         }
-        match Engine::new(stream, &owner, now) {
+        match AnyEngine::new(stream, &owner, now) {
             Ok(mut engine) => {
                 engine.set_io(self.shared.clone());
                 if std::mem::take(&mut session.skip_outbound) {
@@ -575,7 +576,7 @@ impl IoThread {
         let fd = match &session.link {
             Link::Idle => None,
             Link::Connecting(c) => Some(c.as_fd()),
-            Link::Up(e) | Link::Draining(e, _) => Some(e.stream.as_fd()),
+            Link::Up(e) | Link::Draining(e, _) => Some(e.stream().as_fd()),
         };
         let token = SESSION | key as u64;
         let result = match (fd, session.interest, interest) {
@@ -744,19 +745,28 @@ impl IoThread {
             io.clone(),
             owner.socket.clone(),
         );
-        let (socket_tx, from_socket) = pipe::pipe(
+        let (mut socket_tx, from_socket) = pipe::pipe(
             id,
             u64::from(owner.sndhwm),
             owner.conflate.0,
             owner.socket.clone(),
             io,
         );
+        if owner.probe_router {
+            // The probe goes first, without waiting for the socket to take
+            // the pipes (as libzmq, where a connecting socket attaches its
+            // pipe in `connect`).
+            if socket_tx.write(crate::base::msg::Msg::new()).is_ok() {
+                socket_tx.flush();
+            }
+        }
         owner.socket.attach(NewPeer {
             tx: socket_tx,
             rx: socket_rx,
             routing_id,
             assigned_routing_id: owner.assigned_routing_id.clone(),
             endpoint: Some(owner.endpoint.clone()),
+            probed: owner.probe_router,
         });
         session.pipes = Some(Pipes {
             tx: to_socket,
