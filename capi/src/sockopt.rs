@@ -60,6 +60,8 @@ const ZMQ_REQ_CORRELATE: c_int = 52;
 const ZMQ_REQ_RELAXED: c_int = 53;
 const ZMQ_CONFLATE: c_int = 54;
 const ZMQ_ZAP_DOMAIN: c_int = 55;
+/// A draft option of libzmq 4.3 (zmq.h declares it with the draft API).
+const ZMQ_ZAP_ENFORCE_DOMAIN: c_int = 93;
 const ZMQ_ROUTER_HANDOVER: c_int = 56;
 const ZMQ_TOS: c_int = 57;
 const ZMQ_CONNECT_ROUTING_ID: c_int = 61;
@@ -95,7 +97,6 @@ pub(crate) struct Extra {
     connect_timeout: c_int,
     tcp_maxrt: c_int,
     multicast_maxtpdu: c_int,
-    zap_domain: Vec<u8>,
     tcp_keepalive_cnt: c_int,
     tcp_keepalive_idle: c_int,
     tcp_keepalive_intvl: c_int,
@@ -119,7 +120,6 @@ impl Default for Extra {
             connect_timeout: 0,
             tcp_maxrt: 0,
             multicast_maxtpdu: 1500,
-            zap_domain: Vec::new(),
             tcp_keepalive_cnt: -1,
             tcp_keepalive_idle: -1,
             tcp_keepalive_intvl: -1,
@@ -326,12 +326,8 @@ fn set(sock: &mut CSocket, option: c_int, v: &[u8]) -> Result<(), Errno> {
             ));
         }
         ZMQ_CURVE_SERVERKEY => s.set_curve_serverkey(curve_key(v)?).or_else(|_| einval())?,
-        ZMQ_ZAP_DOMAIN => {
-            if v.len() > 255 {
-                return einval();
-            }
-            x.zap_domain = v.to_vec();
-        }
+        ZMQ_ZAP_DOMAIN => s.set_zap_domain(v)?,
+        ZMQ_ZAP_ENFORCE_DOMAIN => s.set_zap_enforce_domain(flag(v)?),
         ZMQ_AFFINITY => x.affinity = i64_value(v)? as u64,
         ZMQ_RATE => x.rate = int_at_least(v, 1)?,
         ZMQ_RECOVERY_IVL => x.recovery_ivl = int_at_least(v, 0)?,
@@ -419,7 +415,8 @@ fn get(sock: &mut CSocket, option: c_int) -> Result<Value, Errno> {
         ZMQ_CURVE_SERVERKEY => Key(s.curve_serverkey().unwrap_or_default()),
         ZMQ_PLAIN_USERNAME => Str(x.plain_username.clone()),
         ZMQ_PLAIN_PASSWORD => Str(x.plain_password.clone()),
-        ZMQ_ZAP_DOMAIN => Str(x.zap_domain.clone()),
+        ZMQ_ZAP_DOMAIN => Str(s.zap_domain().to_vec()),
+        ZMQ_ZAP_ENFORCE_DOMAIN => b(s.zap_enforce_domain()),
         ZMQ_THREAD_SAFE => Int(0),
         ZMQ_AFFINITY => U64(x.affinity),
         ZMQ_RATE => Int(x.rate),

@@ -592,6 +592,11 @@ impl<M: Mechanism, const N: usize> Connection<M, N> {
                 if let Err(e) = self.on_greeting(greeting) {
                     return Err(self.fail(e));
                 }
+                if self.mechanism.verdict_first() {
+                    // NULL with a ZAP domain: judged before READY.
+                    self.awaiting_verdict = true;
+                    return Ok((pos, Some(self.materialize(Raw::AuthRequest, input))));
+                }
             }
             State::Handshake => {
                 if self.try_complete(now)? {

@@ -65,6 +65,9 @@ pub enum Credentials<'a> {
         /// The password.
         password: &'a [u8],
     },
+    /// NULL: nothing but the peer's address, which the caller knows (a ZAP
+    /// request for NULL carries no credentials).
+    Null,
     /// CURVE's client long-term public key (RFC 26), which INITIATE's
     /// vouch has proved the client holds the secret key of.
     Curve {
@@ -82,7 +85,8 @@ pub enum AuthVerdict {
     /// Refuse the peer: the mechanism sends ERROR with this three-digit
     /// status code as the reason (ZAP uses 300 temporary, 400
     /// authentication failure, 500 internal error). Codes outside
-    /// 100..=599 are sent as 400.
+    /// 100..=599 are sent as 400. 300 sends nothing: the connection just
+    /// fails, as libzmq's servers do on a temporary failure.
     Reject {
         /// The status code.
         status_code: u16,
@@ -117,6 +121,13 @@ pub trait Mechanism {
     /// mechanism can open boxes in place. ERROR never reaches the
     /// mechanism: the connection handles it.
     fn handle_command<'a>(&mut self, body: &'a mut [u8], now: Instant) -> Result<Step<'a>, Error>;
+
+    /// Whether the mechanism wants a verdict on the peer before anything
+    /// else, right after the greeting (NULL with a ZAP domain): the
+    /// connection then reports [`Credentials`] at once and waits.
+    fn verdict_first(&self) -> bool {
+        false
+    }
 
     /// The credentials awaiting a verdict, after [`Step::AuthRequest`].
     fn credentials(&self) -> Option<Credentials<'_>> {
@@ -214,6 +225,9 @@ impl Mechanism for AnyMechanism {
     }
     fn handle_command<'a>(&mut self, body: &'a mut [u8], now: Instant) -> Result<Step<'a>, Error> {
         delegate!(self, m => m.handle_command(body, now))
+    }
+    fn verdict_first(&self) -> bool {
+        delegate!(self, m => m.verdict_first())
     }
     fn credentials(&self) -> Option<Credentials<'_>> {
         delegate!(self, m => m.credentials())

@@ -288,6 +288,9 @@ impl Mechanism for PlainServer {
         }
         self.state = match verdict {
             AuthVerdict::Accept => ServerState::SendWelcome,
+            // ZAP's 300 (temporary failure): libzmq closes without ERROR,
+            // so the client retries.
+            AuthVerdict::Reject { status_code: 300 } => ServerState::ErrorSent,
             AuthVerdict::Reject { status_code } => {
                 ServerState::SendError(status_code_reason(status_code))
             }
@@ -361,6 +364,17 @@ mod tests {
         );
         assert!(c.is_complete());
         assert_eq!(s.username(), Some(&b"admin"[..]));
+    }
+
+    #[test]
+    fn temporary_failure_sends_no_error() {
+        let mut s = PlainServer::new();
+        s.handle_command(&mut body(b"HELLO", b"\x01u\x01p"), Instant::ZERO)
+            .unwrap();
+        s.handle_auth_verdict(AuthVerdict::Reject { status_code: 300 })
+            .unwrap();
+        assert_eq!(s.next_command_len(b""), None);
+        assert_eq!(s.failure(), Some(Error::AuthenticationFailed));
     }
 
     #[test]

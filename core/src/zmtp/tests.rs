@@ -125,6 +125,10 @@ impl Peer {
                     self.partial = Some((Vec::with_capacity(len), more));
                     None
                 }
+                Some(Event::AuthRequest(Credentials::Null)) => {
+                    self.events.push(Ev::Auth(Vec::new(), Vec::new()));
+                    (self.judge)(b"", b"")
+                }
                 Some(Event::AuthRequest(Credentials::Curve { public_key })) => {
                     self.events.push(Ev::CurveAuth(public_key.to_vec()));
                     (self.judge)(public_key, b"")
@@ -1362,3 +1366,37 @@ proptest! {
 
 #[cfg(feature = "curve")]
 mod curve;
+
+#[test]
+fn null_with_verdict_is_judged_before_ready() {
+    // Both sides ask (libzmq asks on any NULL socket with a ZAP domain):
+    // neither waits for the other's READY, so this cannot deadlock.
+    let mut p = Pair::new(
+        Peer::new(&Config::new(SocketType::Push), Null::with_verdict(false)),
+        Peer::new(&Config::new(SocketType::Pull), Null::with_verdict(false)),
+    );
+    p.a.judge = |_, _| Some(AuthVerdict::Accept);
+    p.b.judge = |_, _| None;
+    p.drive();
+    assert_eq!(p.b.take_events(), [Ev::Auth(Vec::new(), Vec::new())]);
+    assert!(!p.a.conn.is_active() && !p.b.conn.is_active());
+    assert_eq!(p.b.conn.handle_auth_verdict(AuthVerdict::Accept), Ok(()));
+    p.drive();
+    assert!(p.a.conn.is_active() && p.b.conn.is_active());
+    assert_eq!(p.b.take_events(), [Ev::Ready(SocketType::Push)]);
+    p.a_to_b(&[b"hi"]);
+    assert_eq!(p.b.take_events(), [Ev::Frame(b"hi".to_vec(), false)]);
+}
+
+#[test]
+fn null_with_verdict_rejection_reaches_the_peer() {
+    let mut p = Pair::new(
+        Peer::null(SocketType::Dealer),
+        Peer::new(&Config::new(SocketType::Router), Null::with_verdict(false)),
+    );
+    p.b.judge = |_, _| Some(AuthVerdict::Reject { status_code: 400 });
+    p.drive();
+    assert_eq!(p.b.error, Some(Error::AuthenticationFailed));
+    assert_eq!(p.a.error, Some(Error::PeerError));
+    assert_eq!(p.a.conn.peer_error_reason(), Some(&b"400"[..]));
+}

@@ -40,7 +40,7 @@ pub(crate) struct Inner {
     pub(crate) pool: Pool,
     next_id: AtomicU64,
     pub(crate) terminated: AtomicBool,
-    inproc: Registry,
+    pub(crate) inproc: Arc<Registry>,
     pub(crate) sockets: Mutex<HashMap<u64, Arc<SocketShared>>>,
     /// Notified when a socket closes (for `terminate`).
     pub(crate) socket_closed: Condvar,
@@ -62,7 +62,7 @@ impl Context {
                 pool: Pool::new(io_threads),
                 next_id: AtomicU64::new(1),
                 terminated: AtomicBool::new(false),
-                inproc: Registry::default(),
+                inproc: Arc::default(),
                 sockets: Mutex::new(HashMap::new()),
                 socket_closed: Condvar::new(),
             }),

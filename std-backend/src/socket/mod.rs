@@ -305,6 +305,11 @@ impl Socket {
                 interval: o.tcp_keepalive_intvl,
             },
             security,
+            zap: crate::transport::zap::ZapConfig {
+                registry: self.ctx.inner.inproc.clone(),
+                domain: o.zap_domain.clone(),
+                enforce_domain: o.zap_enforce_domain,
+            },
             monitor: self.monitor.clone(),
             stream_notify: o.stream_notify,
             probe_router: o.probe_router && self.probes(),

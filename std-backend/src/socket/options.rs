@@ -70,6 +70,8 @@ pub(crate) struct Options {
     pub curve_secretkey: Option<SecretKey>,
     pub curve_serverkey: Option<[u8; 32]>,
     pub curve_authenticator: Option<Arc<CurveAuthenticator>>,
+    pub zap_domain: Vec<u8>,
+    pub zap_enforce_domain: bool,
 }
 
 impl std::fmt::Debug for Options {
@@ -119,6 +121,8 @@ impl Default for Options {
             backlog: 100,
             ipv6: false,
             plain_server: false,
+            zap_domain: Vec::new(),
+            zap_enforce_domain: false,
             plain_username: None,
             plain_password: None,
             plain_authenticator: None,

@@ -319,6 +319,32 @@ impl Socket {
             authenticator.map(|a| Arc::new(a) as Arc<crate::transport::Authenticator>);
     }
 
+    /// `ZMQ_ZAP_DOMAIN`: the domain sent to the ZAP handler (RFC 27) bound
+    /// at `inproc://zeromq.zap.01`, at most 255 bytes. With a domain set,
+    /// NULL peers are judged by the handler too (as libzmq); PLAIN and
+    /// CURVE peers are judged by it whenever one is bound and no
+    /// authenticator callback is set.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidArgument`] if longer than 255 bytes.
+    pub fn set_zap_domain(&mut self, domain: &[u8]) -> Result<()> {
+        if domain.len() > 255 {
+            return Err(Error::with_text(
+                ErrorKind::InvalidArgument,
+                "a ZAP domain has at most 255 bytes",
+            ));
+        }
+        self.options.zap_domain = domain.to_vec();
+        Ok(())
+    }
+
+    /// `ZMQ_ZAP_ENFORCE_DOMAIN`: with no ZAP handler bound, fail the
+    /// handshake of peers that would have been asked about (libzmq's
+    /// strict mode) instead of letting them in.
+    pub fn set_zap_enforce_domain(&mut self, on: bool) {
+        self.options.zap_enforce_domain = on;
+    }
+
     /// `ZMQ_PLAIN_USERNAME` and `ZMQ_PLAIN_PASSWORD`: act as PLAIN client
     /// with these credentials (each at most 255 bytes).
     ///
@@ -514,6 +540,16 @@ impl Socket {
     /// `ZMQ_PLAIN_SERVER`.
     pub fn plain_server(&self) -> bool {
         self.options.plain_server
+    }
+
+    /// `ZMQ_ZAP_DOMAIN`.
+    pub fn zap_domain(&self) -> &[u8] {
+        &self.options.zap_domain
+    }
+
+    /// `ZMQ_ZAP_ENFORCE_DOMAIN`.
+    pub fn zap_enforce_domain(&self) -> bool {
+        self.options.zap_enforce_domain
     }
 
     /// `ZMQ_PLAIN_USERNAME`, when the socket is a PLAIN client.

@@ -222,6 +222,18 @@ impl Stream {
         }
     }
 
+    /// The peer's IP address as text, as libzmq gives it to a ZAP handler
+    /// (no port); empty for IPC.
+    pub(crate) fn peer_ip(&self) -> String {
+        match self {
+            Stream::Tcp(s) => s
+                .peer_addr()
+                .map(|a| a.ip().to_string())
+                .unwrap_or_default(),
+            Stream::Unix(_) => String::new(),
+        }
+    }
+
     /// Applies the per-connection options: TCP_NODELAY always (ZMTP batches
     /// by itself), keep-alive as configured.
     pub(crate) fn configure(&self, keepalive: &KeepAlive) -> io::Result<()> {

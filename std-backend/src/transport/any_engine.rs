@@ -99,6 +99,34 @@ impl AnyEngine {
         }
     }
 
+    /// Where the pipes a ZMTP engine opens (to a ZAP handler) report.
+    pub(crate) fn set_io(&mut self, io: std::sync::Arc<dyn crate::pipe::Notify>) {
+        if let AnyEngine::Zmtp(e) = self {
+            e.set_io(io);
+        }
+    }
+
+    pub(crate) fn zap_pipe(&self) -> Option<u64> {
+        match self {
+            AnyEngine::Zmtp(e) => e.zap_pipe(),
+            AnyEngine::Raw(_) => None,
+        }
+    }
+
+    pub(crate) fn zap_activated(&mut self, id: u64) -> bool {
+        match self {
+            AnyEngine::Zmtp(e) => e.zap_activated(id),
+            AnyEngine::Raw(_) => false,
+        }
+    }
+
+    pub(crate) fn zap_status(&self) -> Option<u16> {
+        match self {
+            AnyEngine::Zmtp(e) => e.zap_status(),
+            AnyEngine::Raw(_) => None,
+        }
+    }
+
     pub(crate) fn unblock_input(&mut self) {
         both!(self, e => e.unblock_input())
     }

@@ -218,6 +218,34 @@ impl Registry {
     }
 
     /// A socket is closed: its names are free again.
+    /// A pipe pair to the socket bound at `name` (a ZAP handler, REP or
+    /// ROUTER), for a connection served by an I/O thread: `io` is woken
+    /// when the handler writes. Our ends are returned; the handler's socket
+    /// gets its own as a new peer. `None` when no such socket is bound.
+    pub(crate) fn connect_handler(
+        &self,
+        name: &str,
+        io: Arc<dyn Notify>,
+    ) -> Option<(crate::pipe::PipeTx, crate::pipe::PipeRx)> {
+        let inproc = lock(&self.0);
+        // libzmq asserts that the handler is a REP or ROUTER; any socket
+        // bound here gets the request.
+        let b = inproc.bound.get(name)?;
+        let id = crate::pipe::next_id();
+        // No high-water marks: a request and its reply are a few frames.
+        let (my_tx, their_rx) = pipe(id, 0, false, io.clone(), b.socket.clone());
+        let (their_tx, my_rx) = pipe(id, 0, false, b.socket.clone(), io);
+        b.socket.attach(NewPeer {
+            tx: their_tx,
+            rx: their_rx,
+            routing_id: None,
+            assigned_routing_id: None,
+            endpoint: Some(format!("inproc://{name}")),
+            probed: false,
+        });
+        Some((my_tx, my_rx))
+    }
+
     pub(crate) fn forget(&self, socket: &Arc<SocketShared>) {
         lock(&self.0)
             .bound

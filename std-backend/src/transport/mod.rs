@@ -18,6 +18,7 @@ pub mod monitor;
 pub(crate) mod pool;
 mod raw;
 mod thread;
+pub(crate) mod zap;
 
 use std::fmt;
 use std::sync::Arc;
@@ -175,6 +176,8 @@ pub(crate) struct Owner {
     pub maxmsgsize: Option<u64>,
     pub keepalive: KeepAlive,
     pub security: Security,
+    /// ZAP: where the handler is looked up, ZAP_DOMAIN, ZAP_ENFORCE_DOMAIN.
+    pub zap: zap::ZapConfig,
     pub monitor: Arc<MonitorSlot>,
     /// STREAM_NOTIFY: a STREAM socket hears of connects and disconnects.
     pub stream_notify: bool,

@@ -322,6 +322,9 @@ impl Mechanism for CurveServer {
         }
         self.state = match verdict {
             AuthVerdict::Accept => State::SendReady,
+            // ZAP's 300 (temporary failure): libzmq closes without ERROR,
+            // so the client retries.
+            AuthVerdict::Reject { status_code: 300 } => State::ErrorSent,
             AuthVerdict::Reject { status_code } => {
                 State::SendError(status_code_reason(status_code))
             }

@@ -5,6 +5,16 @@ use zlink_mq_core::socket_type::SocketType;
 
 use super::*;
 
+/// Whether `failure` ended the handshake on a protocol error (libzmq's
+/// `protocol_error`, after which a connecter does not reconnect).
+fn refused_handshake(failure: &Failure, link: &Link) -> bool {
+    let Link::Up(engine) = link else {
+        return false;
+    };
+    matches!(failure, Failure::Protocol(e)
+        if !engine.is_active() && *e != zlink_mq_core::zmtp::Error::HandshakeTimeout)
+}
+
 impl IoThread {
     pub(super) fn engine_failed(&mut self, key: usize, failure: Failure) {
         let Some(session) = self.sessions.get_mut(key) else {
@@ -12,6 +22,9 @@ impl IoThread {
         };
         let owner = session.owner.clone();
         if let Link::Up(engine) = &mut session.link {
+            if let Some(id) = engine.zap_pipe() {
+                self.by_pipe.remove(&id);
+            }
             engine.flush_best_effort();
             if !matches!(failure, Failure::Done) {
                 engine.lost(&mut session.pipes);
@@ -22,10 +35,14 @@ impl IoThread {
                 Failure::Protocol(e) if !handshaken => {
                     use zlink_mq_core::zmtp::Error;
                     // As libzmq: an authentication failure carries the ZAP
-                    // status code, on the server that refused (ours is
-                    // always 400) and on the client it refused.
+                    // status code, on the server that refused (the ZAP
+                    // handler's, 400 from a callback) and on the client it
+                    // refused.
                     let (kind, value) = match e {
-                        Error::AuthenticationFailed => (EventKind::HandshakeFailedAuth, 400),
+                        Error::AuthenticationFailed => (
+                            EventKind::HandshakeFailedAuth,
+                            u32::from(engine.zap_status().unwrap_or(400)),
+                        ),
                         Error::PeerError => match engine.peer_error_status() {
                             Some(status) => (EventKind::HandshakeFailedAuth, u32::from(status)),
                             None => (EventKind::HandshakeFailedProtocol, 0),
@@ -35,6 +52,30 @@ impl IoThread {
                     };
                     owner.event(Event::new(kind, value, &owner.endpoint).because(e));
                 }
+                Failure::Zap(e) => {
+                    // As libzmq: a malformed reply is a protocol error with
+                    // its ZAP code; no handler under ZAP_ENFORCE_DOMAIN
+                    // fails with EFAULT and no detail.
+                    let (kind, value) = match e.protocol_code() {
+                        Some(code) => (EventKind::HandshakeFailedProtocol, code),
+                        None => (EventKind::HandshakeFailedNoDetail, e.errno()),
+                    };
+                    owner.event(Event::new(kind, value, &owner.endpoint).because(e));
+                }
+                // As libzmq: the stream ending during the handshake is a
+                // handshake failure without detail, with the errno.
+                Failure::Eof if !handshaken => owner.event(
+                    Event::new(EventKind::HandshakeFailedNoDetail, 32, &owner.endpoint)
+                        .because(&failure),
+                ),
+                Failure::Io(e) if !handshaken => owner.event(
+                    Event::new(
+                        EventKind::HandshakeFailedNoDetail,
+                        e.raw_os_error().unwrap_or(0) as u32,
+                        &owner.endpoint,
+                    )
+                    .because(e),
+                ),
                 _ => {}
             }
         }
@@ -43,6 +84,15 @@ impl IoThread {
             return;
         }
         owner.event(Event::new(EventKind::Disconnected, 0, &owner.endpoint).because(&failure));
+        if refused_handshake(&failure, &session.link)
+            && matches!(session.role, Role::Connecter { .. })
+        {
+            // As libzmq 4.3: a handshake that failed on a protocol error
+            // (the server's ERROR, a refused peer, a malformed command) is
+            // not retried; a timeout or a lost stream is.
+            self.close_session(key);
+            return;
+        }
         self.connection_lost(key);
     }
 

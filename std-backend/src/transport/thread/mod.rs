@@ -265,6 +265,17 @@ impl IoThread {
                 let Some(&key) = self.by_pipe.get(&id) else {
                     return;
                 };
+                if let Some(session) = self.sessions.get_mut(key) {
+                    if session.pipe_id != Some(id) {
+                        // A pipe to the ZAP handler: its reply came.
+                        if let Link::Up(engine) = &mut session.link {
+                            if engine.zap_activated(id) {
+                                self.pump_input(key);
+                            }
+                        }
+                        return;
+                    }
+                }
                 match event {
                     PipeEvent::ReadActivated => {
                         if let Some(p) = self.sessions.get(key).and_then(|s| s.pipes.as_ref()) {
@@ -537,6 +548,7 @@ impl IoThread {
         }
         match AnyEngine::new(stream, &owner, now) {
             Ok(mut engine) => {
+                engine.set_io(self.shared.clone());
                 if std::mem::take(&mut session.skip_outbound) {
                     // A message whose first frames left with the previous
                     // connection cannot be finished on this one.
@@ -660,6 +672,12 @@ impl IoThread {
     /// writability while output is blocked.
     fn after(&mut self, key: usize, mut result: Result<(), Failure>, mut progress: Progress) {
         loop {
+            if let Some(id) = progress.zap_opened.take() {
+                self.by_pipe.insert(id, key);
+            }
+            if let Some(id) = progress.zap_closed.take() {
+                self.by_pipe.remove(&id);
+            }
             if let Err(failure) = result {
                 self.engine_failed(key, failure);
                 return;
