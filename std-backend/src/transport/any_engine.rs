@@ -120,6 +120,13 @@ impl AnyEngine {
         }
     }
 
+    pub(crate) fn handshaken(&self) -> bool {
+        match self {
+            AnyEngine::Zmtp(e) => e.handshaken(),
+            AnyEngine::Raw(_) => true,
+        }
+    }
+
     pub(crate) fn zap_status(&self) -> Option<u16> {
         match self {
             AnyEngine::Zmtp(e) => e.zap_status(),

@@ -178,6 +178,8 @@ pub(crate) struct Engine {
     /// The handler's last verdict on this peer (status, User-Id and
     /// metadata are kept for the connection's life).
     zap_verdict: Option<Verdict>,
+    /// The handshake completed once (the connection may have failed since).
+    handshaken: bool,
     socket_type: SocketType,
     rbuf: Box<[u8]>,
     rstart: usize,
@@ -280,6 +282,7 @@ impl Engine {
             io: None,
             zap: None,
             zap_verdict: None,
+            handshaken: false,
             socket_type: owner.socket_type,
             rbuf: vec![0; READ_BUF].into_boxed_slice(),
             rstart: 0,
@@ -324,6 +327,12 @@ impl Engine {
             }
             _ => false,
         }
+    }
+
+    /// Whether the handshake completed, even if the connection failed
+    /// afterwards.
+    pub(crate) fn handshaken(&self) -> bool {
+        self.handshaken
     }
 
     /// The status code of the ZAP handler's verdict on the peer (200, 300,
@@ -776,6 +785,7 @@ impl Engine {
                     }
                 }
                 Event::HandshakeComplete { peer, .. } => {
+                    self.handshaken = true;
                     let id = peer
                         .get("Identity")
                         .filter(|id| !id.is_empty())

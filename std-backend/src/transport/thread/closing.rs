@@ -12,7 +12,7 @@ fn refused_handshake(failure: &Failure, link: &Link) -> bool {
         return false;
     };
     matches!(failure, Failure::Protocol(e)
-        if !engine.is_active() && *e != zlink_mq_core::zmtp::Error::HandshakeTimeout)
+        if !engine.handshaken() && *e != zlink_mq_core::zmtp::Error::HandshakeTimeout)
 }
 
 impl IoThread {
