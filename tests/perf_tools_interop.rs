@@ -122,7 +122,7 @@ fn our_local_thr_with_libzmq_remote_thr(transport: &str, size: usize) {
     let ep = endpoint(transport, &format!("thr-ours-{size}"));
     let local = {
         let ep = ep.clone();
-        thread::spawn(move || perf::local_thr(&ep, size, COUNT).unwrap())
+        thread::spawn(move || perf::local_thr(&ep, size, COUNT, false).unwrap())
     };
     libzmq_remote_thr(&ep, size, COUNT);
     let result = local.join().unwrap();
@@ -146,7 +146,7 @@ fn libzmq_local_thr_with_our_remote_thr(transport: &str, size: usize) {
         let ep = ep.clone();
         thread::spawn(move || libzmq_local_thr(&ep, size, COUNT))
     };
-    perf::remote_thr(&ep, size, COUNT).unwrap();
+    perf::remote_thr(&ep, size, COUNT, false).unwrap();
     assert_eq!(local.join().unwrap(), COUNT);
 }
 
@@ -238,4 +238,27 @@ fn inproc_tools_report_libzmq_lines() {
         ],
         &["average latency: # [us]"],
     );
+}
+
+/// `<enable_curve>`: libzmq's perf-tool keys are two valid pairs, and our
+/// `local_thr` and `remote_thr` count every message over CURVE. (The
+/// libzmq these tests link has no CURVE; tests/curve_interop.rs covers
+/// CURVE against libzmq 4.3.5.)
+#[test]
+fn thr_tools_with_curve_enabled() {
+    use perf::curve_keys::*;
+    for (public, secret) in [
+        (SERVER_PUBLIC, SERVER_SECRET),
+        (CLIENT_PUBLIC, CLIENT_SECRET),
+    ] {
+        let derived = zlink_mq::curve::public_key(secret.as_bytes()).unwrap();
+        assert_eq!(&derived[..], public.as_bytes());
+    }
+    let ep = endpoint("tcp", "thr-curve");
+    let local = {
+        let ep = ep.clone();
+        thread::spawn(move || perf::local_thr(&ep, 64, COUNT, true).unwrap())
+    };
+    perf::remote_thr(&ep, 64, COUNT, true).unwrap();
+    assert_eq!(local.join().unwrap().count, COUNT);
 }

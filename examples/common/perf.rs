@@ -86,6 +86,38 @@ pub fn args(tool: &str, names: &[&str]) -> Vec<String> {
     args
 }
 
+/// The command line of a tool with one optional last argument, as libzmq's
+/// `local_thr` / `remote_thr` take `[<enable_curve>]`: the required ones and
+/// whether the optional one is a non-zero number (C's `atoi`: anything
+/// else is 0).
+pub fn args_and_flag(tool: &str, names: &[&str], flag: &str) -> (Vec<String>, bool) {
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    if args.len() != names.len() && args.len() != names.len() + 1 {
+        println!("usage: {tool} {} [{flag}]", names.join(" "));
+        std::process::exit(1);
+    }
+    let on = args.len() > names.len()
+        && args
+            .pop()
+            .is_some_and(|a| a.trim().parse::<i64>().is_ok_and(|n| n != 0));
+    (args, on)
+}
+
+/// The CURVE keys of libzmq's perf tools (`perf/local_thr.cpp`,
+/// `remote_thr.cpp`), so that ours and libzmq's interoperate with
+/// `<enable_curve>` on. Test keys, published with libzmq: never use them
+/// for anything else.
+pub mod curve_keys {
+    /// The server's (`local_thr`'s) public key.
+    pub const SERVER_PUBLIC: &str = "DX4nh=yUn{-9ugra0X3Src4SU-4xTgqxcYY.+<SH";
+    /// The server's secret key.
+    pub const SERVER_SECRET: &str = "{X}#>t#jRGaQ}gMhv=30r(Mw+87YGs+5%kh=i@f8";
+    /// The client's (`remote_thr`'s) public key.
+    pub const CLIENT_PUBLIC: &str = "<n^oA}I:66W+*ds3tAmi1+KJzv-}k&fC2aA5Bj0K";
+    /// The client's secret key.
+    pub const CLIENT_SECRET: &str = "9R9bV}[6z6DC-%$!jTVTKvWc=LEL{4i4gzUe$@Zx";
+}
+
 /// Parses a numeric argument, or exits with a message.
 pub fn number<T: std::str::FromStr>(what: &str, text: &str) -> T {
     text.parse().unwrap_or_else(|_| {
@@ -141,20 +173,29 @@ fn send_all(socket: &mut zlink_mq::Socket, size: usize, count: u64) -> Result<()
 }
 
 /// `local_thr`: a PULL socket binds `bind_to` and receives `count`
-/// messages.
-pub fn local_thr(bind_to: &str, size: usize, count: u64) -> Result<Throughput> {
+/// messages; with `curve`, as the CURVE server of [`curve_keys`].
+pub fn local_thr(bind_to: &str, size: usize, count: u64, curve: bool) -> Result<Throughput> {
     let ctx = Context::new();
     let mut pull = ctx.socket(SocketType::Pull)?;
+    if curve {
+        pull.set_curve_secretkey(curve_keys::SERVER_SECRET.as_bytes())?;
+        pull.set_curve_server(true);
+    }
     pull.bind(bind_to)?;
     receive_timed(&mut pull, size, count)
 }
 
 /// `remote_thr`: a PUSH socket connects to `connect_to` and sends `count`
 /// messages; returns once the context has delivered them (the socket's
-/// default linger).
-pub fn remote_thr(connect_to: &str, size: usize, count: u64) -> Result<()> {
+/// default linger). With `curve`, as the CURVE client of [`curve_keys`].
+pub fn remote_thr(connect_to: &str, size: usize, count: u64, curve: bool) -> Result<()> {
     let ctx = Context::new();
     let mut push = ctx.socket(SocketType::Push)?;
+    if curve {
+        push.set_curve_secretkey(curve_keys::CLIENT_SECRET.as_bytes())?;
+        push.set_curve_publickey(curve_keys::CLIENT_PUBLIC.as_bytes())?;
+        push.set_curve_serverkey(curve_keys::SERVER_PUBLIC.as_bytes())?;
+    }
     push.connect(connect_to)?;
     send_all(&mut push, size, count)?;
     drop(push);
