@@ -693,7 +693,7 @@ fn plain_our_client_to_a_libzmq_server() {
         bad.set_plain_client(b"admin", b"wrong").unwrap();
         let events = bad.monitor_channel(EventKind::HandshakeFailedAuth.code());
         bad.connect(&ep).unwrap();
-        bad.send("refused", Flags::NONE).unwrap();
+        common::sock::offer_refused(&mut bad, "refused");
         let e = events.recv_timeout(TIMEOUT).unwrap();
         assert_eq!(
             (e.kind, e.value),

@@ -52,7 +52,7 @@ fn rejected_credentials_get_nothing_through() {
         client.set_plain_client(b"admin", b"guess").unwrap();
         let events = client.monitor_channel(EventKind::HandshakeFailedAuth.code());
         client.connect(&ep).unwrap();
-        client.send("intrusion", Flags::NONE).unwrap();
+        offer_refused(&mut client, "intrusion");
         let e = events.recv_timeout(TIMEOUT).unwrap();
         assert_eq!(
             (e.kind, e.value),
@@ -244,7 +244,7 @@ fn curve_refusals_get_nothing_through() {
     let (mut stranger, stranger_key) = curve_client(&ctx, SocketType::Push, &public);
     let events = stranger.monitor_channel(EventKind::HandshakeFailedAuth.code());
     stranger.connect(&ep).unwrap();
-    stranger.send("intrusion", Flags::NONE).unwrap();
+    offer_refused(&mut stranger, "intrusion");
     let e = events.recv_timeout(TIMEOUT).unwrap();
     assert_eq!((e.kind, e.value), (EventKind::HandshakeFailedAuth, 400));
     assert!(asked.lock().unwrap().contains(&stranger_key));

@@ -116,7 +116,7 @@ fn plain_peers_are_judged_by_the_handler_with_libzmq_frames() {
     bad.set_plain_client(b"admin", b"guess").unwrap();
     let events = bad.monitor_channel(EventKind::HandshakeFailedAuth.code());
     bad.connect(&ep).unwrap();
-    bad.send("intrusion", Flags::NONE).unwrap();
+    offer_refused(&mut bad, "intrusion");
     let e = events.recv_timeout(TIMEOUT).unwrap();
     assert_eq!((e.kind, e.value), (EventKind::HandshakeFailedAuth, 400));
     assert_eq!(strs(&requests.recv_timeout(TIMEOUT).unwrap())[7], "guess");
@@ -146,7 +146,7 @@ fn null_peers_are_judged_only_with_a_domain() {
     let mut client = socket(&ctx, SocketType::Push);
     let events = client.monitor_channel(EventKind::HandshakeFailedAuth.code());
     client.connect(&ep).unwrap();
-    client.send("refused", Flags::NONE).unwrap();
+    offer_refused(&mut client, "refused");
     let e = events.recv_timeout(TIMEOUT).unwrap();
     assert_eq!((e.kind, e.value), (EventKind::HandshakeFailedAuth, 400));
     let e = server_events.recv_timeout(TIMEOUT).unwrap();

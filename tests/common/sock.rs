@@ -179,3 +179,15 @@ pub fn sync_subscriptions(publisher: &mut Socket, subscriber: &mut Socket) {
     }
     subscriber.unsubscribe(topic.as_bytes()).unwrap();
 }
+
+/// Offers `msg` to a socket whose only connection is being refused (bad
+/// credentials): queued while that connection's pipe exists, refused with
+/// EAGAIN once the refusal has ended it (a refused handshake is not retried,
+/// as in libzmq, which ends such a session). Either way it must never
+/// arrive, which the caller checks.
+pub fn offer_refused(s: &mut Socket, msg: &str) {
+    match s.send(msg, Flags::DONTWAIT) {
+        Ok(()) => {}
+        Err(e) => assert_eq!(e.kind(), ErrorKind::WouldBlock, "{e}"),
+    }
+}
