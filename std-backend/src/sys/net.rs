@@ -265,6 +265,21 @@ impl Stream {
         }
     }
 
+    /// After [`shutdown_write`](Self::shutdown_write): reads and discards
+    /// what the peer still sends, through `scratch`. `Ok(true)` once the
+    /// peer has closed too, `Ok(false)` when nothing more can be read now.
+    pub(crate) fn discard_input(&mut self, scratch: &mut [u8]) -> io::Result<bool> {
+        loop {
+            match self.read(scratch) {
+                Ok(0) => return Ok(true),
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
     /// Reads at most `max` bytes onto the end of `buf`, within its spare
     /// capacity (no zeroing, no copy through another buffer).
     #[allow(unsafe_code)] // the OS layer: a read into uninitialised memory

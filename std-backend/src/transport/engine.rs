@@ -444,15 +444,7 @@ impl Engine {
     /// After [`shutdown_write`](Self::shutdown_write): reads and discards
     /// what the peer still sends. `Ok(true)` once the peer has closed too.
     pub(crate) fn drain_input(&mut self) -> io::Result<bool> {
-        loop {
-            match self.stream.read(&mut self.rbuf) {
-                Ok(0) => return Ok(true),
-                Ok(_) => {}
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
+        self.stream.discard_input(&mut self.rbuf)
     }
 
     /// Reads what the stream has and hands every complete frame to the

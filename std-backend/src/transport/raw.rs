@@ -241,15 +241,7 @@ impl RawEngine {
     /// Reads and discards what the peer still sends; `Ok(true)` once it
     /// has closed too.
     pub(crate) fn drain_input(&mut self) -> io::Result<bool> {
-        loop {
-            match self.stream.read(&mut self.rbuf) {
-                Ok(0) => return Ok(true),
-                Ok(_) => {}
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
+        self.stream.discard_input(&mut self.rbuf)
     }
 }
 
