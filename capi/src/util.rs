@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::error::{Errno, set_errno};
 use crate::ffi;
+use zlink_mq_std::core::z85;
 
 /// The libzmq API level implemented.
 #[unsafe(no_mangle)]
@@ -32,16 +33,9 @@ pub extern "C" fn zmq_has(capability: *const c_char) -> c_int {
     c_int::from(matches!(cap.to_bytes(), b"ipc" | b"curve"))
 }
 
-/// RFC 32's alphabet: digit value `i` is `Z85[i]`.
-const Z85: &[u8; 85] =
-    b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
-
-fn z85_value(c: u8) -> Option<u32> {
-    Z85.iter().position(|&d| d == c).map(|i| i as u32)
-}
-
 /// Encodes `size` bytes (a multiple of 4) as Z85 into `dest` (room for
 /// `size * 5 / 4 + 1` characters, NUL included); NULL and EINVAL otherwise.
+/// The codec is the core's ([`zlink_mq_std::core::z85`]).
 #[unsafe(no_mangle)]
 pub extern "C" fn zmq_z85_encode(dest: *mut c_char, data: *const u8, size: usize) -> *mut c_char {
     if size % 4 != 0 || dest.is_null() || (data.is_null() && size != 0) {
@@ -54,24 +48,20 @@ pub extern "C" fn zmq_z85_encode(dest: *mut c_char, data: *const u8, size: usize
         // SAFETY: the C caller passes `size` readable bytes at `data`.
         unsafe { std::slice::from_raw_parts(data, size) }
     };
-    let mut at = 0;
-    for chunk in input.chunks_exact(4) {
-        let mut value = u32::from_be_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
-        let mut digits = [0u8; 5];
-        for d in digits.iter_mut().rev() {
-            *d = Z85[(value % 85) as usize];
-            value /= 85;
+    let len = size / 4 * 5;
+    // SAFETY: `dest` has room for size * 5 / 4 + 1 characters (the C
+    // caller's contract), that is `len + 1`.
+    let out = unsafe { std::slice::from_raw_parts_mut(dest.cast::<u8>(), len + 1) };
+    match z85::encode(input, &mut out[..len]) {
+        Ok(_) => {
+            out[len] = 0;
+            dest
         }
-        for d in digits {
-            // SAFETY: `dest` has room for size * 5 / 4 + 1 characters (the
-            // C caller's contract); `at` stays below that.
-            unsafe { *dest.add(at) = d as c_char };
-            at += 1;
+        Err(_) => {
+            set_errno(libc::EINVAL);
+            std::ptr::null_mut()
         }
     }
-    // SAFETY: as above: the last character's room.
-    unsafe { *dest.add(at) = 0 };
-    dest
 }
 
 /// Decodes a Z85 string (length a multiple of 5) into `dest` (room for
@@ -83,26 +73,17 @@ pub extern "C" fn zmq_z85_decode(dest: *mut u8, string: *const c_char) -> *mut u
         return std::ptr::null_mut();
     }
     // SAFETY: the C caller passes a NUL-terminated string.
-    let s = unsafe { CStr::from_ptr(string) }.to_bytes();
-    if s.len() % 5 != 0 {
+    let text = unsafe { CStr::from_ptr(string) }.to_bytes();
+    if text.len() % 5 != 0 {
         set_errno(libc::EINVAL);
         return std::ptr::null_mut();
     }
-    let mut out = Vec::with_capacity(s.len() / 5 * 4);
-    for chunk in s.chunks_exact(5) {
-        let mut value: u64 = 0;
-        for &c in chunk {
-            let Some(d) = z85_value(c) else {
-                set_errno(libc::EINVAL);
-                return std::ptr::null_mut();
-            };
-            value = value * 85 + u64::from(d);
-        }
-        let Ok(value) = u32::try_from(value) else {
-            set_errno(libc::EINVAL);
-            return std::ptr::null_mut();
-        };
-        out.extend_from_slice(&value.to_be_bytes());
+    // Decoded whole before `dest` is touched, so a bad string leaves it as
+    // it was.
+    let mut out = vec![0u8; text.len() / 5 * 4];
+    if z85::decode(text, &mut out).is_err() {
+        set_errno(libc::EINVAL);
+        return std::ptr::null_mut();
     }
     // SAFETY: `dest` has room for len * 4 / 5 bytes (the C caller's
     // contract), which is `out.len()`.
