@@ -10,14 +10,14 @@ use std::fmt;
 
 use crate::base::error::Result;
 use crate::pipe::mailbox::Mailbox;
-use crate::pipe::{Notify, PipeEvent, PipeRx, PipeTx};
+use crate::pipe::{Notify, PipeEvent, PipeId, PipeRx, PipeTx};
 
 /// What other threads tell a socket.
 pub(crate) enum Command {
     /// A new peer: its pipe ends, for this socket to attach.
     Attach(Box<NewPeer>),
     /// A pipe's state changed.
-    Pipe(u64, PipeEvent),
+    Pipe(PipeId, PipeEvent),
     /// The context was shut down.
     Terminate,
 }
@@ -38,14 +38,19 @@ pub(crate) struct NewPeer {
     pub probed: bool,
 }
 
+/// A socket's name, unique in its context: I/O threads name the socket
+/// whose listeners and connections a command is about by it.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+pub(crate) struct SocketId(pub(crate) u64);
+
 /// The part of a socket other threads hold: its mailbox.
 pub(crate) struct SocketShared {
-    pub id: u64,
+    pub id: SocketId,
     pub mailbox: Mailbox<Command>,
 }
 
 impl SocketShared {
-    pub(crate) fn new(id: u64) -> Result<Self> {
+    pub(crate) fn new(id: SocketId) -> Result<Self> {
         Ok(Self {
             id,
             mailbox: Mailbox::new()?,
@@ -67,7 +72,7 @@ impl fmt::Debug for SocketShared {
 }
 
 impl Notify for SocketShared {
-    fn pipe_event(&self, id: u64, event: PipeEvent) {
+    fn pipe_event(&self, id: PipeId, event: PipeEvent) {
         self.mailbox.post(Command::Pipe(id, event));
     }
 }

@@ -18,4 +18,4 @@ pub(crate) mod handle;
 pub(crate) mod mailbox;
 mod ypipe;
 
-pub(crate) use ypipe::{Notify, PipeEvent, PipeRx, PipeTx, Read, next_id, pipe};
+pub(crate) use ypipe::{Notify, PipeEvent, PipeId, PipeRx, PipeTx, Read, pipe};

@@ -40,7 +40,7 @@ const INITIAL_CAPACITY: usize = 256;
 /// Where a pipe end's state changes are reported.
 pub(crate) trait Notify: Send + Sync {
     /// Pipe `id` changed as `event` says, seen from the notified end.
-    fn pipe_event(&self, id: u64, event: PipeEvent);
+    fn pipe_event(&self, id: PipeId, event: PipeEvent);
 }
 
 /// A state change of a pipe, reported to one of its ends.
@@ -102,7 +102,7 @@ enum Item {
 /// State both ends of one pipe share besides the ring.
 #[derive(Debug)]
 struct Shared {
-    id: u64,
+    id: PipeId,
     /// Whole messages the reader has consumed, published every low-water
     /// mark's worth.
     msgs_read: AtomicU64,
@@ -121,12 +121,19 @@ struct Shared {
     hwm: AtomicU64,
 }
 
-/// A fresh pipe id, unique in the process: both ends' owners name the pipe
-/// by it.
-pub(crate) fn next_id() -> u64 {
-    static NEXT: AtomicU64 = AtomicU64::new(1);
-    // ORDERING: only uniqueness matters.
-    NEXT.fetch_add(1, Ordering::Relaxed)
+/// A pipe's name, unique in the process: both ends' owners (a socket, an
+/// I/O thread) name the pipe by it in the events it reports, so that
+/// neither holds a reference to the other.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+pub(crate) struct PipeId(u64);
+
+impl PipeId {
+    /// A fresh id, never handed out before in this process.
+    pub(crate) fn fresh() -> Self {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        // ORDERING: only uniqueness matters.
+        Self(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
 }
 
 /// The capacity a full ring of `current` slots grows to. It doubles; but
@@ -163,7 +170,7 @@ fn low_water_mark(hwm: u64) -> u64 {
 /// notifications. With `conflate` the pipe keeps only the latest message
 /// (CONFLATE, see [`crate::pipe::conflate`]) and `hwm` is ignored.
 pub(crate) fn pipe(
-    id: u64,
+    id: PipeId,
     hwm: u64,
     conflate: bool,
     writer_owner: Arc<dyn Notify>,
@@ -228,7 +235,7 @@ pub(crate) struct PipeTx {
 
 impl PipeTx {
     /// The pipe's id.
-    pub(crate) fn id(&self) -> u64 {
+    pub(crate) fn id(&self) -> PipeId {
         self.shared.id
     }
 
@@ -613,16 +620,16 @@ mod tests {
     use std::sync::Mutex;
 
     #[derive(Default)]
-    struct Log(Mutex<Vec<(u64, PipeEvent)>>);
+    struct Log(Mutex<Vec<(PipeId, PipeEvent)>>);
 
     impl Notify for Log {
-        fn pipe_event(&self, id: u64, event: PipeEvent) {
+        fn pipe_event(&self, id: PipeId, event: PipeEvent) {
             self.0.lock().unwrap().push((id, event));
         }
     }
 
     impl Log {
-        fn take(&self) -> Vec<(u64, PipeEvent)> {
+        fn take(&self) -> Vec<(PipeId, PipeEvent)> {
             std::mem::take(&mut self.0.lock().unwrap())
         }
     }
@@ -630,7 +637,7 @@ mod tests {
     fn setup(hwm: u64) -> (PipeTx, PipeRx, Arc<Log>, Arc<Log>) {
         let w = Arc::new(Log::default());
         let r = Arc::new(Log::default());
-        let (tx, rx) = pipe(7, hwm, false, w.clone(), r.clone());
+        let (tx, rx) = pipe(PipeId(7), hwm, false, w.clone(), r.clone());
         (tx, rx, w, r)
     }
 
@@ -656,7 +663,7 @@ mod tests {
         for _ in 0..6 {
             assert!(matches!(rx.read(), Read::Msg(_)));
         }
-        assert_eq!(wlog.take(), [(7, PipeEvent::WriteActivated)]);
+        assert_eq!(wlog.take(), [(PipeId(7), PipeEvent::WriteActivated)]);
         assert!(tx.check_write());
     }
 
@@ -667,7 +674,7 @@ mod tests {
         tx.push(msg(1));
         assert!(!tx.check_write(), "at the mark of 1");
         rx.raise_hwm(2);
-        assert_eq!(wlog.take(), [(7, PipeEvent::WriteActivated)]);
+        assert_eq!(wlog.take(), [(PipeId(7), PipeEvent::WriteActivated)]);
         assert!(tx.check_write());
         tx.push(msg(2));
         assert!(!tx.check_write(), "at the mark of 2");
@@ -679,14 +686,18 @@ mod tests {
     fn a_conflating_pipe_keeps_the_latest_and_then_the_end() {
         let w = Arc::new(Log::default());
         let r = Arc::new(Log::default());
-        let (mut tx, mut rx) = pipe(9, 1, true, w, r.clone());
+        let (mut tx, mut rx) = pipe(PipeId(9), 1, true, w, r.clone());
         assert_eq!(rx.read(), Read::Empty);
         for i in 0..10 {
             assert!(tx.check_write(), "CONFLATE ignores the mark");
             tx.write(msg(i)).unwrap();
             tx.flush();
         }
-        assert_eq!(r.take(), [(9, PipeEvent::ReadActivated)], "woken once");
+        assert_eq!(
+            r.take(),
+            [(PipeId(9), PipeEvent::ReadActivated)],
+            "woken once"
+        );
         assert!(rx.check_read());
         assert!(!rx.at_end());
         assert_eq!(rx.read(), Read::Msg(msg(9)));
@@ -704,7 +715,7 @@ mod tests {
         assert_eq!(rx.read(), Read::Empty);
         tx.push(msg(1));
         tx.flush();
-        assert_eq!(rlog.take(), [(7, PipeEvent::ReadActivated)]);
+        assert_eq!(rlog.take(), [(PipeId(7), PipeEvent::ReadActivated)]);
         assert_eq!(rx.read(), Read::Msg(msg(1)));
         tx.push(msg(2));
         tx.flush();
@@ -791,7 +802,7 @@ mod tests {
     fn reader_close_tells_the_writer() {
         let (tx, rx, wlog, _) = setup(0);
         drop(rx);
-        assert_eq!(wlog.take(), [(7, PipeEvent::ReaderClosed)]);
+        assert_eq!(wlog.take(), [(PipeId(7), PipeEvent::ReaderClosed)]);
         assert!(tx.reader_closed());
     }
 
@@ -800,13 +811,13 @@ mod tests {
         use crate::sys::Signaler;
         struct Wake(Signaler);
         impl Notify for Wake {
-            fn pipe_event(&self, _: u64, _: PipeEvent) {
+            fn pipe_event(&self, _: PipeId, _: PipeEvent) {
                 self.0.signal();
             }
         }
         let wwake = Arc::new(Wake(Signaler::new().unwrap()));
         let rwake = Arc::new(Wake(Signaler::new().unwrap()));
-        let (mut tx, mut rx) = pipe(1, 100, false, wwake.clone(), rwake.clone());
+        let (mut tx, mut rx) = pipe(PipeId(1), 100, false, wwake.clone(), rwake.clone());
         const N: u32 = 200_000;
         let writer = std::thread::spawn(move || {
             for i in 0..N {

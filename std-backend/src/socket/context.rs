@@ -8,7 +8,7 @@ use std::sync::{Arc, Condvar, Mutex};
 
 use crate::base::error::Result;
 use crate::base::sync::lock;
-use crate::pipe::handle::{NewPeer, SocketShared};
+use crate::pipe::handle::{NewPeer, SocketId, SocketShared};
 use crate::transport::inproc::{InprocSide, Registry};
 use crate::transport::pool::Pool;
 use crate::transport::{IoCommand, IoShared};
@@ -41,7 +41,7 @@ pub(crate) struct Inner {
     next_id: AtomicU64,
     pub(crate) terminated: AtomicBool,
     pub(crate) inproc: Arc<Registry>,
-    pub(crate) sockets: Mutex<HashMap<u64, Arc<SocketShared>>>,
+    pub(crate) sockets: Mutex<HashMap<SocketId, Arc<SocketShared>>>,
     /// Notified when a socket closes (for `terminate`).
     pub(crate) socket_closed: Condvar,
 }
@@ -79,9 +79,10 @@ impl Context {
         self.inner.pool.post(command);
     }
 
-    pub(crate) fn next_id(&self) -> u64 {
+    /// A fresh socket id, never handed out before in this context.
+    pub(crate) fn next_id(&self) -> SocketId {
         // ORDERING: only uniqueness matters.
-        self.inner.next_id.fetch_add(1, Ordering::Relaxed)
+        SocketId(self.inner.next_id.fetch_add(1, Ordering::Relaxed))
     }
 
     /// A new socket: registered for shutdown and termination.

@@ -11,7 +11,7 @@ use zlink_mq_core::routing::{PeerId, Pipes};
 
 use crate::base::msg::Msg;
 use crate::base::slab::Slab;
-use crate::pipe::{PipeRx, PipeTx, Read};
+use crate::pipe::{PipeId, PipeRx, PipeTx, Read};
 
 /// One peer: what the socket writes to it and reads from it.
 #[derive(Debug)]
@@ -27,7 +27,7 @@ pub(crate) struct Peer {
 #[derive(Debug, Default)]
 pub(crate) struct Peers {
     slots: Slab<Peer>,
-    by_pipe: HashMap<u64, PeerId>,
+    by_pipe: HashMap<PipeId, PeerId>,
     /// Peers whose inbound pipe reached its end during a routing call; the
     /// socket detaches them once the call returns.
     ended: Vec<PeerId>,
@@ -61,7 +61,7 @@ impl Peers {
     }
 
     /// The peer a pipe notification is about.
-    pub(crate) fn by_pipe(&self, pipe_id: u64) -> Option<PeerId> {
+    pub(crate) fn by_pipe(&self, pipe_id: PipeId) -> Option<PeerId> {
         self.by_pipe.get(&pipe_id).copied()
     }
 

@@ -11,6 +11,7 @@ use zlink_mq_core::time::Instant;
 use super::Owner;
 use super::engine::{Engine, Failure, Pipes, Progress};
 use super::raw::RawEngine;
+use crate::pipe::PipeId;
 use crate::sys::net::Stream;
 
 /// The engine of one connection. It lives boxed in its session, so the
@@ -106,14 +107,14 @@ impl AnyEngine {
         }
     }
 
-    pub(crate) fn zap_pipe(&self) -> Option<u64> {
+    pub(crate) fn zap_pipe(&self) -> Option<PipeId> {
         match self {
             AnyEngine::Zmtp(e) => e.zap_pipe(),
             AnyEngine::Raw(_) => None,
         }
     }
 
-    pub(crate) fn zap_activated(&mut self, id: u64) -> bool {
+    pub(crate) fn zap_activated(&mut self, id: PipeId) -> bool {
         match self {
             AnyEngine::Zmtp(e) => e.zap_activated(id),
             AnyEngine::Raw(_) => false,

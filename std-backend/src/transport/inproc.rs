@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use crate::base::error::{Error, ErrorKind, Result};
 use crate::base::sync::lock;
 use crate::pipe::handle::{NewPeer, SocketShared};
-use crate::pipe::{Notify, PipeEvent, pipe};
+use crate::pipe::{Notify, PipeEvent, PipeId, pipe};
 
 /// What a socket that binds an inproc name offers to those that connect.
 struct Binding {
@@ -46,7 +46,7 @@ struct Names {
 struct Deferred(Mutex<Option<Arc<SocketShared>>>);
 
 impl Notify for Deferred {
-    fn pipe_event(&self, id: u64, event: PipeEvent) {
+    fn pipe_event(&self, id: PipeId, event: PipeEvent) {
         if let Some(target) = &*lock(&self.0) {
             target.pipe_event(id, event);
         }
@@ -131,7 +131,7 @@ impl Registry {
     /// leaves the far end waiting for the binder. Returns `me`'s end.
     pub(crate) fn connect(&self, me: InprocSide<'_>, name: &str) -> Result<NewPeer> {
         let endpoint = format!("inproc://{name}");
-        let id = crate::pipe::next_id();
+        let id = crate::pipe::PipeId::fresh();
         let mut inproc = lock(&self.0);
         if let Some(b) = inproc.bound.get(name) {
             // No socket-type check, as libzmq: inproc has no handshake, and
@@ -231,7 +231,7 @@ impl Registry {
         // libzmq asserts that the handler is a REP or ROUTER; any socket
         // bound here gets the request.
         let b = inproc.bound.get(name)?;
-        let id = crate::pipe::next_id();
+        let id = crate::pipe::PipeId::fresh();
         // No high-water marks: a request and its reply are a few frames.
         let (my_tx, their_rx) = pipe(id, 0, false, io.clone(), b.socket.clone());
         let (their_tx, my_rx) = pipe(id, 0, false, b.socket.clone(), io);

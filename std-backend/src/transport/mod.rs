@@ -28,9 +28,9 @@ use zlink_mq_core::socket_type::SocketType;
 use zlink_mq_core::zmtp::curve::KeyPair;
 use zlink_mq_core::zmtp::heartbeat::Heartbeat;
 
-use crate::pipe::handle::SocketShared;
+use crate::pipe::handle::{SocketId, SocketShared};
 use crate::pipe::mailbox::Mailbox;
-use crate::pipe::{Notify, PipeEvent, PipeRx, PipeTx};
+use crate::pipe::{Notify, PipeEvent, PipeId, PipeRx, PipeTx};
 use crate::sys::net::{Addr, KeepAlive, Listener};
 use crate::transport::monitor::{Event, MonitorSlot};
 
@@ -42,7 +42,7 @@ pub(crate) struct IoShared {
 }
 
 impl Notify for IoShared {
-    fn pipe_event(&self, id: u64, event: PipeEvent) {
+    fn pipe_event(&self, id: PipeId, event: PipeEvent) {
         self.mailbox.post(IoCommand::Pipe(id, event));
     }
 }
@@ -70,21 +70,21 @@ pub(crate) enum IoCommand {
         pipes: Option<Box<(PipeTx, PipeRx)>>,
     },
     /// A pipe of one of our connections changed.
-    Pipe(u64, PipeEvent),
+    Pipe(PipeId, PipeEvent),
     /// Stop listening on `endpoint` (and close what it accepted). `done`
     /// is dropped once the listener is closed.
     Unbind {
-        socket: u64,
+        socket: SocketId,
         endpoint: String,
         done: Done,
     },
     /// Close the connection made by connecting to `endpoint`.
-    Disconnect { socket: u64, endpoint: String },
+    Disconnect { socket: SocketId, endpoint: String },
     /// The socket closed: close its listeners, and give its connections
     /// `linger` to deliver what is queued. `done` is dropped once the
     /// listeners are closed.
     SocketClosed {
-        socket: u64,
+        socket: SocketId,
         linger: Option<Duration>,
         done: Option<Done>,
     },

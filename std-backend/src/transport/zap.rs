@@ -21,7 +21,7 @@ use std::sync::Arc;
 use zlink_mq_core::zmtp::metadata::Metadata;
 
 use crate::base::msg::Msg;
-use crate::pipe::{Notify, PipeRx, PipeTx, Read};
+use crate::pipe::{Notify, PipeId, PipeRx, PipeTx, Read};
 use crate::transport::inproc::Registry;
 
 /// The endpoint name a ZAP handler binds (after `inproc://`).
@@ -145,7 +145,7 @@ impl ZapClient {
     }
 
     /// The id of the pipe pair (what the I/O thread's activations carry).
-    pub(crate) fn pipe_id(&self) -> u64 {
+    pub(crate) fn pipe_id(&self) -> PipeId {
         self.tx.id()
     }
 

@@ -16,7 +16,7 @@ use super::{IoCommand, IoShared, Owner, Target};
 use crate::base::slab::Slab;
 use crate::pipe::handle::NewPeer;
 use crate::pipe::mailbox::Mailbox;
-use crate::pipe::{self, PipeEvent};
+use crate::pipe::{self, PipeEvent, PipeId};
 use crate::sys::net::{Addr, Connecting, Listener, Stream, resolve_tcp};
 use crate::sys::{Interest, Selector};
 use crate::transport::monitor::{Event, EventKind};
@@ -102,7 +102,7 @@ struct Session {
     link: Link,
     /// This side's ends of the pipes to the socket, once attached.
     pipes: Option<Pipes>,
-    pipe_id: Option<u64>,
+    pipe_id: Option<PipeId>,
     /// The socket keeps the pipes across reconnections (no IMMEDIATE).
     persistent: bool,
     /// The last connection died in the middle of an outbound message: the
@@ -158,7 +158,7 @@ struct IoThread {
     selector: Selector,
     listeners: Slab<ListenerEntry>,
     sessions: Slab<Session>,
-    by_pipe: HashMap<u64, usize>,
+    by_pipe: HashMap<PipeId, usize>,
     timers: BinaryHeap<Reverse<(Instant, usize)>>,
     epoch: StdInstant,
     stopping: bool,
@@ -736,7 +736,7 @@ impl IoThread {
             return;
         }
         // Attach a fresh pipe pair to the socket now that the peer is known.
-        let id = pipe::next_id();
+        let id = pipe::PipeId::fresh();
         let io: Arc<dyn pipe::Notify> = self.shared.clone();
         let (to_socket, socket_rx) = pipe::pipe(
             id,
