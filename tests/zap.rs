@@ -355,3 +355,50 @@ fn a_handler_that_leaves_without_replying_lets_nobody_in() {
     // neither let in nor refused because the handler went away.
     assert_nothing_for(&mut server, Duration::from_millis(200));
 }
+
+/// A ZMTP property list (RFC 37's metadata), as a ZAP reply's frame 6.
+fn property_list(props: &[(&str, &str)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (name, value) in props {
+        out.push(name.len() as u8);
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(&(value.len() as u32).to_be_bytes());
+        out.extend_from_slice(value.as_bytes());
+    }
+    out
+}
+
+#[test]
+fn the_user_id_and_metadata_a_handler_gives_reach_every_frame() {
+    let ctx = Context::new();
+    let (_requests, handler) = rep_handler(&ctx, 1, |_| {
+        let mut r = reply("200", "anna");
+        r[5] = property_list(&[("X-Role", "admin"), ("Hello", "World")]);
+        r
+    });
+    let mut server = socket(&ctx, SocketType::Pull);
+    server.set_plain_server(None::<fn(&[u8], &[u8]) -> bool>);
+    let ep = bind(&mut server, Transport::Tcp);
+
+    let mut client = socket(&ctx, SocketType::Push);
+    client.set_plain_client(b"admin", b"secret").unwrap();
+    // The peer's own claim to a name the handler set loses, as in libzmq.
+    client.add_metadata("X-Role", "guest").unwrap();
+    client.add_metadata("X-Own", "mine").unwrap();
+    client.connect(&ep).unwrap();
+    client.send_multipart(["one", "two"], Flags::NONE).unwrap();
+    let frames = server.recv_multipart(Flags::NONE).unwrap();
+    assert_eq!(frames.len(), 2);
+    for f in &frames {
+        let p = |n| {
+            f.property(n)
+                .map(|v| String::from_utf8_lossy(v).into_owned())
+        };
+        assert_eq!(p("User-Id").as_deref(), Some("anna"));
+        assert_eq!(p("X-Role").as_deref(), Some("admin"));
+        assert_eq!(p("Hello").as_deref(), Some("World"));
+        assert_eq!(p("X-Own").as_deref(), Some("mine"));
+        assert_eq!(p("Socket-Type").as_deref(), Some("PUSH"));
+    }
+    handler.join().unwrap();
+}

@@ -5,15 +5,15 @@
 //! Its layout is ours:
 //!
 //! ```text
-//!  0                                   56        61    62     63
-//! +-----------------------------------+---------+-----+------+------+
-//! | Store: inline bytes, or a Bytes,  | inline  | len | flags| kind |
-//! | or a Vec (init_size, writable)    | 57..61  |     |      |      |
-//! +-----------------------------------+---------+-----+------+------+
+//!  0                             48       53    54     55     56            64
+//! +------------------------------+--------+-----+------+------+-------------+
+//! | Store: inline bytes, or a    | inline | len | flags| kind | properties  |
+//! | Bytes, or a Vec (init_size)  | 48..53 |     |      |      | (or NULL)   |
+//! +------------------------------+--------+-----+------+------+-------------+
 //! ```
 //!
-//! - `kind` says which: up to [`INLINE_MAX`] (61) bytes live inside the
-//!   struct itself (bytes 0..61); larger payloads are a [`Bytes`]
+//! - `kind` says which: up to [`INLINE_MAX`] (53) bytes live inside the
+//!   struct itself (bytes 0..53); larger payloads are a [`Bytes`]
 //!   (reference counted: received messages, `zmq_msg_init_data`,
 //!   `zmq_msg_copy`) or a `Vec<u8>` (`zmq_msg_init_size`, frozen into a
 //!   `Bytes` without a copy when sent or copied). A closed message has
@@ -21,20 +21,24 @@
 //! - Sending hands the payload to the socket without copying it (payloads
 //!   up to 70 bytes are copied into the socket's inline message anyway);
 //!   receiving takes the socket's buffer without copying.
+//! - `properties` points to the connection properties a received message
+//!   carries (`zmq_msg_gets`, `ZMQ_SRCFD`), shared by every frame of the
+//!   connection and by copies (`zmq_msg_copy`); NULL otherwise.
 
 use std::ffi::{CStr, c_char, c_int, c_void};
 use std::mem::{ManuallyDrop, size_of};
 use std::ptr;
+use std::sync::Arc;
 
 use bytes::Bytes;
-use zlink_mq_std::{Flags, Msg};
+use zlink_mq_std::{Flags, Msg, Properties};
 
 use crate::error::Errno;
 use crate::ffi;
 use crate::socket::sock_mut;
 
 /// The most payload bytes kept inside the `zmq_msg_t`.
-pub const INLINE_MAX: usize = 61;
+pub const INLINE_MAX: usize = 53;
 
 const KIND_INLINE: u8 = 0xa1;
 const KIND_BYTES: u8 = 0xa2;
@@ -51,10 +55,13 @@ const ZMQ_MORE: c_int = 1;
 const ZMQ_SRCFD: c_int = 2;
 const ZMQ_SHARED: c_int = 3;
 
-/// The large payload, overlaid on the first 56 bytes.
+/// Bytes of the inline payload inside [`Store`].
+const STORE: usize = 48;
+
+/// The large payload, overlaid on the first 48 bytes.
 #[repr(C)]
 union Store {
-    inline: [u8; 56],
+    inline: [u8; STORE],
     bytes: ManuallyDrop<Bytes>,
     vec: ManuallyDrop<Vec<u8>>,
 }
@@ -63,10 +70,11 @@ union Store {
 #[repr(C, align(8))]
 pub struct CMsg {
     store: Store,
-    inline_tail: [u8; INLINE_MAX - 56],
+    inline_tail: [u8; INLINE_MAX - STORE],
     len: u8,
     flags: u8,
     kind: u8,
+    properties: ManuallyDrop<Option<Arc<Properties>>>,
 }
 
 // The C header promises 64 bytes aligned to a pointer.
@@ -94,11 +102,12 @@ impl CMsg {
     /// An empty message.
     pub fn empty() -> Self {
         CMsg {
-            store: Store { inline: [0; 56] },
-            inline_tail: [0; INLINE_MAX - 56],
+            store: Store { inline: [0; STORE] },
+            inline_tail: [0; INLINE_MAX - STORE],
             len: 0,
             flags: 0,
             kind: KIND_INLINE,
+            properties: ManuallyDrop::new(None),
         }
     }
 
@@ -136,19 +145,28 @@ impl CMsg {
         m
     }
 
-    /// A received frame, taking the socket's buffer.
-    pub fn from_msg(msg: Msg) -> Self {
+    /// A received frame, taking the socket's buffer and the connection's
+    /// properties.
+    pub fn from_msg(mut msg: Msg) -> Self {
         let flags = if msg.more() { FLAG_MORE } else { 0 };
-        if msg.len() <= INLINE_MAX {
+        let properties = msg.take_properties();
+        let mut m = if msg.len() <= INLINE_MAX {
             CMsg::with_inline(&msg, flags)
         } else {
             CMsg::with_bytes(msg.into_bytes(), flags)
-        }
+        };
+        m.properties = ManuallyDrop::new(properties);
+        m
+    }
+
+    /// The properties of the connection the message came from.
+    fn properties(&self) -> Option<&Properties> {
+        self.properties.as_deref()
     }
 
     fn inline_all(&self) -> &[u8; INLINE_MAX] {
-        // SAFETY: `CMsg` is repr(C) with `store` (56 bytes) directly followed
-        // by `inline_tail` (5 bytes), no padding between: the first 61 bytes
+        // SAFETY: `CMsg` is repr(C) with `store` (48 bytes) directly followed
+        // by `inline_tail` (5 bytes), no padding between: the first 53 bytes
         // are initialised bytes whatever the kind (an overlaid Bytes or Vec is
         // plain data too), and the reference lives as long as `self`.
         unsafe { &*ptr::from_ref(self).cast::<[u8; INLINE_MAX]>() }
@@ -210,10 +228,12 @@ impl CMsg {
     /// large).
     fn share(&mut self) -> CMsg {
         self.freeze();
-        match self.kind {
+        let mut copy = match self.kind {
             KIND_BYTES => CMsg::with_bytes(self.bytes().clone(), self.flags),
             _ => CMsg::with_inline(self.payload(), self.flags),
-        }
+        };
+        copy.properties = self.properties.clone();
+        copy
     }
 
     /// The frame to hand to a socket; `self` keeps its payload until the
@@ -237,6 +257,10 @@ impl CMsg {
             KIND_VEC => unsafe { ManuallyDrop::drop(&mut self.store.vec) },
             _ => {}
         }
+        // SAFETY: a valid message's properties are live (None or a share),
+        // dropped once: the take leaves None behind.
+        drop(unsafe { ManuallyDrop::take(&mut self.properties) });
+        self.properties = ManuallyDrop::new(None);
         self.kind = KIND_CLOSED;
     }
 
@@ -464,8 +488,9 @@ pub extern "C" fn zmq_msg_more(msg: *const zmq_msg_t) -> c_int {
 }
 
 /// A property: `ZMQ_MORE`, `ZMQ_SHARED` (the payload is shared with other
-/// messages, or is the caller's constant data), `ZMQ_SRCFD` (-1: not
-/// known here).
+/// messages, or is the caller's constant data), `ZMQ_SRCFD` (the descriptor
+/// of the connection a received message came from; EINVAL for others, as
+/// libzmq).
 #[unsafe(no_mangle)]
 pub extern "C" fn zmq_msg_get(msg: *const zmq_msg_t, property: c_int) -> c_int {
     ffi(-1, || {
@@ -476,7 +501,10 @@ pub extern "C" fn zmq_msg_get(msg: *const zmq_msg_t, property: c_int) -> c_int {
             ZMQ_SHARED => Ok(c_int::from(
                 m.flags & FLAG_CONST != 0 || (m.kind == KIND_BYTES && !m.bytes().is_unique()),
             )),
-            ZMQ_SRCFD => Err(Errno(libc::EINVAL)),
+            ZMQ_SRCFD => m
+                .properties()
+                .and_then(Properties::source_fd)
+                .ok_or(Errno(libc::EINVAL)),
             _ => Err(Errno(libc::EINVAL)),
         }
     })
@@ -493,20 +521,25 @@ pub extern "C" fn zmq_msg_set(msg: *mut zmq_msg_t, _property: c_int, _value: c_i
 }
 
 /// A metadata property of the connection the message came from
-/// ("Socket-Type", "Routing-Id", "Peer-Address", "User-Id", ...). zlink-mq's
-/// messages do not carry their connection's metadata yet: always NULL with
-/// EINVAL, as libzmq answers for a property the message lacks.
+/// ("Socket-Type", "Identity", "Peer-Address", "User-Id", the peer's
+/// `X-` metadata, the ZAP handler's metadata); NULL with EINVAL for a
+/// property the message lacks, as libzmq. The string lives as long as the
+/// message.
 #[unsafe(no_mangle)]
 pub extern "C" fn zmq_msg_gets(msg: *const zmq_msg_t, property: *const c_char) -> *const c_char {
     ffi(ptr::null(), || {
         // SAFETY: the C caller passes a zmq_msg_t (checked); it is only read.
-        unsafe { msg_mut(msg.cast_mut()) }?;
+        let m = unsafe { msg_mut(msg.cast_mut()) }?;
         if property.is_null() {
             return Err(Errno(libc::EINVAL));
         }
         // SAFETY: the C caller passes a NUL-terminated property name.
-        let _name = unsafe { CStr::from_ptr(property) };
-        Err(Errno(libc::EINVAL))
+        let name = unsafe { CStr::from_ptr(property) };
+        let name = name.to_str().map_err(|_| Errno(libc::EINVAL))?;
+        m.properties()
+            .and_then(|p| p.get_c(name))
+            .map(CStr::as_ptr)
+            .ok_or(Errno(libc::EINVAL))
     })
 }
 

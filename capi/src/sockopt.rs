@@ -62,6 +62,7 @@ const ZMQ_CONFLATE: c_int = 54;
 const ZMQ_ZAP_DOMAIN: c_int = 55;
 /// A draft option of libzmq 4.3 (zmq.h declares it with the draft API).
 const ZMQ_ZAP_ENFORCE_DOMAIN: c_int = 93;
+const ZMQ_METADATA: c_int = 95;
 const ZMQ_ROUTER_HANDOVER: c_int = 56;
 const ZMQ_TOS: c_int = 57;
 const ZMQ_CONNECT_ROUTING_ID: c_int = 61;
@@ -327,6 +328,18 @@ fn set(sock: &mut CSocket, option: c_int, v: &[u8]) -> Result<(), Errno> {
         }
         ZMQ_CURVE_SERVERKEY => s.set_curve_serverkey(curve_key(v)?).or_else(|_| einval())?,
         ZMQ_ZAP_DOMAIN => s.set_zap_domain(v)?,
+        ZMQ_METADATA => {
+            // "X-name:value"; like libzmq, a value of an int's size is
+            // taken for an int and refused.
+            if v.is_empty() || v.len() == std::mem::size_of::<c_int>() {
+                return einval();
+            }
+            let text = std::str::from_utf8(v).map_err(|_| Errno(libc::EINVAL))?;
+            match text.split_once(':') {
+                Some((name, value)) if !name.is_empty() => s.add_metadata(name, value)?,
+                _ => return einval(),
+            }
+        }
         ZMQ_ZAP_ENFORCE_DOMAIN => s.set_zap_enforce_domain(flag(v)?),
         ZMQ_AFFINITY => x.affinity = i64_value(v)? as u64,
         ZMQ_RATE => x.rate = int_at_least(v, 1)?,

@@ -36,6 +36,14 @@ pub trait Message: Sized {
     /// [`FrameTooLarge`] if the type cannot hold that many bytes.
     fn try_from_parts(parts: &[&[u8]]) -> Result<Self, FrameTooLarge>;
 
+    /// Takes what `source` says of the connection it came from (a
+    /// backend's message properties) for a frame routing makes on its
+    /// behalf: a ROUTER's routing-id frame carries the properties of the
+    /// message it names, as in libzmq. Nothing by default.
+    fn inherit_origin(&mut self, source: &Self) {
+        let _ = source;
+    }
+
     /// Length of the payload in bytes.
     fn len(&self) -> usize {
         self.bytes().len()

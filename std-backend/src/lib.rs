@@ -42,7 +42,7 @@ mod sys;
 mod transport;
 
 pub use api::curve;
-pub use base::{endpoint, error, msg, storage};
+pub use base::{endpoint, error, msg, properties, storage};
 pub use transport::monitor;
 
 pub use api::poller::{PollItem, Poller, poll};
@@ -50,6 +50,7 @@ pub use api::proxy::{proxy, proxy_steerable};
 pub use base::endpoint::Endpoint;
 pub use base::error::{Error, ErrorKind, Result};
 pub use base::msg::Msg;
+pub use base::properties::Properties;
 pub use socket::context::Context;
 pub use socket::{Events, Flags, Socket};
 pub use zlink_mq_core::socket_type::SocketType;

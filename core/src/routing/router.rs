@@ -302,6 +302,7 @@ impl<S: Storage, K: PeerKey, M: Message, P: Pipes<Peer = K, Msg = M>> Routing<P>
         match P::Msg::try_from_parts(&[id]) {
             Ok(mut frame) => {
                 frame.set_more(true);
+                frame.inherit_origin(&first);
                 self.receiving = Receiving::Body(peer);
                 self.prefetched = Some(first);
                 Ok(frame)

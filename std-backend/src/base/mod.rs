@@ -1,5 +1,6 @@
 //! The bottom layer: vocabulary every other layer uses and nothing here
-//! depends on — errors, endpoint parsing, the message frame [`msg::Msg`],
+//! depends on — errors, endpoint parsing, the message frame [`msg::Msg`]
+//! and the connection properties it carries,
 //! the buffer pool, the slab, routing storage and the lock helper.
 //!
 //! May import: the standard library, `zlink_mq_core` and external crates
@@ -9,6 +10,7 @@ pub(crate) mod bufpool;
 pub mod endpoint;
 pub mod error;
 pub mod msg;
+pub mod properties;
 pub(crate) mod slab;
 pub mod storage;
 pub(crate) mod sync;

@@ -6,26 +6,41 @@
 //! the allocator. Larger payloads live in a reference-counted [`Bytes`]
 //! buffer, so fan-out to many peers shares one buffer, a `Vec<u8>` becomes a
 //! message without a copy, and a receive buffer can hand out frames that
-//! point into it.
+//! point into it. A received frame also points to the properties of the
+//! connection it came from (one shared [`Properties`] per connection).
 
 use std::fmt;
 use std::ops::Deref;
+use std::sync::Arc;
 
 use bytes::Bytes;
 
-const INLINE: usize = 70;
+use crate::base::properties::Properties;
+
+/// Inline payload bytes: with the length, the MORE flag and the enum's tag
+/// they fill 72 bytes, so that with the properties pointer a `Msg` is 80
+/// (a pipe slot).
+const INLINE: usize = 69;
 
 #[derive(Clone)]
 enum Repr {
-    Inline { len: u8, data: [u8; INLINE] },
-    Shared(Bytes),
+    Inline {
+        len: u8,
+        more: bool,
+        data: [u8; INLINE],
+    },
+    Shared {
+        bytes: Bytes,
+        more: bool,
+    },
 }
 
-/// One frame of a message, with its MORE flag (more frames follow).
+/// One frame of a message, with its MORE flag (more frames follow) and, if
+/// it was received over TCP or IPC, its connection's [`Properties`].
 #[derive(Clone)]
 pub struct Msg {
     repr: Repr,
-    more: bool,
+    properties: Option<Arc<Properties>>,
 }
 
 impl Msg {
@@ -37,9 +52,10 @@ impl Msg {
         Self {
             repr: Repr::Inline {
                 len: 0,
+                more: false,
                 data: [0; INLINE],
             },
-            more: false,
+            properties: None,
         }
     }
 
@@ -51,18 +67,23 @@ impl Msg {
             Self {
                 repr: Repr::Inline {
                     len: data.len() as u8,
+                    more: false,
                     data: inline,
                 },
-                more: false,
+                properties: None,
             }
         } else {
             // Large payloads go to a recycled buffer (see `bufpool`).
             let bytes =
                 crate::base::bufpool::copy(data).unwrap_or_else(|| Bytes::copy_from_slice(data));
-            Self {
-                repr: Repr::Shared(bytes),
-                more: false,
-            }
+            Self::shared(bytes)
+        }
+    }
+
+    fn shared(bytes: Bytes) -> Self {
+        Self {
+            repr: Repr::Shared { bytes, more: false },
+            properties: None,
         }
     }
 
@@ -72,10 +93,7 @@ impl Msg {
         if bytes.len() <= INLINE {
             Self::copy_from_slice(&bytes)
         } else {
-            Self {
-                repr: Repr::Shared(bytes),
-                more: false,
-            }
+            Self::shared(bytes)
         }
     }
 
@@ -83,28 +101,60 @@ impl Msg {
     #[inline]
     pub fn as_slice(&self) -> &[u8] {
         match &self.repr {
-            Repr::Inline { len, data } => &data[..*len as usize],
-            Repr::Shared(b) => b,
+            Repr::Inline { len, data, .. } => &data[..*len as usize],
+            Repr::Shared { bytes, .. } => bytes,
         }
     }
 
     /// Whether more frames of the same message follow this one.
     #[inline]
     pub fn more(&self) -> bool {
-        self.more
+        match self.repr {
+            Repr::Inline { more, .. } | Repr::Shared { more, .. } => more,
+        }
     }
 
     /// Sets the MORE flag.
     #[inline]
     pub fn set_more(&mut self, more: bool) {
-        self.more = more;
+        match &mut self.repr {
+            Repr::Inline { more: m, .. } | Repr::Shared { more: m, .. } => *m = more,
+        }
     }
 
     /// This frame with the MORE flag set to `more`.
     #[inline]
     pub fn with_more(mut self, more: bool) -> Self {
-        self.more = more;
+        self.set_more(more);
         self
+    }
+
+    /// The properties of the connection this frame was received from: the
+    /// peer's address, socket type and metadata, the User-Id its ZAP handler
+    /// gave it (libzmq's `zmq_msg_gets`). `None` for frames made locally
+    /// and for inproc.
+    #[inline]
+    pub fn properties(&self) -> Option<&Properties> {
+        self.properties.as_deref()
+    }
+
+    /// One property of the connection this frame was received from (see
+    /// [`properties`](Self::properties)), e.g. `"Peer-Address"`,
+    /// `"User-Id"`, `"Socket-Type"`.
+    pub fn property(&self, name: &str) -> Option<&[u8]> {
+        self.properties()?.get(name)
+    }
+
+    /// Takes the frame's connection properties out of it (a binding that
+    /// keeps them apart from the payload), leaving none.
+    pub fn take_properties(&mut self) -> Option<Arc<Properties>> {
+        self.properties.take()
+    }
+
+    /// Attaches the properties of the connection the frame came from.
+    #[inline]
+    pub(crate) fn set_properties(&mut self, properties: Option<Arc<Properties>>) {
+        self.properties = properties;
     }
 
     /// Whether the payload is stored inline (no heap buffer).
@@ -115,8 +165,8 @@ impl Msg {
     /// The payload as a shared buffer (copies inline payloads).
     pub fn into_bytes(self) -> Bytes {
         match self.repr {
-            Repr::Inline { len, data } => Bytes::copy_from_slice(&data[..len as usize]),
-            Repr::Shared(b) => b,
+            Repr::Inline { len, data, .. } => Bytes::copy_from_slice(&data[..len as usize]),
+            Repr::Shared { bytes, .. } => bytes,
         }
     }
 }
@@ -143,7 +193,7 @@ impl AsRef<[u8]> for Msg {
 
 impl PartialEq for Msg {
     fn eq(&self, other: &Self) -> bool {
-        self.more == other.more && self.as_slice() == other.as_slice()
+        self.more() == other.more() && self.as_slice() == other.as_slice()
     }
 }
 
@@ -153,7 +203,7 @@ impl fmt::Debug for Msg {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Msg")
             .field("len", &self.len())
-            .field("more", &self.more)
+            .field("more", &self.more())
             .field(
                 "data",
                 &Bytes::copy_from_slice(&self.as_slice()[..self.len().min(32)]),
@@ -211,12 +261,19 @@ impl zlink_mq_core::msg::Message for Msg {
 
     #[inline]
     fn more(&self) -> bool {
-        self.more
+        Msg::more(self)
     }
 
     #[inline]
     fn set_more(&mut self, more: bool) {
-        self.more = more;
+        Msg::set_more(self, more);
+    }
+
+    #[inline]
+    fn inherit_origin(&mut self, source: &Self) {
+        if source.properties.is_some() {
+            self.properties = source.properties.clone();
+        }
     }
 
     fn try_from_parts(parts: &[&[u8]]) -> Result<Self, zlink_mq_core::msg::FrameTooLarge> {
@@ -231,9 +288,10 @@ impl zlink_mq_core::msg::Message for Msg {
             Ok(Self {
                 repr: Repr::Inline {
                     len: len as u8,
+                    more: false,
                     data,
                 },
-                more: false,
+                properties: None,
             })
         } else {
             Ok(Self::from(parts.concat()))
@@ -278,5 +336,17 @@ mod tests {
     #[test]
     fn stays_small() {
         assert!(std::mem::size_of::<Msg>() <= 80);
+    }
+
+    #[test]
+    fn the_more_flag_survives_both_representations() {
+        for len in [0, INLINE, INLINE + 1, 4096] {
+            let mut m = Msg::from(vec![5u8; len]);
+            assert!(!m.more());
+            m.set_more(true);
+            assert!(m.more(), "len {len}");
+            assert_eq!(m.len(), len);
+            assert!(!m.with_more(false).more());
+        }
     }
 }

@@ -32,6 +32,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use zlink_mq_core::pipe::{Pipe, PipeRef, Reader, Slot, Storage, Writer};
 
 use crate::base::msg::Msg;
+use crate::base::properties::Properties;
 use crate::pipe::conflate::{ConflateRx, ConflateTx, Latest};
 
 /// Slots of a fresh ring; it doubles from there.
@@ -93,6 +94,9 @@ fn ring(capacity: usize) -> (Writer<ArcRing>, Reader<ArcRing>) {
 /// What travels in a ring.
 enum Item {
     Msg(Msg),
+    /// The frames that follow come from a connection with these properties
+    /// (written once per handshake, not a message: no mark counts it).
+    Properties(Arc<Properties>),
     /// The writer moved to a bigger ring: read on from this one.
     Next(Reader<ArcRing>),
     /// The writer closed the pipe: nothing follows.
@@ -203,6 +207,7 @@ pub(crate) fn pipe(
         in_message: false,
         closed: false,
         conflate: ctx,
+        conflate_properties: None,
     };
     let rx = PipeRx {
         ring: r,
@@ -212,6 +217,7 @@ pub(crate) fn pipe(
         msgs_read: 0,
         until_report: lwm,
         closed: false,
+        properties: None,
         conflate: crx,
     };
     (tx, rx)
@@ -231,6 +237,9 @@ pub(crate) struct PipeTx {
     closed: bool,
     /// CONFLATE: messages go to a one-message slot, not the ring.
     conflate: Option<Box<ConflateTx>>,
+    /// CONFLATE: the properties the writer attaches to each frame (the slot
+    /// keeps no order with the ring, so they cannot go through it).
+    conflate_properties: Option<Arc<Properties>>,
 }
 
 impl PipeTx {
@@ -344,9 +353,34 @@ impl PipeTx {
         }
     }
 
+    /// The frames written from now on come from a connection with
+    /// `properties` (its handshake just completed): the reader attaches them
+    /// to each frame it reads. Written between messages, so that no frame
+    /// of one connection's message is read with another's properties.
+    pub(crate) fn set_properties(&mut self, properties: Arc<Properties>) {
+        if self.conflate.is_some() {
+            self.conflate_properties = Some(properties);
+            return;
+        }
+        if !self.ring.reserve(2) {
+            self.grow();
+        }
+        if self
+            .ring
+            .write(Item::Properties(properties), self.in_message)
+            .is_err()
+        {
+            unreachable!("room was reserved above");
+        }
+        self.flush();
+    }
+
     #[cold]
-    fn push_conflated(&mut self, msg: Msg) {
+    fn push_conflated(&mut self, mut msg: Msg) {
         self.in_message = msg.more();
+        if self.conflate_properties.is_some() {
+            msg.set_properties(self.conflate_properties.clone());
+        }
         let Some(c) = &mut self.conflate else {
             return;
         };
@@ -453,6 +487,8 @@ pub(crate) struct PipeRx {
     /// Messages left before the next progress report to the writer.
     until_report: u64,
     closed: bool,
+    /// The properties of the connection the frames now read come from.
+    properties: Option<Arc<Properties>>,
     /// CONFLATE: messages come from a one-message slot, not the ring.
     conflate: Option<Box<ConflateRx>>,
 }
@@ -477,13 +513,17 @@ impl PipeRx {
         }
         loop {
             match self.ring.read() {
-                Some(Item::Msg(msg)) => {
+                Some(Item::Msg(mut msg)) => {
                     if !msg.more() {
                         self.message_consumed();
+                    }
+                    if self.properties.is_some() {
+                        msg.set_properties(self.properties.clone());
                     }
                     return Read::Msg(msg);
                 }
                 Some(Item::Next(next)) => self.ring = next,
+                Some(Item::Properties(p)) => self.properties = Some(p),
                 Some(Item::End) => {
                     self.closed = true;
                     // A conflated message written just before the end.
@@ -503,14 +543,19 @@ impl PipeRx {
         }
         loop {
             match self.ring.peek() {
-                Some(Item::Next(_)) => {
-                    if let Some(Item::Next(next)) = self.ring.read() {
-                        self.ring = next;
-                    }
-                }
+                Some(Item::Next(_) | Item::Properties(_)) => self.take_marker(),
                 Some(_) => return true,
                 None => return self.closed,
             }
+        }
+    }
+
+    /// Takes the link to a bigger ring or the properties at the head.
+    fn take_marker(&mut self) {
+        match self.ring.read() {
+            Some(Item::Next(next)) => self.ring = next,
+            Some(Item::Properties(p)) => self.properties = Some(p),
+            _ => unreachable!("the head was peeked as a marker"),
         }
     }
 
@@ -519,7 +564,13 @@ impl PipeRx {
         if self.conflate.as_mut().is_some_and(|c| c.check()) {
             return false;
         }
-        self.closed || matches!(self.ring.peek(), Some(Item::End))
+        loop {
+            match self.ring.peek() {
+                Some(Item::Next(_) | Item::Properties(_)) => self.take_marker(),
+                Some(Item::End) => return true,
+                _ => return self.closed,
+            }
+        }
     }
 
     #[cold]

@@ -139,6 +139,11 @@ impl Socket {
             socket_type: self.kind,
             endpoint,
             routing_id: o.routing_id.clone().unwrap_or_default(),
+            metadata: o
+                .metadata
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
             assigned_routing_id,
             sndhwm: o.sndhwm,
             rcvhwm: o.rcvhwm,

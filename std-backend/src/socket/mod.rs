@@ -354,6 +354,12 @@ impl Socket {
     }
 
     fn send_msg(&mut self, mut msg: Msg, flags: Flags) -> Result<()> {
+        if msg.properties().is_some() {
+            // A received frame sent on (a proxy): its properties describe
+            // where it came from, not where it goes, and dropping them here
+            // keeps their count on this thread.
+            msg.set_properties(None);
+        }
         self.process_commands();
         self.check_alive()?;
         let mut deadline = None;

@@ -22,6 +22,9 @@ pub(crate) struct Options {
     /// `None`: wait forever for pending messages at close (libzmq's -1).
     pub linger: Option<Duration>,
     pub routing_id: Option<Vec<u8>>,
+    /// ZMQ_METADATA: application properties (`X-...`) sent in READY,
+    /// sorted by name as libzmq's map keeps them.
+    pub metadata: std::collections::BTreeMap<String, String>,
     /// Routing id to assign to the next connected peer (ROUTER).
     pub connect_routing_id: Option<Vec<u8>>,
     pub router_mandatory: bool,
@@ -90,6 +93,7 @@ impl Default for Options {
             rcvhwm: 1000,
             linger: None,
             routing_id: None,
+            metadata: std::collections::BTreeMap::new(),
             connect_routing_id: None,
             router_mandatory: false,
             router_handover: false,

@@ -110,6 +110,34 @@ impl Socket {
         self.options.routing_id.as_deref()
     }
 
+    /// Adds `ZMQ_METADATA`: an application property sent to every peer in
+    /// the handshake, which a libzmq peer reads with `zmq_msg_gets(name)`
+    /// and a zlink-mq peer with [`Msg::property`](crate::base::msg::Msg::property).
+    /// As in libzmq the name starts with `X-` and is at most 255 bytes,
+    /// the value is not empty, and a name already set keeps its first
+    /// value. It applies to connections made after the call.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidArgument`] for a name or value libzmq refuses.
+    pub fn add_metadata(&mut self, name: &str, value: &str) -> Result<()> {
+        if !name.starts_with("X-") || name.len() > 255 || value.is_empty() {
+            return Err(ErrorKind::InvalidArgument.into());
+        }
+        self.options
+            .metadata
+            .entry(name.to_owned())
+            .or_insert_with(|| value.to_owned());
+        Ok(())
+    }
+
+    /// `ZMQ_METADATA`: the application properties set, sorted by name.
+    pub fn metadata(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.options
+            .metadata
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
     /// Sets `ZMQ_CONNECT_ROUTING_ID`: the routing id this ROUTER gives the
     /// peer of its next `connect` (instead of the one the peer announces).
     ///

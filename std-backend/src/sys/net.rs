@@ -234,6 +234,24 @@ impl Stream {
         }
     }
 
+    /// The peer's address as libzmq's `Peer-Address` message property
+    /// gives it: the IP address for TCP; for IPC `localhost` and the
+    /// peer's credentials, `localhost:uid:gid:pid`.
+    pub(crate) fn peer_address(&self) -> String {
+        match self {
+            Stream::Tcp(_) => self.peer_ip(),
+            Stream::Unix(s) => match rustix::net::sockopt::socket_peercred(s) {
+                Ok(c) => format!(
+                    "localhost:{}:{}:{}",
+                    c.uid.as_raw(),
+                    c.gid.as_raw(),
+                    c.pid.as_raw_nonzero()
+                ),
+                Err(_) => "localhost".to_owned(),
+            },
+        }
+    }
+
     /// Applies the per-connection options: TCP_NODELAY always (ZMTP batches
     /// by itself), keep-alive as configured.
     pub(crate) fn configure(&self, keepalive: &KeepAlive) -> io::Result<()> {

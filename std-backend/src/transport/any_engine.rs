@@ -4,6 +4,7 @@
 //! same verbs.
 
 use std::io;
+use std::os::fd::{AsFd, AsRawFd};
 
 use zlink_mq_core::socket_type::SocketType;
 use zlink_mq_core::time::Instant;
@@ -11,6 +12,7 @@ use zlink_mq_core::time::Instant;
 use super::Owner;
 use super::engine::{Engine, Failure, Pipes, Progress};
 use super::raw::RawEngine;
+use crate::base::properties::{PEER_ADDRESS, Properties};
 use crate::pipe::PipeId;
 use crate::sys::net::Stream;
 
@@ -39,6 +41,21 @@ impl AnyEngine {
             return Ok(AnyEngine::Raw(RawEngine::new(stream, owner.stream_notify)));
         }
         Engine::new(stream, owner, now).map(AnyEngine::Zmtp)
+    }
+
+    /// The properties the connection's frames carry (see
+    /// [`Properties`]): for STREAM the peer's address and descriptor only,
+    /// as libzmq's raw engine.
+    pub(crate) fn properties(&self) -> Properties {
+        match self {
+            AnyEngine::Zmtp(e) => e.properties(),
+            AnyEngine::Raw(e) => {
+                let mut p = Properties::new();
+                p.insert(PEER_ADDRESS, e.stream.peer_address().as_bytes());
+                p.set_source_fd(e.stream.as_fd().as_raw_fd());
+                p
+            }
+        }
     }
 
     pub(crate) fn stream(&self) -> &Stream {

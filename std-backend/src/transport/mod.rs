@@ -163,6 +163,8 @@ pub(crate) struct Owner {
     /// The endpoint as the user wrote it (and as resolved, for `bind`).
     pub endpoint: String,
     pub routing_id: Vec<u8>,
+    /// ZMQ_METADATA: application properties sent in READY.
+    pub metadata: Vec<(String, String)>,
     /// CONNECT_ROUTING_ID given to the connection this owner makes.
     pub assigned_routing_id: Option<Vec<u8>>,
     pub sndhwm: u32,

@@ -15,11 +15,13 @@
 //!   asleep and the socket's next flush wakes this thread.
 
 use std::io::{self, Read};
+use std::os::fd::{AsFd, AsRawFd};
 
 use zlink_mq_core::socket_type::SocketType;
 use zlink_mq_core::time::Instant;
 use zlink_mq_core::zmtp::curve::{CurveClient, CurveServer};
 use zlink_mq_core::zmtp::mechanism::{AnyMechanism, AuthVerdict, Credentials};
+use zlink_mq_core::zmtp::metadata::Metadata;
 use zlink_mq_core::zmtp::null::Null;
 use zlink_mq_core::zmtp::plain::{PlainClient, PlainServer};
 use zlink_mq_core::zmtp::{Config, Connection};
@@ -27,6 +29,7 @@ use zlink_mq_core::zmtp::{Config, Connection};
 use super::zap::{Verdict, ZapClient, ZapConfig, ZapError};
 use super::{Owner, Security};
 use crate::base::msg::Msg;
+use crate::base::properties::{PEER_ADDRESS, Properties, USER_ID};
 use crate::pipe::{Notify, PipeId, PipeRx, PipeTx};
 use crate::sys::OsRandom;
 use crate::sys::net::Stream;
@@ -258,6 +261,12 @@ impl Engine {
         };
         let mut config = Config::new(owner.socket_type);
         config.identity = &owner.routing_id;
+        let properties: Vec<(&str, &[u8])> = owner
+            .metadata
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_bytes()))
+            .collect();
+        config.properties = &properties;
         config.max_msg_size = owner.maxmsgsize;
         config.handshake_ivl = owner.handshake_ivl;
         config.heartbeat = owner.heartbeat;
@@ -334,15 +343,24 @@ impl Engine {
         self.zap_verdict.as_ref().map(|v| v.status)
     }
 
-    /// The User-Id the ZAP handler gave the peer, and the metadata it
-    /// attached (a ZMTP property list), if it was asked: kept for the
-    /// message properties of issue 12 (`zmq_msg_gets`), which are not
-    /// built yet, so nothing reads them today.
-    #[allow(dead_code)]
-    pub(crate) fn zap_user(&self) -> Option<(&[u8], &[u8])> {
-        self.zap_verdict
-            .as_ref()
-            .map(|v| (&v.user_id[..], &v.metadata[..]))
+    /// The properties every frame of this connection carries once its
+    /// handshake is done, in libzmq's order (the first value of a name
+    /// stays): the peer's address and descriptor, the User-Id and metadata
+    /// the ZAP handler gave it, the peer's READY metadata.
+    pub(crate) fn properties(&self) -> Properties {
+        let mut p = Properties::new();
+        p.insert(PEER_ADDRESS, self.stream.peer_address().as_bytes());
+        p.set_source_fd(self.stream.as_fd().as_raw_fd());
+        if let Some(v) = self.zap_verdict.as_ref().filter(|v| v.status == 200) {
+            p.insert(USER_ID, &v.user_id);
+            if let Ok(m) = Metadata::parse(&v.metadata) {
+                add_all(&mut p, m);
+            }
+        }
+        if let Some(m) = self.conn.peer_metadata() {
+            add_all(&mut p, m);
+        }
+        p
     }
 
     /// The next protocol deadline (handshake, heartbeat).
@@ -492,6 +510,16 @@ impl Engine {
         })?;
         progress.control = true;
         Ok(true)
+    }
+}
+
+/// Adds every property of a ZMTP property list (names are ASCII by RFC 37's
+/// grammar; a name that is not text is skipped).
+fn add_all(p: &mut Properties, m: Metadata<'_>) {
+    for (name, value) in m.iter() {
+        if let Ok(name) = std::str::from_utf8(name) {
+            p.insert(name, value);
+        }
     }
 }
 

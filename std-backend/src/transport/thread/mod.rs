@@ -732,19 +732,32 @@ impl IoThread {
             0,
             &owner.endpoint,
         ));
-        if session.pipes.is_some() {
+        // Every frame of this connection carries its properties. The
+        // engines deliver nothing before this call, so the marker goes
+        // ahead of the connection's first frame.
+        let properties = match &session.link {
+            Link::Up(engine) => Some(Arc::new(engine.properties())),
+            _ => None,
+        };
+        if let Some(pipes) = &mut session.pipes {
+            if let Some(p) = properties {
+                pipes.tx.set_properties(p);
+            }
             return;
         }
         // Attach a fresh pipe pair to the socket now that the peer is known.
         let id = pipe::PipeId::fresh();
         let io: Arc<dyn pipe::Notify> = self.shared.clone();
-        let (to_socket, socket_rx) = pipe::pipe(
+        let (mut to_socket, socket_rx) = pipe::pipe(
             id,
             u64::from(owner.rcvhwm),
             owner.conflate.1,
             io.clone(),
             owner.socket.clone(),
         );
+        if let Some(p) = properties {
+            to_socket.set_properties(p);
+        }
         let (mut socket_tx, from_socket) = pipe::pipe(
             id,
             u64::from(owner.sndhwm),
