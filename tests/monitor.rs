@@ -246,3 +246,38 @@ fn a_monitor_started_after_bind_and_connect_sees_their_later_events() {
         assert_eq!(recv_strs(&mut server), ["second"]);
     }
 }
+
+/// An ipc listener whose socket file cannot be removed reports
+/// CLOSE_FAILED with the errno, as libzmq's ipc listener does. The file is
+/// kept by making its directory immutable (`chattr +i`, which stops root
+/// too); where the file system has no such attribute the test says so and
+/// checks nothing.
+#[test]
+fn a_socket_file_that_cannot_be_removed_is_close_failed() {
+    let dir = std::env::temp_dir().join(format!("zlink-closefail-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ep = format!("ipc://{}/s.ipc", dir.display());
+    let ctx = Context::new();
+    let mut server = socket(&ctx, SocketType::Pull);
+    let events = server.monitor_channel(EVENT_ALL);
+    server.bind(&ep).unwrap();
+    assert_eq!(next(&events, &[]).kind, EventKind::Listening);
+    let chattr = |flag: &str| {
+        std::process::Command::new("chattr")
+            .arg(flag)
+            .arg(&dir)
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if !chattr("+i") {
+        eprintln!("SKIPPED: chattr +i is not available here");
+        return;
+    }
+    server.unbind(&ep).unwrap();
+    let e = next(&events, &[]);
+    assert!(chattr("-i"));
+    assert_eq!((e.kind, e.value), (EventKind::CloseFailed, 1), "EPERM");
+    assert_eq!(e.kind.code(), 0x0100);
+    assert!(dir.join("s.ipc").exists(), "the file stayed");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -150,15 +150,29 @@ impl AsFd for Listener {
     }
 }
 
-impl Drop for Listener {
-    fn drop(&mut self) {
-        if let Some((p, id)) = &self.path {
+impl Listener {
+    /// Closes the listener and removes its socket file while the file is
+    /// still ours; the error is the removal's (libzmq reports it as
+    /// `ZMQ_EVENT_CLOSE_FAILED`).
+    pub(crate) fn close(mut self) -> io::Result<()> {
+        self.remove_file()
+    }
+
+    fn remove_file(&mut self) -> io::Result<()> {
+        if let Some((p, id)) = self.path.take() {
             // libzmq removes the socket file on unbind and close; we do so
             // only while the file is still ours.
-            if file_id(p).is_ok_and(|now| now == *id) {
-                let _ = std::fs::remove_file(p);
+            if file_id(&p).is_ok_and(|now| now == id) {
+                return std::fs::remove_file(p);
             }
         }
+        Ok(())
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        let _ = self.remove_file();
     }
 }
 

@@ -27,6 +27,9 @@ pub enum EventKind {
     AcceptFailed,
     /// A listener or connection was closed (`ZMQ_EVENT_CLOSED`).
     Closed,
+    /// Closing a listener failed: its socket file could not be removed;
+    /// the value is the errno (`ZMQ_EVENT_CLOSE_FAILED`).
+    CloseFailed,
     /// A connection was lost (`ZMQ_EVENT_DISCONNECTED`).
     Disconnected,
     /// The monitor stopped (`ZMQ_EVENT_MONITOR_STOPPED`).
@@ -55,6 +58,7 @@ impl EventKind {
             EventKind::Accepted => 0x0020,
             EventKind::AcceptFailed => 0x0040,
             EventKind::Closed => 0x0080,
+            EventKind::CloseFailed => 0x0100,
             EventKind::Disconnected => 0x0200,
             EventKind::MonitorStopped => 0x0400,
             EventKind::HandshakeFailedNoDetail => 0x0800,

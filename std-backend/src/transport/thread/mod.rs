@@ -421,9 +421,18 @@ impl IoThread {
     fn close_listener(&mut self, key: usize) {
         if let Some(entry) = self.listeners.remove(key) {
             let _ = self.selector.delete(&entry.listener);
-            entry
-                .owner
-                .event(Event::new(EventKind::Closed, 0, &entry.owner.endpoint));
+            let owner = entry.owner;
+            match entry.listener.close() {
+                Ok(()) => owner.event(Event::new(EventKind::Closed, 0, &owner.endpoint)),
+                Err(e) => owner.event(
+                    Event::new(
+                        EventKind::CloseFailed,
+                        e.raw_os_error().unwrap_or(0) as u32,
+                        &owner.endpoint,
+                    )
+                    .because(e),
+                ),
+            }
         }
     }
 
