@@ -316,6 +316,22 @@ fn probe_router_announces_each_connection_to_the_router() {
             assert_eq!(&body[..], b"Hello", "{t:?} {kind:?}");
         }
     }
+    // A REQ's probe comes outside its request / reply cycle, which then
+    // runs as usual.
+    for t in ALL {
+        let ctx = Context::new();
+        let mut server = socket(&ctx, SocketType::Router);
+        let ep = bind(&mut server, t);
+        let mut req = socket(&ctx, SocketType::Req);
+        req.set_routing_id(b"R").unwrap();
+        req.set_probe_router(true).unwrap();
+        req.connect(&ep).unwrap();
+        assert_eq!(recv_strs(&mut server), ["R", ""], "{t:?}");
+        send_strs(&mut req, &["ping"]);
+        assert_eq!(recv_strs(&mut server), ["R", "", "ping"], "{t:?}");
+        send_strs(&mut server, &["R", "", "pong"]);
+        assert_eq!(recv_strs(&mut req), ["pong"], "{t:?}");
+    }
     let ctx = Context::new();
     let mut push = socket(&ctx, SocketType::Push);
     assert_eq!(

@@ -223,10 +223,13 @@ impl Socket {
         self.reap();
     }
 
-    /// Whether PROBE_ROUTER applies to this socket's type (ROUTER and
-    /// DEALER).
+    /// Whether PROBE_ROUTER applies to this socket's type (ROUTER, DEALER
+    /// and REQ).
     fn probes(&self) -> bool {
-        matches!(self.kind, SocketType::Router | SocketType::Dealer)
+        matches!(
+            self.kind,
+            SocketType::Router | SocketType::Dealer | SocketType::Req
+        )
     }
 
     /// SNDHWM or RCVHWM changed from `old` to `new`: the attached peers'

@@ -175,18 +175,22 @@ impl Socket {
         self.options.stream_notify = on;
     }
 
-    /// `ZMQ_PROBE_ROUTER`: a ROUTER or DEALER sends an empty message to
-    /// each peer it gets from then on, so that a ROUTER at the other end
-    /// learns the connection at once. (libzmq's REQ takes it too; ours
-    /// does not send probes.)
+    /// `ZMQ_PROBE_ROUTER`: a ROUTER, DEALER or REQ sends an empty message
+    /// to each peer it gets from then on, so that a ROUTER at the other end
+    /// learns the connection at once (a REQ's probe is outside its
+    /// request / reply cycle, as in libzmq, where REQ inherits it from
+    /// DEALER).
     ///
     /// # Errors
     /// [`ErrorKind::InvalidArgument`] on other socket types.
     pub fn set_probe_router(&mut self, on: bool) -> Result<()> {
-        if !matches!(self.kind, SocketType::Router | SocketType::Dealer) {
+        if !matches!(
+            self.kind,
+            SocketType::Router | SocketType::Dealer | SocketType::Req
+        ) {
             return Err(Error::with_text(
                 ErrorKind::InvalidArgument,
-                "PROBE_ROUTER is a ROUTER and DEALER option",
+                "PROBE_ROUTER is a ROUTER, DEALER and REQ option",
             ));
         }
         self.set_routing_flag(|o| o.probe_router = on);
