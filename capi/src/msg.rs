@@ -43,6 +43,42 @@ pub const INLINE_MAX: usize = 53;
 const KIND_INLINE: u8 = 0xa1;
 const KIND_BYTES: u8 = 0xa2;
 const KIND_VEC: u8 = 0xa3;
+const KIND_SMALL: u8 = 0xa4;
+
+/// The most payload bytes kept in a [`SmallBuf`] (`len` is a byte).
+pub const SMALL_MAX: usize = 255;
+
+/// A buffer for payloads too large to be inline but small (64-byte
+/// messages, the common case, among them): taken from and given back to a
+/// per-thread pool, so that `zmq_msg_init_size` / `zmq_msg_close` and a
+/// receive cost no allocation once the pool is warm.
+type SmallBuf = Box<[u8; SMALL_MAX]>;
+
+/// At most this many idle small buffers per thread (64 KiB).
+const SMALL_POOL_MAX: usize = 256;
+
+thread_local! {
+    static SMALL_POOL: std::cell::RefCell<Vec<SmallBuf>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+fn small_take() -> SmallBuf {
+    SMALL_POOL
+        .try_with(|p| p.borrow_mut().pop())
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| Box::new([0; SMALL_MAX]))
+}
+
+fn small_give(buf: SmallBuf) {
+    // During the thread's teardown the pool may be gone: the buffer is
+    // freed instead.
+    let _ = SMALL_POOL.try_with(|p| {
+        let mut p = p.borrow_mut();
+        if p.len() < SMALL_POOL_MAX {
+            p.push(buf);
+        }
+    });
+}
 const KIND_CLOSED: u8 = 0x5e;
 
 /// More frames follow (`ZMQ_MORE`).
@@ -64,6 +100,7 @@ union Store {
     inline: [u8; STORE],
     bytes: ManuallyDrop<Bytes>,
     vec: ManuallyDrop<Vec<u8>>,
+    small: ManuallyDrop<SmallBuf>,
 }
 
 /// What a `zmq_msg_t` holds (see the module doc).
@@ -130,12 +167,35 @@ impl CMsg {
         m
     }
 
+    /// A small message: `data` in a pooled buffer.
+    fn with_small(data: &[u8], flags: u8) -> Self {
+        let mut m = CMsg::with_small_size(data.len());
+        m.flags = flags;
+        // SAFETY: kind SMALL was just written with `store.small`.
+        unsafe { (*m.store.small)[..data.len()].copy_from_slice(data) };
+        m
+    }
+
+    fn with_small_size(size: usize) -> Self {
+        debug_assert!(size <= SMALL_MAX);
+        let mut m = CMsg::empty();
+        m.store = Store {
+            small: ManuallyDrop::new(small_take()),
+        };
+        m.kind = KIND_SMALL;
+        m.len = size as u8;
+        m
+    }
+
     /// A message of `size` bytes for the caller to fill (`zmq_msg_init_size`).
     fn with_size(size: usize) -> Self {
         if size <= INLINE_MAX {
             let mut m = CMsg::empty();
             m.len = size as u8;
             return m;
+        }
+        if size <= SMALL_MAX {
+            return CMsg::with_small_size(size);
         }
         let mut m = CMsg::empty();
         m.store = Store {
@@ -152,6 +212,8 @@ impl CMsg {
         let properties = msg.take_properties();
         let mut m = if msg.len() <= INLINE_MAX {
             CMsg::with_inline(&msg, flags)
+        } else if msg.len() <= SMALL_MAX {
+            CMsg::with_small(&msg, flags)
         } else {
             CMsg::with_bytes(msg.into_bytes(), flags)
         };
@@ -191,6 +253,8 @@ impl CMsg {
             // SAFETY: kind VEC means `store.vec` was written last.
             KIND_VEC => unsafe { &self.store.vec },
             KIND_INLINE => &self.inline_all()[..self.len as usize],
+            // SAFETY: kind SMALL means `store.small` was written last.
+            KIND_SMALL => unsafe { &self.store.small[..self.len as usize] },
             _ => &[],
         }
     }
@@ -203,6 +267,8 @@ impl CMsg {
             KIND_BYTES => self.bytes().as_ptr().cast_mut(),
             // SAFETY: kind VEC means `store.vec` was written last.
             KIND_VEC => unsafe { (*self.store.vec).as_mut_ptr() },
+            // SAFETY: kind SMALL means `store.small` was written last.
+            KIND_SMALL => unsafe { (*self.store.small).as_mut_ptr() },
             _ => self.inline_mut().as_mut_ptr(),
         }
     }
@@ -227,6 +293,18 @@ impl CMsg {
     /// A second message with the same payload (shared, not copied, when
     /// large).
     fn share(&mut self) -> CMsg {
+        if self.kind == KIND_SMALL {
+            // Shared from now on, as libzmq shares a copied message of this
+            // size: its payload moves to a Bytes.
+            let bytes = Bytes::copy_from_slice(self.payload());
+            // SAFETY: kind SMALL means `store.small` holds a live buffer;
+            // it is taken out once, and the kind changes with it.
+            small_give(unsafe { ManuallyDrop::take(&mut self.store.small) });
+            self.store = Store {
+                bytes: ManuallyDrop::new(bytes),
+            };
+            self.kind = KIND_BYTES;
+        }
         self.freeze();
         let mut copy = match self.kind {
             KIND_BYTES => CMsg::with_bytes(self.bytes().clone(), self.flags),
@@ -239,6 +317,10 @@ impl CMsg {
     /// The frame to hand to a socket; `self` keeps its payload until the
     /// send succeeds.
     pub fn frame(&mut self) -> Msg {
+        if self.kind != KIND_BYTES && self.payload().len() <= Msg::INLINE_CAPACITY {
+            // The socket keeps it inline: one copy, no buffer made.
+            return Msg::copy_from_slice(self.payload()).with_more(self.more());
+        }
         self.freeze();
         let msg = match self.kind {
             KIND_BYTES => Msg::from_bytes(self.bytes().clone()),
@@ -255,6 +337,8 @@ impl CMsg {
             KIND_BYTES => unsafe { ManuallyDrop::drop(&mut self.store.bytes) },
             // SAFETY: as above.
             KIND_VEC => unsafe { ManuallyDrop::drop(&mut self.store.vec) },
+            // SAFETY: as above; the buffer goes back to this thread's pool.
+            KIND_SMALL => small_give(unsafe { ManuallyDrop::take(&mut self.store.small) }),
             _ => {}
         }
         // SAFETY: a valid message's properties are live (None or a share),
@@ -265,7 +349,7 @@ impl CMsg {
     }
 
     fn is_valid(&self) -> bool {
-        matches!(self.kind, KIND_INLINE | KIND_BYTES | KIND_VEC)
+        matches!(self.kind, KIND_INLINE | KIND_BYTES | KIND_VEC | KIND_SMALL)
     }
 }
 
@@ -636,6 +720,13 @@ mod tests {
         assert_eq!(kind(&mut m), KIND_INLINE);
         assert_eq!(zmq_msg_size(&m), INLINE_MAX);
         assert_eq!(zmq_msg_close(&mut m), 0);
+        assert_eq!(zmq_msg_init_size(&mut m, INLINE_MAX + 1), 0);
+        assert_eq!(kind(&mut m), KIND_SMALL);
+        assert_eq!(zmq_msg_size(&m), INLINE_MAX + 1);
+        assert_eq!(zmq_msg_close(&mut m), 0);
+        assert_eq!(zmq_msg_init_size(&mut m, SMALL_MAX), 0);
+        assert_eq!(kind(&mut m), KIND_SMALL);
+        assert_eq!(zmq_msg_close(&mut m), 0);
         assert_eq!(zmq_msg_init_size(&mut m, 1000), 0);
         assert_eq!(kind(&mut m), KIND_VEC);
         assert_eq!(zmq_msg_size(&m), 1000);
@@ -643,6 +734,28 @@ mod tests {
         // A closed message is no message.
         assert_eq!(zmq_msg_close(&mut m), -1);
         assert_eq!(crate::error::zmq_errno(), libc::EFAULT);
+    }
+
+    #[test]
+    fn small_payloads_keep_their_bytes_through_copy_and_reuse() {
+        let mut a = new_msg();
+        let mut b = new_msg();
+        for round in 0..3u8 {
+            assert_eq!(zmq_msg_init_size(&mut a, 64), 0);
+            assert_eq!(kind(&mut a), KIND_SMALL);
+            let data = zmq_msg_data(&mut a).cast::<u8>();
+            // SAFETY: the message has 64 writable bytes at `data`.
+            unsafe { std::ptr::write_bytes(data, 0x40 + round, 64) };
+            zmq_msg_init(&mut b);
+            assert_eq!(zmq_msg_copy(&mut b, &mut a), 0);
+            assert_eq!(zmq_msg_get(&b, ZMQ_SHARED), 1, "a copy shares, as libzmq");
+            assert_eq!(zmq_msg_size(&b), 64);
+            // SAFETY: as above, for `b`.
+            let got = unsafe { std::slice::from_raw_parts(zmq_msg_data(&mut b).cast::<u8>(), 64) };
+            assert_eq!(got, &[0x40 + round; 64][..]);
+            zmq_msg_close(&mut a);
+            zmq_msg_close(&mut b);
+        }
     }
 
     #[test]
