@@ -28,6 +28,7 @@ use zlink_mq_core::socket_type::SocketType;
 use zlink_mq_core::zmtp::curve::KeyPair;
 use zlink_mq_core::zmtp::heartbeat::Heartbeat;
 
+use crate::base::endpoint::TcpSource;
 use crate::pipe::handle::{SocketId, SocketShared};
 use crate::pipe::mailbox::Mailbox;
 use crate::pipe::{Notify, PipeEvent, PipeId, PipeRx, PipeTx};
@@ -103,10 +104,16 @@ pub(crate) fn wait_done(rx: std::sync::mpsc::Receiver<()>) {
 }
 
 /// Where a connecting session connects to. Names are resolved at each
-/// attempt, so a host that moves is found again.
+/// attempt, so a host that moves is found again; so is a TCP `source`
+/// (the local address of `tcp://source;host:port`), as in libzmq.
 #[derive(Debug, Clone)]
 pub(crate) enum Target {
-    Tcp { host: String, port: u16, ipv6: bool },
+    Tcp {
+        host: String,
+        port: u16,
+        ipv6: bool,
+        source: Option<TcpSource>,
+    },
     Ipc(Addr),
 }
 
