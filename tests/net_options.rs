@@ -1,9 +1,11 @@
 //! What acts on the OS sockets under a socket's connections, as libzmq
-//! 4.3: source addresses (`tcp://source;host:port`).
+//! 4.3: source addresses (`tcp://source;host:port`), accept filters
+//! (ZMQ_TCP_ACCEPT_FILTER).
 
 mod common;
 
-use std::net::{SocketAddr, TcpListener};
+use std::io::Read;
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::time::Duration;
 
 use common::sock::*;
@@ -126,4 +128,94 @@ fn a_source_is_refused_where_it_means_nothing() {
             .kind(),
         ErrorKind::InvalidEndpoint
     );
+}
+
+/// Connects a plain TCP client to `ep` (`tcp://a.b.c.d:port`) and tells
+/// whether the server kept the connection (it sends its ZMTP greeting) or
+/// closed it at once (end of stream before any byte).
+fn kept(ep: &str) -> bool {
+    let mut client = TcpStream::connect(&ep["tcp://".len()..]).unwrap();
+    client.set_read_timeout(Some(TIMEOUT)).unwrap();
+    let mut byte = [0u8; 1];
+    match client.read(&mut byte) {
+        Ok(n) => n == 1,
+        Err(e) => panic!("no greeting and no close: {e}"),
+    }
+}
+
+#[test]
+fn tcp_accept_filters_keep_only_the_clients_they_match() {
+    let ctx = Context::new();
+    let bound = |filters: &[&str], clear: bool| {
+        let mut s = socket(&ctx, SocketType::Pair);
+        for f in filters {
+            s.add_tcp_accept_filter(f).unwrap();
+        }
+        if clear {
+            s.clear_tcp_accept_filters();
+        }
+        let ep = bind(&mut s, Transport::Tcp);
+        (s, ep)
+    };
+    let (_s, ep) = bound(&[], false);
+    assert!(kept(&ep), "no filter: every client");
+    let (_s, ep) = bound(&["127.0.0.1/32"], false);
+    assert!(kept(&ep));
+    let (_s, ep) = bound(&["0.0.0.0/0"], false);
+    assert!(kept(&ep));
+    let (_s, ep) = bound(&["10.0.0.0/8", "127.0.0.0/8"], false);
+    assert!(kept(&ep), "any filter that matches");
+    let (_s, ep) = bound(&["127.0.0.255/32"], false);
+    assert!(!kept(&ep), "closed at once");
+    let (_s, ep) = bound(&["127.0.0.255/32"], true);
+    assert!(kept(&ep), "cleared");
+
+    // A refused client never becomes a peer: nothing is delivered either
+    // way (libzmq's test_tcp_accept_filter `test_set_non_matching`).
+    let (mut server, ep) = bound(&["127.0.0.255/32"], false);
+    let mut client = socket(&ctx, SocketType::Pair);
+    client.connect(&ep).unwrap();
+    client.send("hi", Flags::NONE).unwrap();
+    server.set_rcvtimeo(Some(Duration::from_millis(200)));
+    assert_eq!(
+        server.recv(Flags::NONE).unwrap_err().kind(),
+        ErrorKind::WouldBlock
+    );
+    assert_eq!(server.peer_count(), 0);
+
+    // Filters are the listener's from its bind on, as in libzmq.
+    let mut s = socket(&ctx, SocketType::Pair);
+    let ep = bind(&mut s, Transport::Tcp);
+    s.add_tcp_accept_filter("127.0.0.255").unwrap();
+    assert!(kept(&ep), "set after the bind");
+}
+
+#[test]
+fn tcp_accept_filters_are_checked_and_read_back() {
+    let ctx = Context::new();
+    let mut s = socket(&ctx, SocketType::Pair);
+    for bad in [
+        "foo",
+        "0.0.0.0foo",
+        "0.0.0.0/foo",
+        "0.0.0.0/",
+        "0.0.0.0/-1",
+        "0.0.0.0/33",
+        "::1",
+    ] {
+        assert_eq!(
+            s.add_tcp_accept_filter(bad).unwrap_err().kind(),
+            ErrorKind::InvalidArgument,
+            "{bad}"
+        );
+    }
+    s.add_tcp_accept_filter("127.0.0.1").unwrap();
+    s.set_ipv6(true);
+    s.add_tcp_accept_filter("fe80::/10").unwrap();
+    assert_eq!(
+        s.tcp_accept_filters().collect::<Vec<_>>(),
+        ["127.0.0.1/32", "fe80::/10"]
+    );
+    s.clear_tcp_accept_filters();
+    assert_eq!(s.tcp_accept_filters().count(), 0);
 }

@@ -44,6 +44,7 @@ const ZMQ_TCP_KEEPALIVE: c_int = 34;
 const ZMQ_TCP_KEEPALIVE_CNT: c_int = 35;
 const ZMQ_TCP_KEEPALIVE_IDLE: c_int = 36;
 const ZMQ_TCP_KEEPALIVE_INTVL: c_int = 37;
+const ZMQ_TCP_ACCEPT_FILTER: c_int = 38;
 const ZMQ_IMMEDIATE: c_int = 39;
 const ZMQ_XPUB_VERBOSE: c_int = 40;
 const ZMQ_IPV6: c_int = 42;
@@ -290,6 +291,21 @@ fn set(sock: &mut CSocket, option: c_int, v: &[u8]) -> Result<(), Errno> {
                 opt(x.tcp_keepalive_idle).map(|secs| Duration::from_secs(secs.into())),
                 opt(x.tcp_keepalive_intvl).map(|secs| Duration::from_secs(secs.into())),
             );
+        }
+        ZMQ_TCP_ACCEPT_FILTER => {
+            // Empty clears (libzmq wants NULL for that and refuses a
+            // non-NULL empty value; both clear here). A C string's NUL
+            // ends the text, as it does for libzmq's parser.
+            if v.len() > 255 {
+                return einval();
+            }
+            let text = v.strip_suffix(&[0]).unwrap_or(v);
+            if text.is_empty() {
+                s.clear_tcp_accept_filters();
+            } else {
+                let text = std::str::from_utf8(text).map_err(|_| Errno(libc::EINVAL))?;
+                s.add_tcp_accept_filter(text)?;
+            }
         }
         ZMQ_BACKLOG => s.set_backlog(int_at_least(v, 0)? as u32),
         ZMQ_IPV6 => s.set_ipv6(flag(v)?),

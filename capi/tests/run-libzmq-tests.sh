@@ -66,7 +66,7 @@ all=(
 # a known bug of the std backend); CI fails on any other failure.
 known_failing=" ${KNOWN_FAILING-test_stream
   test_setsockopt
-  test_xpub_manual test_tcp_accept_filter test_socks
+  test_xpub_manual test_socks
   test_proxy_single_socket test_filter_ipc
   test_use_fd test_fork test_hwm_pubsub
   test_router_mandatory_hwm} "

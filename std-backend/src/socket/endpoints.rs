@@ -178,6 +178,7 @@ impl Socket {
                 enforce_domain: o.zap_enforce_domain,
             },
             monitor: self.monitor.clone(),
+            accept_filters: o.accept_filters.clone(),
             stream_notify: o.stream_notify,
             probe_router: o.probe_router && self.probes(),
         })

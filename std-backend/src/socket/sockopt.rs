@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use crate::base::error::{Error, ErrorKind, Result};
+use crate::base::filter::AddrMask;
 use crate::socket::Socket;
 use crate::socket::options::{Options, check_routing_id};
 use std::sync::Arc;
@@ -332,6 +333,39 @@ impl Socket {
     /// `ZMQ_IPV6`: resolve and bind IPv6 too (`tcp://*` binds dual-stack).
     pub fn set_ipv6(&mut self, on: bool) {
         self.options.ipv6 = on;
+    }
+
+    /// Adds a `ZMQ_TCP_ACCEPT_FILTER`: with filters set, a TCP listener
+    /// bound afterwards keeps only the connections from a client in one of
+    /// their networks and closes the others at once (the monitor reports
+    /// [`AcceptFailed`](crate::transport::monitor::EventKind::AcceptFailed) with
+    /// EACCES). A filter is `address` or `address/bits` (CIDR), numeric
+    /// only; an IPv6 one needs [`set_ipv6`](Socket::set_ipv6) first, as in
+    /// libzmq. Unlike libzmq, an IPv4 filter also matches an IPv4 client
+    /// seen through a dual-stack listener (as `::ffff:a.b.c.d`).
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidArgument`] for a filter libzmq refuses.
+    pub fn add_tcp_accept_filter(&mut self, filter: &str) -> Result<()> {
+        let mask = AddrMask::parse(filter, self.options.ipv6)?;
+        self.options.accept_filters.tcp.push(mask);
+        Ok(())
+    }
+
+    /// Clears the `ZMQ_TCP_ACCEPT_FILTER`s (libzmq: setting an empty
+    /// value): listeners bound afterwards accept every client.
+    pub fn clear_tcp_accept_filters(&mut self) {
+        self.options.accept_filters.tcp.clear();
+    }
+
+    /// The `ZMQ_TCP_ACCEPT_FILTER`s, as `address/bits` (libzmq has no
+    /// getter for them).
+    pub fn tcp_accept_filters(&self) -> impl Iterator<Item = String> + '_ {
+        self.options
+            .accept_filters
+            .tcp
+            .iter()
+            .map(AddrMask::to_string)
     }
 
     /// `ZMQ_PLAIN_SERVER`: act as PLAIN server; `authenticator` judges each

@@ -12,6 +12,10 @@ use std::time::Duration;
 use rustix::io::Errno;
 use rustix::net::{AddressFamily, SocketAddrAny, SocketAddrUnix, SocketFlags, SocketType, sockopt};
 
+/// EACCES, the value of a monitor event for a connection the accept
+/// filters refused.
+pub(crate) const EACCES: u32 = Errno::ACCESS.raw_os_error() as u32;
+
 /// Where a stream socket connects or listens.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Addr {
@@ -322,6 +326,14 @@ impl Stream {
             Stream::Unix(UnixStream::from(fd))
         } else {
             Stream::Tcp(TcpStream::from(fd))
+        }
+    }
+
+    /// The peer's address, for TCP.
+    pub(crate) fn peer_tcp_addr(&self) -> Option<SocketAddr> {
+        match self {
+            Stream::Tcp(s) => s.peer_addr().ok(),
+            Stream::Unix(_) => None,
         }
     }
 

@@ -448,6 +448,18 @@ impl IoThread {
                     return;
                 }
             };
+            if !owner.admits(&stream) {
+                // Closed at once, as libzmq (which reports ACCEPT_FAILED).
+                owner.event(
+                    Event::new(
+                        EventKind::AcceptFailed,
+                        crate::sys::net::EACCES,
+                        &owner.endpoint,
+                    )
+                    .because("refused by the accept filters"),
+                );
+                continue;
+            }
             let fd = raw_fd(&stream);
             owner.event(Event::new(EventKind::Accepted, fd, &owner.endpoint));
             let session = self.sessions.insert(Session {
