@@ -1,6 +1,6 @@
 //! What acts on the OS sockets under a socket's connections, as libzmq
 //! 4.3: source addresses (`tcp://source;host:port`), accept filters
-//! (ZMQ_TCP_ACCEPT_FILTER).
+//! (ZMQ_TCP_ACCEPT_FILTER, ZMQ_IPC_FILTER_UID / GID / PID).
 
 mod common;
 
@@ -218,4 +218,86 @@ fn tcp_accept_filters_are_checked_and_read_back() {
     );
     s.clear_tcp_accept_filters();
     assert_eq!(s.tcp_accept_filters().count(), 0);
+}
+
+/// Options set on a socket before it binds.
+type Setup<'a> = dyn Fn(&mut zlink_mq::Socket) + 'a;
+
+/// Connects a plain Unix-socket client to `ep` (`ipc://path`): whether
+/// the server kept it (sends its greeting) or closed it at once.
+fn kept_ipc(ep: &str) -> bool {
+    let mut client = std::os::unix::net::UnixStream::connect(&ep["ipc://".len()..]).unwrap();
+    client.set_read_timeout(Some(TIMEOUT)).unwrap();
+    let mut byte = [0u8; 1];
+    match client.read(&mut byte) {
+        Ok(n) => n == 1,
+        Err(e) => panic!("no greeting and no close: {e}"),
+    }
+}
+
+#[test]
+fn ipc_filters_keep_only_the_listed_credentials() {
+    use std::os::unix::fs::MetadataExt;
+    // Our effective ids, without unsafe code: /proc/self belongs to them.
+    let me = std::fs::metadata("/proc/self").unwrap();
+    let (uid, gid, pid) = (me.uid(), me.gid(), std::process::id() as i32);
+    let ctx = Context::new();
+    let bound = |set: &Setup<'_>| {
+        let mut s = socket(&ctx, SocketType::Dealer);
+        set(&mut s);
+        let ep = bind(&mut s, Transport::Ipc);
+        (s, ep)
+    };
+    let cases: [(&str, &Setup<'_>, bool); 9] = [
+        ("none", &|_| {}, true),
+        ("our uid", &|s| s.add_ipc_filter_uid(uid), true),
+        ("another uid", &|s| s.add_ipc_filter_uid(uid + 1), false),
+        ("our gid", &|s| s.add_ipc_filter_gid(gid), true),
+        (
+            "a gid we are not in",
+            &|s| s.add_ipc_filter_gid(u32::MAX - 7),
+            false,
+        ),
+        ("our pid", &|s| s.add_ipc_filter_pid(pid), true),
+        ("another pid", &|s| s.add_ipc_filter_pid(pid + 1), false),
+        (
+            "any listed matches",
+            &|s| {
+                s.add_ipc_filter_uid(uid + 1);
+                s.add_ipc_filter_pid(pid);
+            },
+            true,
+        ),
+        (
+            "cleared",
+            &|s| {
+                s.add_ipc_filter_uid(uid + 1);
+                s.add_ipc_filter_gid(u32::MAX - 7);
+                s.add_ipc_filter_pid(pid + 1);
+                s.clear_ipc_filter_uids();
+                s.clear_ipc_filter_gids();
+                s.clear_ipc_filter_pids();
+            },
+            true,
+        ),
+    ];
+    for (what, set, want) in cases {
+        let (_s, ep) = bound(set);
+        assert_eq!(kept_ipc(&ep), want, "{what}");
+    }
+
+    // TCP clients are not IPC clients.
+    let mut s = socket(&ctx, SocketType::Dealer);
+    s.add_ipc_filter_uid(uid + 1);
+    let ep = bind(&mut s, Transport::Tcp);
+    assert!(kept(&ep));
+
+    let mut s = socket(&ctx, SocketType::Dealer);
+    s.add_ipc_filter_uid(7);
+    s.add_ipc_filter_uid(3);
+    s.add_ipc_filter_uid(7);
+    s.add_ipc_filter_pid(-1);
+    assert_eq!(s.ipc_filter_uids().collect::<Vec<_>>(), [3, 7]);
+    assert_eq!(s.ipc_filter_pids().collect::<Vec<_>>(), [-1]);
+    assert_eq!(s.ipc_filter_gids().count(), 0);
 }

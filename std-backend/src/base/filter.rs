@@ -2,6 +2,7 @@
 //! (client addresses, in CIDR notation) and ZMQ_IPC_FILTER_UID / GID / PID
 //! (the credentials of an IPC client).
 
+use std::collections::BTreeSet;
 use std::fmt;
 use std::net::IpAddr;
 
@@ -87,12 +88,38 @@ pub(crate) struct AcceptFilters {
     /// ZMQ_TCP_ACCEPT_FILTER: a TCP client must be in one of these
     /// networks (none: every client is).
     pub tcp: Vec<AddrMask>,
+    /// ZMQ_IPC_FILTER_UID, _GID and _PID: with any set, an IPC client
+    /// must match one of them.
+    pub uids: BTreeSet<u32>,
+    pub gids: BTreeSet<u32>,
+    pub pids: BTreeSet<i32>,
 }
 
 impl AcceptFilters {
     /// Whether a TCP client at `peer` may stay connected.
     pub(crate) fn admits_tcp(&self, peer: IpAddr) -> bool {
         self.tcp.is_empty() || self.tcp.iter().any(|m| m.matches(peer))
+    }
+
+    /// Whether an IPC client with these credentials (`None`: unknown) may
+    /// stay connected, as libzmq decides: no IPC filter, or its uid, gid
+    /// or pid is listed, or (asked through `in_group(uid, gid)` for each
+    /// listed gid) its user is a member of a listed group.
+    pub(crate) fn admits_ipc(
+        &self,
+        cred: Option<(i32, u32, u32)>,
+        in_group: impl Fn(u32, u32) -> bool,
+    ) -> bool {
+        if self.uids.is_empty() && self.gids.is_empty() && self.pids.is_empty() {
+            return true;
+        }
+        let Some((pid, uid, gid)) = cred else {
+            return false;
+        };
+        self.uids.contains(&uid)
+            || self.gids.contains(&gid)
+            || self.pids.contains(&pid)
+            || self.gids.iter().any(|&g| in_group(uid, g))
     }
 }
 
@@ -152,5 +179,27 @@ mod tests {
         assert!(!m("fe80::/10").matches(ip("fec0::1")));
         // A client seen through a dual-stack listener.
         assert!(m("127.0.0.1").matches(ip("::ffff:127.0.0.1")));
+    }
+
+    #[test]
+    fn ipc_clients_pass_on_any_listed_credential_or_group() {
+        let no_groups = |_, _| false;
+        let mut f = AcceptFilters::default();
+        assert!(f.admits_ipc(None, no_groups), "no filter");
+        f.uids.insert(1000);
+        assert!(f.admits_ipc(Some((7, 1000, 5)), no_groups));
+        assert!(!f.admits_ipc(Some((7, 1001, 5)), no_groups));
+        assert!(!f.admits_ipc(None, |_, _| true), "unknown credentials");
+        f.pids.insert(7);
+        assert!(f.admits_ipc(Some((7, 1001, 5)), no_groups));
+        f.gids.insert(20);
+        assert!(
+            f.admits_ipc(Some((8, 1001, 20)), no_groups),
+            "primary group"
+        );
+        assert!(!f.admits_ipc(Some((8, 1001, 21)), no_groups));
+        let member_of_20 = |uid, gid| uid == 1001 && gid == 20;
+        assert!(f.admits_ipc(Some((8, 1001, 21)), member_of_20), "member");
+        assert!(!f.admits_ipc(Some((8, 1002, 21)), member_of_20));
     }
 }

@@ -368,6 +368,66 @@ impl Socket {
             .map(AddrMask::to_string)
     }
 
+    /// Adds a `ZMQ_IPC_FILTER_UID`: with IPC filters set, an IPC listener
+    /// bound afterwards keeps only the clients (as `SO_PEERCRED` gives them
+    /// at connect) whose user id, group id or process id is listed, or
+    /// whose user is a member of a listed group, and closes the others at
+    /// once (the monitor reports
+    /// [`AcceptFailed`](crate::transport::monitor::EventKind::AcceptFailed)
+    /// with EACCES).
+    pub fn add_ipc_filter_uid(&mut self, uid: u32) {
+        self.options.accept_filters.uids.insert(uid);
+    }
+
+    /// Adds a `ZMQ_IPC_FILTER_GID` (see
+    /// [`add_ipc_filter_uid`](Socket::add_ipc_filter_uid)): a client passes
+    /// if the group is its primary one, or, as in libzmq, its user is
+    /// listed as a member of the group in the group database (`getpwuid`
+    /// and `getgrgid`: /etc/group, or LDAP...). Like libzmq, this is not
+    /// the client process's supplementary groups, which `SO_PEERCRED` does
+    /// not give.
+    pub fn add_ipc_filter_gid(&mut self, gid: u32) {
+        self.options.accept_filters.gids.insert(gid);
+    }
+
+    /// Adds a `ZMQ_IPC_FILTER_PID` (see
+    /// [`add_ipc_filter_uid`](Socket::add_ipc_filter_uid)): the id of the
+    /// process that connected.
+    pub fn add_ipc_filter_pid(&mut self, pid: i32) {
+        self.options.accept_filters.pids.insert(pid);
+    }
+
+    /// Clears the `ZMQ_IPC_FILTER_UID`s (libzmq: setting NULL).
+    pub fn clear_ipc_filter_uids(&mut self) {
+        self.options.accept_filters.uids.clear();
+    }
+
+    /// Clears the `ZMQ_IPC_FILTER_GID`s.
+    pub fn clear_ipc_filter_gids(&mut self) {
+        self.options.accept_filters.gids.clear();
+    }
+
+    /// Clears the `ZMQ_IPC_FILTER_PID`s.
+    pub fn clear_ipc_filter_pids(&mut self) {
+        self.options.accept_filters.pids.clear();
+    }
+
+    /// The `ZMQ_IPC_FILTER_UID`s, in increasing order (libzmq has no
+    /// getter for them).
+    pub fn ipc_filter_uids(&self) -> impl Iterator<Item = u32> + '_ {
+        self.options.accept_filters.uids.iter().copied()
+    }
+
+    /// The `ZMQ_IPC_FILTER_GID`s, in increasing order.
+    pub fn ipc_filter_gids(&self) -> impl Iterator<Item = u32> + '_ {
+        self.options.accept_filters.gids.iter().copied()
+    }
+
+    /// The `ZMQ_IPC_FILTER_PID`s, in increasing order.
+    pub fn ipc_filter_pids(&self) -> impl Iterator<Item = i32> + '_ {
+        self.options.accept_filters.pids.iter().copied()
+    }
+
     /// `ZMQ_PLAIN_SERVER`: act as PLAIN server; `authenticator` judges each
     /// client's user name and password (`None` accepts every client, as
     /// libzmq does without a ZAP handler).

@@ -329,6 +329,17 @@ impl Stream {
         }
     }
 
+    /// The credentials of a Unix socket's peer when it connected
+    /// (`SO_PEERCRED`): `(pid, uid, gid)`.
+    pub(crate) fn peer_cred(&self) -> Option<(i32, u32, u32)> {
+        match self {
+            Stream::Unix(s) => sockopt::socket_peercred(s)
+                .ok()
+                .map(|c| (c.pid.as_raw_nonzero().get(), c.uid.as_raw(), c.gid.as_raw())),
+            Stream::Tcp(_) => None,
+        }
+    }
+
     /// The peer's address, for TCP.
     pub(crate) fn peer_tcp_addr(&self) -> Option<SocketAddr> {
         match self {
@@ -355,14 +366,9 @@ impl Stream {
     pub(crate) fn peer_address(&self) -> String {
         match self {
             Stream::Tcp(_) => self.peer_ip(),
-            Stream::Unix(s) => match rustix::net::sockopt::socket_peercred(s) {
-                Ok(c) => format!(
-                    "localhost:{}:{}:{}",
-                    c.uid.as_raw(),
-                    c.gid.as_raw(),
-                    c.pid.as_raw_nonzero()
-                ),
-                Err(_) => "localhost".to_owned(),
+            Stream::Unix(_) => match self.peer_cred() {
+                Some((pid, uid, gid)) => format!("localhost:{uid}:{gid}:{pid}"),
+                None => "localhost".to_owned(),
             },
         }
     }

@@ -210,7 +210,9 @@ impl Owner {
             Stream::Tcp(_) => stream
                 .peer_tcp_addr()
                 .is_some_and(|a| self.accept_filters.admits_tcp(a.ip())),
-            Stream::Unix(_) => true,
+            Stream::Unix(_) => self
+                .accept_filters
+                .admits_ipc(stream.peer_cred(), crate::sys::users::user_in_group),
         }
     }
 }
