@@ -44,6 +44,7 @@ const ZMQ_TCP_KEEPALIVE: c_int = 34;
 const ZMQ_TCP_KEEPALIVE_CNT: c_int = 35;
 const ZMQ_TCP_KEEPALIVE_IDLE: c_int = 36;
 const ZMQ_TCP_KEEPALIVE_INTVL: c_int = 37;
+const ZMQ_TCP_ACCEPT_FILTER: c_int = 38;
 const ZMQ_IMMEDIATE: c_int = 39;
 const ZMQ_XPUB_VERBOSE: c_int = 40;
 const ZMQ_IPV6: c_int = 42;
@@ -65,6 +66,9 @@ const ZMQ_ZAP_ENFORCE_DOMAIN: c_int = 93;
 const ZMQ_METADATA: c_int = 95;
 const ZMQ_ROUTER_HANDOVER: c_int = 56;
 const ZMQ_TOS: c_int = 57;
+const ZMQ_IPC_FILTER_PID: c_int = 58;
+const ZMQ_IPC_FILTER_UID: c_int = 59;
+const ZMQ_IPC_FILTER_GID: c_int = 60;
 const ZMQ_CONNECT_ROUTING_ID: c_int = 61;
 const ZMQ_HANDSHAKE_IVL: c_int = 66;
 const ZMQ_XPUB_NODROP: c_int = 69;
@@ -291,6 +295,33 @@ fn set(sock: &mut CSocket, option: c_int, v: &[u8]) -> Result<(), Errno> {
                 opt(x.tcp_keepalive_intvl).map(|secs| Duration::from_secs(secs.into())),
             );
         }
+        ZMQ_TCP_ACCEPT_FILTER => {
+            // Empty clears (libzmq wants NULL for that and refuses a
+            // non-NULL empty value; both clear here). A C string's NUL
+            // ends the text, as it does for libzmq's parser.
+            if v.len() > 255 {
+                return einval();
+            }
+            let text = v.strip_suffix(&[0]).unwrap_or(v);
+            if text.is_empty() {
+                s.clear_tcp_accept_filters();
+            } else {
+                let text = std::str::from_utf8(text).map_err(|_| Errno(libc::EINVAL))?;
+                s.add_tcp_accept_filter(text)?;
+            }
+        }
+        // An id of exactly its C type's size adds; an empty value clears
+        // (libzmq: NULL and 0).
+        ZMQ_IPC_FILTER_UID | ZMQ_IPC_FILTER_GID | ZMQ_IPC_FILTER_PID if v.is_empty() => {
+            match option {
+                ZMQ_IPC_FILTER_UID => s.clear_ipc_filter_uids(),
+                ZMQ_IPC_FILTER_GID => s.clear_ipc_filter_gids(),
+                _ => s.clear_ipc_filter_pids(),
+            }
+        }
+        ZMQ_IPC_FILTER_UID => s.add_ipc_filter_uid(int(v)? as libc::uid_t),
+        ZMQ_IPC_FILTER_GID => s.add_ipc_filter_gid(int(v)? as libc::gid_t),
+        ZMQ_IPC_FILTER_PID => s.add_ipc_filter_pid(int(v)? as libc::pid_t),
         ZMQ_BACKLOG => s.set_backlog(int_at_least(v, 0)? as u32),
         ZMQ_IPV6 => s.set_ipv6(flag(v)?),
         ZMQ_IPV4ONLY => {

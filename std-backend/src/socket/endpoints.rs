@@ -14,7 +14,7 @@ use crate::base::endpoint::{Endpoint, IpcAddr};
 use crate::base::error::{Error, ErrorKind, Result};
 use crate::pipe::Notify;
 use crate::pipe::handle::NewPeer;
-use crate::sys::net::{Addr, KeepAlive, Listener, resolve_tcp};
+use crate::sys::net::{Addr, KeepAlive, Listener, resolve_local};
 use crate::transport::inproc::InprocSide;
 use crate::transport::monitor::{Event, EventKind};
 use crate::transport::{IoCommand, IoShared, Owner, Security, Target, wait_done};
@@ -40,8 +40,16 @@ impl Socket {
                 }
                 endpoint.to_owned()
             }
-            Endpoint::Tcp { host, port } => {
-                let result = resolve_tcp(&host, port.unwrap_or(0), self.options.ipv6)
+            Endpoint::Tcp {
+                source: Some(_), ..
+            } => {
+                return Err(Error::with_text(
+                    ErrorKind::InvalidEndpoint,
+                    format!("{endpoint}: a source address (source;address) is for connect"),
+                ));
+            }
+            Endpoint::Tcp { host, port, .. } => {
+                let result = resolve_local(&host, port.unwrap_or(0), self.options.ipv6)
                     .and_then(|addrs| Listener::bind(&Addr::Tcp(addrs[0]), self.options.backlog))
                     .and_then(|l| {
                         let local = l.local_tcp_addr()?;
@@ -170,6 +178,7 @@ impl Socket {
                 enforce_domain: o.zap_enforce_domain,
             },
             monitor: self.monitor.clone(),
+            accept_filters: o.accept_filters.clone(),
             stream_notify: o.stream_notify,
             probe_router: o.probe_router && self.probes(),
         })
@@ -199,7 +208,7 @@ impl Socket {
                 self.attach(peer);
                 None
             }
-            Endpoint::Tcp { host, port } => {
+            Endpoint::Tcp { host, port, source } => {
                 let Some(port) = port else {
                     return Err(Error::with_text(
                         ErrorKind::InvalidEndpoint,
@@ -216,6 +225,7 @@ impl Socket {
                     host,
                     port,
                     ipv6: self.options.ipv6,
+                    source,
                 })
             }
             Endpoint::Ipc(IpcAddr::Path(p)) => Some(Target::Ipc(Addr::Path(p))),

@@ -12,6 +12,7 @@ use zlink_mq_core::zmtp::curve::SecretKey;
 use crate::transport::{Authenticator, CurveAuthenticator};
 
 use crate::base::error::{Error, ErrorKind, Result};
+use crate::base::filter::AcceptFilters;
 use crate::socket::INPROC_BUSY_WAIT;
 
 /// Every option a socket carries. Defaults are libzmq 4.3's.
@@ -64,6 +65,8 @@ pub(crate) struct Options {
     pub tcp_keepalive_intvl: Option<Duration>,
     pub backlog: u32,
     pub ipv6: bool,
+    /// TCP_ACCEPT_FILTER and the IPC filters, applied by listeners.
+    pub accept_filters: AcceptFilters,
     pub plain_server: bool,
     pub plain_username: Option<Vec<u8>>,
     pub plain_password: Option<Vec<u8>>,
@@ -124,6 +127,7 @@ impl Default for Options {
             tcp_keepalive_intvl: None,
             backlog: 100,
             ipv6: false,
+            accept_filters: AcceptFilters::default(),
             plain_server: false,
             zap_domain: Vec::new(),
             zap_enforce_domain: false,

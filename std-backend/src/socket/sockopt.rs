@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use crate::base::error::{Error, ErrorKind, Result};
+use crate::base::filter::AddrMask;
 use crate::socket::Socket;
 use crate::socket::options::{Options, check_routing_id};
 use std::sync::Arc;
@@ -336,6 +337,99 @@ impl Socket {
     /// `ZMQ_IPV6`: resolve and bind IPv6 too (`tcp://*` binds dual-stack).
     pub fn set_ipv6(&mut self, on: bool) {
         self.options.ipv6 = on;
+    }
+
+    /// Adds a `ZMQ_TCP_ACCEPT_FILTER`: with filters set, a TCP listener
+    /// bound afterwards keeps only the connections from a client in one of
+    /// their networks and closes the others at once (the monitor reports
+    /// [`AcceptFailed`](crate::transport::monitor::EventKind::AcceptFailed) with
+    /// EACCES). A filter is `address` or `address/bits` (CIDR), numeric
+    /// only; an IPv6 one needs [`set_ipv6`](Socket::set_ipv6) first, as in
+    /// libzmq. Unlike libzmq, an IPv4 filter also matches an IPv4 client
+    /// seen through a dual-stack listener (as `::ffff:a.b.c.d`).
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidArgument`] for a filter libzmq refuses.
+    pub fn add_tcp_accept_filter(&mut self, filter: &str) -> Result<()> {
+        let mask = AddrMask::parse(filter, self.options.ipv6)?;
+        self.options.accept_filters.tcp.push(mask);
+        Ok(())
+    }
+
+    /// Clears the `ZMQ_TCP_ACCEPT_FILTER`s (libzmq: setting an empty
+    /// value): listeners bound afterwards accept every client.
+    pub fn clear_tcp_accept_filters(&mut self) {
+        self.options.accept_filters.tcp.clear();
+    }
+
+    /// The `ZMQ_TCP_ACCEPT_FILTER`s, as `address/bits` (libzmq has no
+    /// getter for them).
+    pub fn tcp_accept_filters(&self) -> impl Iterator<Item = String> + '_ {
+        self.options
+            .accept_filters
+            .tcp
+            .iter()
+            .map(AddrMask::to_string)
+    }
+
+    /// Adds a `ZMQ_IPC_FILTER_UID`: with IPC filters set, an IPC listener
+    /// bound afterwards keeps only the clients (as `SO_PEERCRED` gives them
+    /// at connect) whose user id, group id or process id is listed, or
+    /// whose user is a member of a listed group, and closes the others at
+    /// once (the monitor reports
+    /// [`AcceptFailed`](crate::transport::monitor::EventKind::AcceptFailed)
+    /// with EACCES).
+    pub fn add_ipc_filter_uid(&mut self, uid: u32) {
+        self.options.accept_filters.uids.insert(uid);
+    }
+
+    /// Adds a `ZMQ_IPC_FILTER_GID` (see
+    /// [`add_ipc_filter_uid`](Socket::add_ipc_filter_uid)): a client passes
+    /// if the group is its primary one, or, as in libzmq, its user is
+    /// listed as a member of the group in the group database (`getpwuid`
+    /// and `getgrgid`: /etc/group, or LDAP...). Like libzmq, this is not
+    /// the client process's supplementary groups, which `SO_PEERCRED` does
+    /// not give.
+    pub fn add_ipc_filter_gid(&mut self, gid: u32) {
+        self.options.accept_filters.gids.insert(gid);
+    }
+
+    /// Adds a `ZMQ_IPC_FILTER_PID` (see
+    /// [`add_ipc_filter_uid`](Socket::add_ipc_filter_uid)): the id of the
+    /// process that connected.
+    pub fn add_ipc_filter_pid(&mut self, pid: i32) {
+        self.options.accept_filters.pids.insert(pid);
+    }
+
+    /// Clears the `ZMQ_IPC_FILTER_UID`s (libzmq: setting NULL).
+    pub fn clear_ipc_filter_uids(&mut self) {
+        self.options.accept_filters.uids.clear();
+    }
+
+    /// Clears the `ZMQ_IPC_FILTER_GID`s.
+    pub fn clear_ipc_filter_gids(&mut self) {
+        self.options.accept_filters.gids.clear();
+    }
+
+    /// Clears the `ZMQ_IPC_FILTER_PID`s.
+    pub fn clear_ipc_filter_pids(&mut self) {
+        self.options.accept_filters.pids.clear();
+    }
+
+    /// The `ZMQ_IPC_FILTER_UID`s, in increasing order (libzmq has no
+    /// getter for them).
+    pub fn ipc_filter_uids(&self) -> impl Iterator<Item = u32> + '_ {
+        self.options.accept_filters.uids.iter().copied()
+    }
+
+    /// The `ZMQ_IPC_FILTER_GID`s, in increasing order.
+    pub fn ipc_filter_gids(&self) -> impl Iterator<Item = u32> + '_ {
+        self.options.accept_filters.gids.iter().copied()
+    }
+
+    /// The `ZMQ_IPC_FILTER_PID`s, in increasing order.
+    pub fn ipc_filter_pids(&self) -> impl Iterator<Item = i32> + '_ {
+        self.options.accept_filters.pids.iter().copied()
     }
 
     /// `ZMQ_PLAIN_SERVER`: act as PLAIN server; `authenticator` judges each

@@ -7,7 +7,9 @@
 //! - [`Selector`]: readiness notification over many file descriptors, each
 //!   registered with a `u64` token;
 //! - [`poll`](poll::poll): a one-off wait on a few descriptors;
-//! - [`OsRandom`]: cryptographically secure random bytes (CURVE).
+//! - [`OsRandom`]: cryptographically secure random bytes (CURVE);
+//! - [`net`]: TCP and Unix stream sockets, interface addresses, peer
+//!   credentials; [`users`]: group membership (IPC accept filters).
 //!
 //! Nothing above this module calls the OS for these.
 
@@ -16,6 +18,7 @@ pub(crate) mod poll;
 mod random;
 mod selector;
 mod signaler;
+pub(crate) mod users;
 
 pub(crate) use random::OsRandom;
 pub use selector::{Interest, Selector};

@@ -1,5 +1,6 @@
 //! Non-blocking stream sockets: TCP and Unix domain, listening, connecting
-//! and the per-connection options.
+//! and the per-connection options; network interfaces by name and the
+//! peer credentials of Unix sockets.
 
 use std::io::{self, IoSlice, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream, ToSocketAddrs};
@@ -10,6 +11,10 @@ use std::time::Duration;
 
 use rustix::io::Errno;
 use rustix::net::{AddressFamily, SocketAddrAny, SocketAddrUnix, SocketFlags, SocketType, sockopt};
+
+/// EACCES, the value of a monitor event for a connection the accept
+/// filters refused.
+pub(crate) const EACCES: u32 = Errno::ACCESS.raw_os_error() as u32;
 
 /// Where a stream socket connects or listens.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,6 +70,102 @@ pub(crate) fn resolve_tcp(host: &str, port: u16, ipv6: bool) -> io::Result<Vec<S
         ));
     }
     Ok(addrs)
+}
+
+/// Resolves the host of a `tcp://` endpoint to bind: a network
+/// interface's name (its first address, IPv6 with `ipv6`), as libzmq
+/// takes `tcp://eth0:5555`, else as [`resolve_tcp`].
+pub(crate) fn resolve_local(host: &str, port: u16, ipv6: bool) -> io::Result<Vec<SocketAddr>> {
+    if host != "*" && host.parse::<IpAddr>().is_err() {
+        if let Some(mut addr) = interface_addr(host, ipv6)? {
+            addr.set_port(port);
+            return Ok(vec![addr]);
+        }
+    }
+    resolve_tcp(host, port, ipv6)
+}
+
+/// The address of `tcp://source;...`'s source for a connection to
+/// `dest`: `*` (any address), an IP address or a network interface's name
+/// (its first address of `dest`'s family), never a name lookup, as libzmq.
+/// The source takes `dest`'s family, IPv4 as IPv4-mapped IPv6 where needed,
+/// since the socket is `dest`'s.
+pub(crate) fn resolve_source(host: &str, port: u16, dest: &SocketAddr) -> io::Result<SocketAddr> {
+    let ip = if host == "*" {
+        match dest {
+            SocketAddr::V4(_) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            SocketAddr::V6(_) => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+        }
+    } else if let Ok(ip) = host.parse::<IpAddr>() {
+        match (ip, dest) {
+            (IpAddr::V4(v4), SocketAddr::V6(_)) => IpAddr::V6(v4.to_ipv6_mapped()),
+            (IpAddr::V6(v6), SocketAddr::V4(_)) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            _ => ip,
+        }
+    } else {
+        let Some(mut addr) = interface_addr(host, dest.is_ipv6())? else {
+            // libzmq's answer for an address it cannot bind.
+            return Err(Errno::NODEV.into());
+        };
+        addr.set_port(port);
+        return Ok(addr);
+    };
+    Ok(SocketAddr::new(ip, port))
+}
+
+/// The first address of the network interface `name` of the family asked
+/// for (IPv6 with its scope id), as libzmq finds interface names in
+/// endpoints (`tcp://lo:5555`); `None` if there is no such interface or
+/// it has no such address.
+#[allow(unsafe_code)] // the OS layer: getifaddrs, which rustix does not wrap
+pub(crate) fn interface_addr(name: &str, ipv6: bool) -> io::Result<Option<SocketAddr>> {
+    let mut list: *mut libc::ifaddrs = std::ptr::null_mut();
+    // SAFETY: getifaddrs stores a list head in `list`, freed below.
+    if unsafe { libc::getifaddrs(&mut list) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let mut found = None;
+    let mut node = list;
+    while !node.is_null() {
+        // SAFETY: `node` is a node of the list getifaddrs returned, which
+        // stays valid until freeifaddrs.
+        let ifa = unsafe { &*node };
+        node = ifa.ifa_next;
+        if ifa.ifa_addr.is_null() {
+            continue;
+        }
+        // SAFETY: every node's name is a NUL-terminated string.
+        let ifa_name = unsafe { std::ffi::CStr::from_ptr(ifa.ifa_name) };
+        if ifa_name.to_bytes() != name.as_bytes() {
+            continue;
+        }
+        // SAFETY: a non-NULL `ifa_addr` points to a sockaddr of the kind
+        // its family says.
+        let family = i32::from(unsafe { (*ifa.ifa_addr).sa_family });
+        if family == libc::AF_INET && !ipv6 {
+            // SAFETY: an AF_INET address is a sockaddr_in.
+            let sin = unsafe { &*ifa.ifa_addr.cast::<libc::sockaddr_in>() };
+            let ip = Ipv4Addr::from(u32::from_be(sin.sin_addr.s_addr));
+            found = Some(SocketAddr::new(IpAddr::V4(ip), 0));
+            break;
+        }
+        if family == libc::AF_INET6 && ipv6 {
+            // SAFETY: an AF_INET6 address is a sockaddr_in6.
+            let sin6 = unsafe { &*ifa.ifa_addr.cast::<libc::sockaddr_in6>() };
+            let ip = Ipv6Addr::from(sin6.sin6_addr.s6_addr);
+            found = Some(SocketAddr::V6(std::net::SocketAddrV6::new(
+                ip,
+                0,
+                0,
+                sin6.sin6_scope_id,
+            )));
+            break;
+        }
+    }
+    // SAFETY: `list` came from getifaddrs and is freed once; no reference
+    // into it outlives this call.
+    unsafe { libc::freeifaddrs(list) };
+    Ok(found)
 }
 
 fn stream_socket(family: AddressFamily) -> io::Result<OwnedFd> {
@@ -185,9 +286,15 @@ pub(crate) struct Connecting {
 
 impl Connecting {
     /// Starts connecting to `addr`. Completion is signalled by the socket
-    /// becoming writable; then call [`finish`](Self::finish).
-    pub(crate) fn start(addr: &Addr) -> io::Result<Self> {
+    /// becoming writable; then call [`finish`](Self::finish). For TCP,
+    /// `source` is bound first (with SO_REUSEADDR, as libzmq, so that
+    /// several connections to different peers share one source port).
+    pub(crate) fn start(addr: &Addr, source: Option<SocketAddr>) -> io::Result<Self> {
         let fd = stream_socket(addr.family())?;
+        if let (Addr::Tcp(_), Some(src)) = (addr, source) {
+            sockopt::set_socket_reuseaddr(&fd, true)?;
+            rustix::net::bind(&fd, &SocketAddrAny::from(src))?;
+        }
         match rustix::net::connect(&fd, &addr.to_rustix()?) {
             // Unix sockets connect at once; TCP reports progress.
             Ok(()) | Err(Errno::INPROGRESS) | Err(Errno::AGAIN) | Err(Errno::INTR) => Ok(Self {
@@ -236,6 +343,25 @@ impl Stream {
         }
     }
 
+    /// The credentials of a Unix socket's peer when it connected
+    /// (`SO_PEERCRED`): `(pid, uid, gid)`.
+    pub(crate) fn peer_cred(&self) -> Option<(i32, u32, u32)> {
+        match self {
+            Stream::Unix(s) => sockopt::socket_peercred(s)
+                .ok()
+                .map(|c| (c.pid.as_raw_nonzero().get(), c.uid.as_raw(), c.gid.as_raw())),
+            Stream::Tcp(_) => None,
+        }
+    }
+
+    /// The peer's address, for TCP.
+    pub(crate) fn peer_tcp_addr(&self) -> Option<SocketAddr> {
+        match self {
+            Stream::Tcp(s) => s.peer_addr().ok(),
+            Stream::Unix(_) => None,
+        }
+    }
+
     /// The peer's IP address as text, as libzmq gives it to a ZAP handler
     /// (no port); empty for IPC.
     pub(crate) fn peer_ip(&self) -> String {
@@ -254,14 +380,9 @@ impl Stream {
     pub(crate) fn peer_address(&self) -> String {
         match self {
             Stream::Tcp(_) => self.peer_ip(),
-            Stream::Unix(s) => match rustix::net::sockopt::socket_peercred(s) {
-                Ok(c) => format!(
-                    "localhost:{}:{}:{}",
-                    c.uid.as_raw(),
-                    c.gid.as_raw(),
-                    c.pid.as_raw_nonzero()
-                ),
-                Err(_) => "localhost".to_owned(),
+            Stream::Unix(_) => match self.peer_cred() {
+                Some((pid, uid, gid)) => format!("localhost:{uid}:{gid}:{pid}"),
+                None => "localhost".to_owned(),
             },
         }
     }
@@ -414,11 +535,64 @@ mod tests {
     }
 
     #[test]
+    fn sources_take_the_destinations_family_and_interfaces_resolve() {
+        let v4: SocketAddr = "127.0.0.1:9".parse().unwrap();
+        let v6: SocketAddr = "[::1]:9".parse().unwrap();
+        let src = |h, d| resolve_source(h, 7, d).unwrap().to_string();
+        assert_eq!(src("*", &v4), "0.0.0.0:7");
+        assert_eq!(src("*", &v6), "[::]:7");
+        assert_eq!(src("127.0.0.2", &v4), "127.0.0.2:7");
+        assert_eq!(src("127.0.0.2", &v6), "[::ffff:127.0.0.2]:7");
+        assert_eq!(src("::ffff:127.0.0.2", &v4), "127.0.0.2:7");
+        // The loopback interface is `lo` on Linux.
+        assert_eq!(src("lo", &v4), "127.0.0.1:7");
+        let err = resolve_source("no-such-nic0", 7, &v4).unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(Errno::NODEV.raw_os_error()));
+        assert!(
+            resolve_source("localhost", 7, &v4).is_err(),
+            "no name lookup"
+        );
+    }
+
+    #[test]
+    fn a_connection_leaves_from_its_source_address_and_port() {
+        let l = Listener::bind(&Addr::Tcp("127.0.0.1:0".parse().unwrap()), 10).unwrap();
+        let dest = l.local_tcp_addr().unwrap();
+        // Port 0: the OS picks one; then the same source port for two
+        // connections to different listeners, as SO_REUSEADDR allows.
+        let first =
+            Connecting::start(&Addr::Tcp(dest), Some("127.0.0.1:0".parse().unwrap())).unwrap();
+        let port = SocketAddr::try_from(rustix::net::getsockname(&first.fd).unwrap())
+            .unwrap()
+            .port();
+        let l2 = Listener::bind(&Addr::Tcp("127.0.0.1:0".parse().unwrap()), 10).unwrap();
+        let source = SocketAddr::from(([127, 0, 0, 1], port));
+        let second =
+            Connecting::start(&Addr::Tcp(l2.local_tcp_addr().unwrap()), Some(source)).unwrap();
+        let mut peers = Vec::new();
+        for listener in [&l, &l2] {
+            let stream = loop {
+                if let Some(s) = listener.accept().unwrap() {
+                    break s;
+                }
+                std::thread::sleep(Duration::from_millis(2));
+            };
+            let Stream::Tcp(s) = stream else {
+                unreachable!()
+            };
+            peers.push(s.peer_addr().unwrap());
+        }
+        assert_eq!(peers, [source, source]);
+        drop((first, second));
+    }
+
+    #[test]
     fn listen_accept_connect_over_tcp_and_unix() {
         let l = Listener::bind(&Addr::Tcp("127.0.0.1:0".parse().unwrap()), 10).unwrap();
         let port = l.local_tcp_addr().unwrap().port();
         assert_ne!(port, 0);
-        let c = Connecting::start(&Addr::Tcp(SocketAddr::from(([127, 0, 0, 1], port)))).unwrap();
+        let c =
+            Connecting::start(&Addr::Tcp(SocketAddr::from(([127, 0, 0, 1], port))), None).unwrap();
         let mut accepted = None;
         for _ in 0..100 {
             if let Some(s) = l.accept().unwrap() {
@@ -454,7 +628,7 @@ mod tests {
         let path = std::env::temp_dir().join(format!("zlink-net-test-{}", std::process::id()));
         let _ = std::fs::remove_file(&path);
         let l = Listener::bind(&Addr::Path(path.clone()), 10).unwrap();
-        let c = Connecting::start(&Addr::Path(path.clone()))
+        let c = Connecting::start(&Addr::Path(path.clone()), None)
             .unwrap()
             .finish()
             .unwrap();

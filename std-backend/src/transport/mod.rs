@@ -28,10 +28,12 @@ use zlink_mq_core::socket_type::SocketType;
 use zlink_mq_core::zmtp::curve::KeyPair;
 use zlink_mq_core::zmtp::heartbeat::Heartbeat;
 
+use crate::base::endpoint::TcpSource;
+use crate::base::filter::AcceptFilters;
 use crate::pipe::handle::{SocketId, SocketShared};
 use crate::pipe::mailbox::Mailbox;
 use crate::pipe::{Notify, PipeEvent, PipeId, PipeRx, PipeTx};
-use crate::sys::net::{Addr, KeepAlive, Listener};
+use crate::sys::net::{Addr, KeepAlive, Listener, Stream};
 use crate::transport::monitor::{Event, MonitorSlot};
 
 pub(crate) use thread::spawn;
@@ -103,10 +105,16 @@ pub(crate) fn wait_done(rx: std::sync::mpsc::Receiver<()>) {
 }
 
 /// Where a connecting session connects to. Names are resolved at each
-/// attempt, so a host that moves is found again.
+/// attempt, so a host that moves is found again; so is a TCP `source`
+/// (the local address of `tcp://source;host:port`), as in libzmq.
 #[derive(Debug, Clone)]
 pub(crate) enum Target {
-    Tcp { host: String, port: u16, ipv6: bool },
+    Tcp {
+        host: String,
+        port: u16,
+        ipv6: bool,
+        source: Option<TcpSource>,
+    },
     Ipc(Addr),
 }
 
@@ -181,6 +189,8 @@ pub(crate) struct Owner {
     /// ZAP: where the handler is looked up, ZAP_DOMAIN, ZAP_ENFORCE_DOMAIN.
     pub zap: zap::ZapConfig,
     pub monitor: Arc<MonitorSlot>,
+    /// Whom a listener of this owner keeps (TCP_ACCEPT_FILTER, ...).
+    pub accept_filters: AcceptFilters,
     /// STREAM_NOTIFY: a STREAM socket hears of connects and disconnects.
     pub stream_notify: bool,
     /// PROBE_ROUTER on a ROUTER or DEALER: each connection whose pipes the
@@ -191,5 +201,18 @@ pub(crate) struct Owner {
 impl Owner {
     pub(crate) fn event(&self, event: Event) {
         self.monitor.emit(event);
+    }
+
+    /// Whether a connection a listener of ours accepted passes the accept
+    /// filters (libzmq closes one that does not before anything is read).
+    pub(crate) fn admits(&self, stream: &Stream) -> bool {
+        match stream {
+            Stream::Tcp(_) => stream
+                .peer_tcp_addr()
+                .is_some_and(|a| self.accept_filters.admits_tcp(a.ip())),
+            Stream::Unix(_) => self
+                .accept_filters
+                .admits_ipc(stream.peer_cred(), crate::sys::users::user_in_group),
+        }
     }
 }

@@ -17,7 +17,7 @@ use crate::base::slab::Slab;
 use crate::pipe::handle::NewPeer;
 use crate::pipe::mailbox::Mailbox;
 use crate::pipe::{self, PipeEvent, PipeId};
-use crate::sys::net::{Addr, Connecting, Listener, Stream, resolve_tcp};
+use crate::sys::net::{Addr, Connecting, Listener, Stream, resolve_source, resolve_tcp};
 use crate::sys::{Interest, Selector};
 use crate::transport::monitor::{Event, EventKind};
 
@@ -457,6 +457,18 @@ impl IoThread {
                     return;
                 }
             };
+            if !owner.admits(&stream) {
+                // Closed at once, as libzmq (which reports ACCEPT_FAILED).
+                owner.event(
+                    Event::new(
+                        EventKind::AcceptFailed,
+                        crate::sys::net::EACCES,
+                        &owner.endpoint,
+                    )
+                    .because("refused by the accept filters"),
+                );
+                continue;
+            }
             let fd = raw_fd(&stream);
             owner.event(Event::new(EventKind::Accepted, fd, &owner.endpoint));
             let session = self.sessions.insert(Session {
@@ -486,12 +498,25 @@ impl IoThread {
             return;
         };
         let addr = match target {
-            Target::Tcp { host, port, ipv6 } => {
-                resolve_tcp(host, *port, *ipv6).map(|a| Addr::Tcp(a[0]))
-            }
-            Target::Ipc(addr) => Ok(addr.clone()),
+            Target::Tcp {
+                host,
+                port,
+                ipv6,
+                source,
+            } => resolve_tcp(host, *port, *ipv6).and_then(|a| {
+                let dest = a[0];
+                let source = source
+                    .as_ref()
+                    .map(|s| resolve_source(&s.host, s.port.unwrap_or(0), &dest))
+                    .transpose()?;
+                Ok((Addr::Tcp(dest), source))
+            }),
+            Target::Ipc(addr) => Ok((addr.clone(), None)),
         };
-        let attempt = addr.and_then(|a| Connecting::start(&a));
+        // A source that cannot be bound now (an interface without an
+        // address yet, a port in use) fails this attempt only, as in
+        // libzmq: the session retries.
+        let attempt = addr.and_then(|(a, source)| Connecting::start(&a, source));
         match attempt {
             Ok(c) => {
                 let owner = session.owner.clone();

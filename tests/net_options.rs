@@ -1,0 +1,303 @@
+//! What acts on the OS sockets under a socket's connections, as libzmq
+//! 4.3: source addresses (`tcp://source;host:port`), accept filters
+//! (ZMQ_TCP_ACCEPT_FILTER, ZMQ_IPC_FILTER_UID / GID / PID).
+
+mod common;
+
+use std::io::Read;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::time::Duration;
+
+use common::sock::*;
+use zlink_mq::{Context, ErrorKind, Flags, SocketType};
+
+/// A TCP port that was free a moment ago on 127.0.0.1.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Accepts one connection on a plain listener and returns the peer's
+/// address (the connecting socket's local address).
+fn accepted_peer(listener: &TcpListener) -> SocketAddr {
+    listener.set_nonblocking(true).unwrap();
+    let mut peer = None;
+    wait_until("a connection", || {
+        peer = listener.accept().ok().map(|(_, a)| a);
+        peer.is_some()
+    });
+    peer.unwrap()
+}
+
+fn bounce(server: &mut zlink_mq::Socket, client: &mut zlink_mq::Socket) {
+    client.send("ping", Flags::NONE).unwrap();
+    assert_eq!(recv_str(server), "ping");
+    server.send("pong", Flags::NONE).unwrap();
+    assert_eq!(recv_str(client), "pong");
+}
+
+#[test]
+fn a_connect_with_a_source_leaves_from_that_address_and_port() {
+    let ctx = Context::new();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let dest = listener.local_addr().unwrap();
+    let port = free_port();
+    let mut s = socket(&ctx, SocketType::Dealer);
+    s.connect(&format!("tcp://127.0.0.1:{port};{dest}"))
+        .unwrap();
+    assert_eq!(
+        accepted_peer(&listener),
+        SocketAddr::from(([127, 0, 0, 1], port))
+    );
+
+    // An interface name and a wildcard port: the interface's address.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let dest = listener.local_addr().unwrap();
+    let mut s = socket(&ctx, SocketType::Dealer);
+    s.connect(&format!("tcp://lo:*;{dest}")).unwrap();
+    assert_eq!(accepted_peer(&listener).ip().to_string(), "127.0.0.1");
+}
+
+#[test]
+fn two_sockets_share_one_source_port_towards_different_peers() {
+    // libzmq's test_reqrep_tcp `test_multi_connect_same_port`.
+    let ctx = Context::new();
+    let (mut rep0, mut rep1) = (socket(&ctx, SocketType::Rep), socket(&ctx, SocketType::Rep));
+    let ep0 = bind(&mut rep0, Transport::Tcp);
+    let ep1 = bind(&mut rep1, Transport::Tcp);
+    let (pa, pb) = (free_port(), free_port());
+    let addr = |port: u16, ep: &str| format!("tcp://127.0.0.1:{port};{}", &ep[6..]);
+    let mut req0 = socket(&ctx, SocketType::Req);
+    req0.connect(&addr(pa, &ep0)).unwrap();
+    req0.connect(&addr(pb, &ep1)).unwrap();
+    let mut req1 = socket(&ctx, SocketType::Req);
+    req1.connect(&addr(pb, &ep0)).unwrap();
+    req1.connect(&addr(pa, &ep1)).unwrap();
+    wait_peers(&mut rep0, 2);
+    wait_peers(&mut rep1, 2);
+    for _ in 0..2 {
+        bounce(&mut rep0, &mut req0);
+        bounce(&mut rep1, &mut req0);
+        bounce(&mut rep0, &mut req1);
+        bounce(&mut rep1, &mut req1);
+    }
+    // The endpoint, source included, names the connection.
+    req1.disconnect(&addr(pb, &ep0)).unwrap();
+    assert_eq!(
+        req1.disconnect(&addr(pb, &ep0)).unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+}
+
+#[test]
+fn a_source_that_cannot_be_bound_is_retried_not_refused() {
+    // As libzmq: the source is resolved at each connection attempt, so
+    // connect succeeds and the session keeps retrying.
+    let ctx = Context::new();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let dest = listener.local_addr().unwrap();
+    let mut s = socket(&ctx, SocketType::Dealer);
+    s.connect(&format!("tcp://no-such-nic0:0;{dest}")).unwrap();
+    s.connect(&format!("tcp://localhost:5555;{dest}")).unwrap();
+    listener.set_nonblocking(true).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(listener.accept().is_err(), "no connection was made");
+}
+
+#[test]
+fn a_source_is_refused_where_it_means_nothing() {
+    let ctx = Context::new();
+    let mut s = socket(&ctx, SocketType::Rep);
+    for bad in [
+        "tcp://127.0.0.1:5556;127.0.0.1:*",
+        "tcp://127.0.0.1;127.0.0.1:5555",
+        "tcp://127.0.0.1:x;127.0.0.1:5555",
+    ] {
+        assert_eq!(
+            s.connect(bad).unwrap_err().kind(),
+            ErrorKind::InvalidEndpoint,
+            "{bad}"
+        );
+    }
+    assert_eq!(
+        s.bind("tcp://127.0.0.1:5556;127.0.0.1:*")
+            .unwrap_err()
+            .kind(),
+        ErrorKind::InvalidEndpoint
+    );
+}
+
+/// Connects a plain TCP client to `ep` (`tcp://a.b.c.d:port`) and tells
+/// whether the server kept the connection (it sends its ZMTP greeting) or
+/// closed it at once (end of stream before any byte).
+fn kept(ep: &str) -> bool {
+    let mut client = TcpStream::connect(&ep["tcp://".len()..]).unwrap();
+    client.set_read_timeout(Some(TIMEOUT)).unwrap();
+    let mut byte = [0u8; 1];
+    match client.read(&mut byte) {
+        Ok(n) => n == 1,
+        Err(e) => panic!("no greeting and no close: {e}"),
+    }
+}
+
+#[test]
+fn tcp_accept_filters_keep_only_the_clients_they_match() {
+    let ctx = Context::new();
+    let bound = |filters: &[&str], clear: bool| {
+        let mut s = socket(&ctx, SocketType::Pair);
+        for f in filters {
+            s.add_tcp_accept_filter(f).unwrap();
+        }
+        if clear {
+            s.clear_tcp_accept_filters();
+        }
+        let ep = bind(&mut s, Transport::Tcp);
+        (s, ep)
+    };
+    let (_s, ep) = bound(&[], false);
+    assert!(kept(&ep), "no filter: every client");
+    let (_s, ep) = bound(&["127.0.0.1/32"], false);
+    assert!(kept(&ep));
+    let (_s, ep) = bound(&["0.0.0.0/0"], false);
+    assert!(kept(&ep));
+    let (_s, ep) = bound(&["10.0.0.0/8", "127.0.0.0/8"], false);
+    assert!(kept(&ep), "any filter that matches");
+    let (_s, ep) = bound(&["127.0.0.255/32"], false);
+    assert!(!kept(&ep), "closed at once");
+    let (_s, ep) = bound(&["127.0.0.255/32"], true);
+    assert!(kept(&ep), "cleared");
+
+    // A refused client never becomes a peer: nothing is delivered either
+    // way (libzmq's test_tcp_accept_filter `test_set_non_matching`).
+    let (mut server, ep) = bound(&["127.0.0.255/32"], false);
+    let mut client = socket(&ctx, SocketType::Pair);
+    client.connect(&ep).unwrap();
+    client.send("hi", Flags::NONE).unwrap();
+    server.set_rcvtimeo(Some(Duration::from_millis(200)));
+    assert_eq!(
+        server.recv(Flags::NONE).unwrap_err().kind(),
+        ErrorKind::WouldBlock
+    );
+    assert_eq!(server.peer_count(), 0);
+
+    // Filters are the listener's from its bind on, as in libzmq.
+    let mut s = socket(&ctx, SocketType::Pair);
+    let ep = bind(&mut s, Transport::Tcp);
+    s.add_tcp_accept_filter("127.0.0.255").unwrap();
+    assert!(kept(&ep), "set after the bind");
+}
+
+#[test]
+fn tcp_accept_filters_are_checked_and_read_back() {
+    let ctx = Context::new();
+    let mut s = socket(&ctx, SocketType::Pair);
+    for bad in [
+        "foo",
+        "0.0.0.0foo",
+        "0.0.0.0/foo",
+        "0.0.0.0/",
+        "0.0.0.0/-1",
+        "0.0.0.0/33",
+        "::1",
+    ] {
+        assert_eq!(
+            s.add_tcp_accept_filter(bad).unwrap_err().kind(),
+            ErrorKind::InvalidArgument,
+            "{bad}"
+        );
+    }
+    s.add_tcp_accept_filter("127.0.0.1").unwrap();
+    s.set_ipv6(true);
+    s.add_tcp_accept_filter("fe80::/10").unwrap();
+    assert_eq!(
+        s.tcp_accept_filters().collect::<Vec<_>>(),
+        ["127.0.0.1/32", "fe80::/10"]
+    );
+    s.clear_tcp_accept_filters();
+    assert_eq!(s.tcp_accept_filters().count(), 0);
+}
+
+/// Options set on a socket before it binds.
+type Setup<'a> = dyn Fn(&mut zlink_mq::Socket) + 'a;
+
+/// Connects a plain Unix-socket client to `ep` (`ipc://path`): whether
+/// the server kept it (sends its greeting) or closed it at once.
+fn kept_ipc(ep: &str) -> bool {
+    let mut client = std::os::unix::net::UnixStream::connect(&ep["ipc://".len()..]).unwrap();
+    client.set_read_timeout(Some(TIMEOUT)).unwrap();
+    let mut byte = [0u8; 1];
+    match client.read(&mut byte) {
+        Ok(n) => n == 1,
+        Err(e) => panic!("no greeting and no close: {e}"),
+    }
+}
+
+#[test]
+fn ipc_filters_keep_only_the_listed_credentials() {
+    use std::os::unix::fs::MetadataExt;
+    // Our effective ids, without unsafe code: /proc/self belongs to them.
+    let me = std::fs::metadata("/proc/self").unwrap();
+    let (uid, gid, pid) = (me.uid(), me.gid(), std::process::id() as i32);
+    let ctx = Context::new();
+    let bound = |set: &Setup<'_>| {
+        let mut s = socket(&ctx, SocketType::Dealer);
+        set(&mut s);
+        let ep = bind(&mut s, Transport::Ipc);
+        (s, ep)
+    };
+    let cases: [(&str, &Setup<'_>, bool); 9] = [
+        ("none", &|_| {}, true),
+        ("our uid", &|s| s.add_ipc_filter_uid(uid), true),
+        ("another uid", &|s| s.add_ipc_filter_uid(uid + 1), false),
+        ("our gid", &|s| s.add_ipc_filter_gid(gid), true),
+        (
+            "a gid we are not in",
+            &|s| s.add_ipc_filter_gid(u32::MAX - 7),
+            false,
+        ),
+        ("our pid", &|s| s.add_ipc_filter_pid(pid), true),
+        ("another pid", &|s| s.add_ipc_filter_pid(pid + 1), false),
+        (
+            "any listed matches",
+            &|s| {
+                s.add_ipc_filter_uid(uid + 1);
+                s.add_ipc_filter_pid(pid);
+            },
+            true,
+        ),
+        (
+            "cleared",
+            &|s| {
+                s.add_ipc_filter_uid(uid + 1);
+                s.add_ipc_filter_gid(u32::MAX - 7);
+                s.add_ipc_filter_pid(pid + 1);
+                s.clear_ipc_filter_uids();
+                s.clear_ipc_filter_gids();
+                s.clear_ipc_filter_pids();
+            },
+            true,
+        ),
+    ];
+    for (what, set, want) in cases {
+        let (_s, ep) = bound(set);
+        assert_eq!(kept_ipc(&ep), want, "{what}");
+    }
+
+    // TCP clients are not IPC clients.
+    let mut s = socket(&ctx, SocketType::Dealer);
+    s.add_ipc_filter_uid(uid + 1);
+    let ep = bind(&mut s, Transport::Tcp);
+    assert!(kept(&ep));
+
+    let mut s = socket(&ctx, SocketType::Dealer);
+    s.add_ipc_filter_uid(7);
+    s.add_ipc_filter_uid(3);
+    s.add_ipc_filter_uid(7);
+    s.add_ipc_filter_pid(-1);
+    assert_eq!(s.ipc_filter_uids().collect::<Vec<_>>(), [3, 7]);
+    assert_eq!(s.ipc_filter_pids().collect::<Vec<_>>(), [-1]);
+    assert_eq!(s.ipc_filter_gids().count(), 0);
+}
