@@ -63,7 +63,9 @@ const ZMQ_CONFLATE: c_int = 54;
 const ZMQ_ZAP_DOMAIN: c_int = 55;
 /// A draft option of libzmq 4.3 (zmq.h declares it with the draft API).
 const ZMQ_ZAP_ENFORCE_DOMAIN: c_int = 93;
+const ZMQ_LOOPBACK_FASTPATH: c_int = 94;
 const ZMQ_METADATA: c_int = 95;
+const ZMQ_MULTICAST_LOOP: c_int = 96;
 const ZMQ_ROUTER_HANDOVER: c_int = 56;
 const ZMQ_TOS: c_int = 57;
 const ZMQ_IPC_FILTER_PID: c_int = 58;
@@ -105,6 +107,10 @@ pub(crate) struct Extra {
     tcp_keepalive_cnt: c_int,
     tcp_keepalive_idle: c_int,
     tcp_keepalive_intvl: c_int,
+    /// LOOPBACK_FASTPATH (libzmq applies it on Windows only).
+    loopback_fastpath: bool,
+    /// MULTICAST_LOOP (for udp and pgm, which we do not build).
+    multicast_loop: bool,
     plain_username: Vec<u8>,
     plain_password: Vec<u8>,
     /// CURVE_SECRETKEY as set, for getsockopt (the socket keeps no way to
@@ -128,6 +134,8 @@ impl Default for Extra {
             tcp_keepalive_cnt: -1,
             tcp_keepalive_idle: -1,
             tcp_keepalive_intvl: -1,
+            loopback_fastpath: false,
+            multicast_loop: true,
             plain_username: Vec::new(),
             plain_password: Vec::new(),
             curve_secretkey: None,
@@ -374,6 +382,9 @@ fn set(sock: &mut CSocket, option: c_int, v: &[u8]) -> Result<(), Errno> {
         ZMQ_ZAP_ENFORCE_DOMAIN => s.set_zap_enforce_domain(flag(v)?),
         ZMQ_AFFINITY => x.affinity = i64_value(v)? as u64,
         ZMQ_RATE => x.rate = int_at_least(v, 1)?,
+        // Any int, non-zero meaning on (libzmq's "relaxed" booleans).
+        ZMQ_LOOPBACK_FASTPATH => x.loopback_fastpath = int_at_least(v, c_int::MIN)? != 0,
+        ZMQ_MULTICAST_LOOP => x.multicast_loop = int_at_least(v, c_int::MIN)? != 0,
         ZMQ_RECOVERY_IVL => x.recovery_ivl = int_at_least(v, 0)?,
         ZMQ_SNDBUF => x.sndbuf = int_at_least(v, -1)?,
         ZMQ_RCVBUF => x.rcvbuf = int_at_least(v, -1)?,
@@ -464,6 +475,8 @@ fn get(sock: &mut CSocket, option: c_int) -> Result<Value, Errno> {
         ZMQ_THREAD_SAFE => Int(0),
         ZMQ_AFFINITY => U64(x.affinity),
         ZMQ_RATE => Int(x.rate),
+        ZMQ_LOOPBACK_FASTPATH => b(x.loopback_fastpath),
+        ZMQ_MULTICAST_LOOP => b(x.multicast_loop),
         ZMQ_RECOVERY_IVL => Int(x.recovery_ivl),
         ZMQ_SNDBUF => Int(x.sndbuf),
         ZMQ_RCVBUF => Int(x.rcvbuf),
@@ -587,6 +600,28 @@ mod tests {
         );
         let text = |k: [c_char; 41]| std::array::from_fn(|i| k[i] as u8);
         (text(public), text(secret))
+    }
+
+    /// LOOPBACK_FASTPATH and MULTICAST_LOOP, which libzmq 4.3 takes on
+    /// every platform (pyzmq reads them): relaxed booleans with libzmq's
+    /// defaults, and ZMQ_METADATA's "X-name:value" checks.
+    #[test]
+    fn relaxed_booleans_and_metadata_are_taken_as_libzmq_takes_them() {
+        let ctx = zmq_ctx_new();
+        let s = zmq_socket(ctx, ZMQ_REQ);
+        assert_eq!(getopt(s, ZMQ_LOOPBACK_FASTPATH, 4), 0i32.to_ne_bytes());
+        assert_eq!(getopt(s, ZMQ_MULTICAST_LOOP, 4), 1i32.to_ne_bytes());
+        assert_eq!(setopt(s, ZMQ_LOOPBACK_FASTPATH, &(-5i32).to_ne_bytes()), 0);
+        assert_eq!(getopt(s, ZMQ_LOOPBACK_FASTPATH, 4), 1i32.to_ne_bytes());
+        assert_eq!(setopt(s, ZMQ_MULTICAST_LOOP, &0i32.to_ne_bytes()), 0);
+        assert_eq!(getopt(s, ZMQ_MULTICAST_LOOP, 4), 0i32.to_ne_bytes());
+        assert_eq!(setopt(s, ZMQ_MULTICAST_LOOP, &[1u8]), -1, "not an int");
+        assert_eq!(setopt(s, ZMQ_METADATA, b"X-key:value"), 0);
+        assert_eq!(setopt(s, ZMQ_METADATA, b"key:value"), -1, "no X- prefix");
+        assert_eq!(setopt(s, ZMQ_METADATA, b"X-key:"), -1, "no value");
+        assert_eq!(setopt(s, ZMQ_METADATA, b"X-ab"), -1, "an int's size");
+        assert_eq!(zmq_close(s), 0);
+        assert_eq!(zmq_ctx_term(ctx), 0);
     }
 
     /// A CURVE REQ and REP through the C ABI's options, as a C program
