@@ -6,7 +6,9 @@ mod common;
 use std::thread;
 
 use common::sock::*;
-use zlink_mq::{Context, ErrorKind, Flags, SocketType, proxy, proxy_steerable};
+use zlink_mq::{
+    Context, ErrorKind, Flags, SocketType, proxy, proxy_single_socket, proxy_steerable,
+};
 
 #[test]
 fn router_dealer_broker_serves_many_clients_and_workers() {
@@ -180,4 +182,66 @@ fn steerable_proxy_pauses_resumes_reports_and_terminates() {
     assert_eq!(recv_str(&mut sink), "during");
     steer.send("TERMINATE", Flags::NONE).unwrap();
     assert!(forwarder.join().unwrap().is_ok(), "TERMINATE returns Ok");
+}
+
+/// One socket as both frontend and backend (libzmq's
+/// test_proxy_single_socket): a ROUTER that sends every request back out
+/// answers its clients with their own requests, captured and steered.
+#[test]
+fn a_single_socket_proxy_sends_each_message_back_through_itself() {
+    let ctx = Context::new();
+    let mut server = socket(&ctx, SocketType::Router);
+    let ep = bind(&mut server, Transport::Tcp);
+    let mut capture = socket(&ctx, SocketType::Pull);
+    let cap_ep = bind(&mut capture, Transport::Inproc);
+    let mut capture_tx = socket(&ctx, SocketType::Push);
+    capture_tx.connect(&cap_ep).unwrap();
+    let mut control = socket(&ctx, SocketType::Pair);
+    let control_ep = bind(&mut control, Transport::Inproc);
+    let mut steer = socket(&ctx, SocketType::Pair);
+    steer.connect(&control_ep).unwrap();
+    let echo = thread::spawn(move || {
+        proxy_single_socket(&mut server, Some(&mut capture_tx), Some(&mut control))
+    });
+    let mut clients: Vec<_> = (0..3).map(|_| socket(&ctx, SocketType::Req)).collect();
+    for (i, c) in clients.iter_mut().enumerate() {
+        c.connect(&ep).unwrap();
+        send_strs(c, &[&format!("request {i}")]);
+    }
+    for (i, c) in clients.iter_mut().enumerate() {
+        assert_eq!(recv_strs(c), [format!("request {i}")]);
+    }
+    // Capture saw every frame: routing id, delimiter, body per request.
+    for _ in 0..9 {
+        capture.recv(Flags::NONE).unwrap();
+    }
+    steer.send("STATISTICS", Flags::NONE).unwrap();
+    let stats = steer.recv_multipart(Flags::NONE).unwrap();
+    let n = |i: usize| u64::from_ne_bytes(stats[i][..].try_into().unwrap());
+    assert_eq!(n(0), 3, "the socket's input counts as the frontend's");
+    assert_eq!(n(6), 3, "its output as the backend's");
+    steer.send("TERMINATE", Flags::NONE).unwrap();
+    assert!(echo.join().unwrap().is_ok());
+}
+
+/// The same with a REP, which can send only after it has received
+/// (libzmq's test_proxy_single_socket uses one).
+#[test]
+fn a_single_rep_socket_proxy_echoes_each_request() {
+    let ctx = Context::new();
+    let mut rep = socket(&ctx, SocketType::Rep);
+    let ep = bind(&mut rep, Transport::Tcp);
+    let mut control = socket(&ctx, SocketType::Pair);
+    let control_ep = bind(&mut control, Transport::Inproc);
+    let mut steer = socket(&ctx, SocketType::Pair);
+    steer.connect(&control_ep).unwrap();
+    let echo = thread::spawn(move || proxy_single_socket(&mut rep, None, Some(&mut control)));
+    let mut req = socket(&ctx, SocketType::Req);
+    req.connect(&ep).unwrap();
+    for text in ["msg1", "msg22"] {
+        send_strs(&mut req, &[text]);
+        assert_eq!(recv_strs(&mut req), [text]);
+    }
+    steer.send("TERMINATE", Flags::NONE).unwrap();
+    assert!(echo.join().unwrap().is_ok());
 }

@@ -3,13 +3,14 @@
 
 use std::ffi::{c_int, c_void};
 
-use zlink_mq_std::{proxy, proxy_steerable};
+use zlink_mq_std::{proxy, proxy_single_socket, proxy_steerable};
 
 use crate::error::Errno;
 use crate::ffi;
 use crate::socket::{CSocket, sock_mut};
 
-/// The proxy's sockets, checked to be distinct live handles.
+/// The proxy's sockets, checked to be distinct live handles (a frontend
+/// that is also the backend is passed as frontend only).
 ///
 /// # Safety
 /// Each pointer is NULL or a socket handle the calling thread owns.
@@ -25,7 +26,8 @@ unsafe fn sockets<'a>(
         .collect();
     for (i, p) in given.iter().enumerate() {
         if given[..i].contains(p) {
-            // One socket as both frontend and backend is not provided.
+            // Only the frontend may be the backend too (the callers pass
+            // a NULL backend then); any other pair is refused.
             return Err(Errno(libc::EINVAL));
         }
     }
@@ -50,6 +52,20 @@ pub extern "C" fn zmq_proxy(
     capture: *mut c_void,
 ) -> c_int {
     ffi(-1, || {
+        if !frontend.is_null() && frontend == backend {
+            // SAFETY: as below, with the backend the frontend itself.
+            let [f, _, c, _] = unsafe {
+                sockets(
+                    frontend,
+                    std::ptr::null_mut(),
+                    capture,
+                    std::ptr::null_mut(),
+                )
+            }?;
+            let f = f.ok_or(Errno(libc::EFAULT))?;
+            proxy_single_socket(&mut f.socket, c.map(|c| &mut c.socket), None)?;
+            return Ok(0);
+        }
         // SAFETY: the C caller passes socket handles it owns (checked).
         let [f, b, c, _] = unsafe { sockets(frontend, backend, capture, std::ptr::null_mut()) }?;
         let (Some(f), Some(b)) = (f, b) else {
@@ -70,6 +86,18 @@ pub extern "C" fn zmq_proxy_steerable(
     control: *mut c_void,
 ) -> c_int {
     ffi(-1, || {
+        if !frontend.is_null() && frontend == backend {
+            // SAFETY: as below, with the backend the frontend itself.
+            let [f, _, c, k] =
+                unsafe { sockets(frontend, std::ptr::null_mut(), capture, control) }?;
+            let f = f.ok_or(Errno(libc::EFAULT))?;
+            proxy_single_socket(
+                &mut f.socket,
+                c.map(|c| &mut c.socket),
+                k.map(|k| &mut k.socket),
+            )?;
+            return Ok(0);
+        }
         // SAFETY: the C caller passes socket handles it owns (checked).
         let [f, b, c, k] = unsafe { sockets(frontend, backend, capture, control) }?;
         let (Some(f), Some(b)) = (f, b) else {

@@ -46,7 +46,7 @@ pub use base::{endpoint, error, msg, properties, storage};
 pub use transport::monitor;
 
 pub use api::poller::{PollItem, Poller, poll};
-pub use api::proxy::{proxy, proxy_steerable};
+pub use api::proxy::{proxy, proxy_single_socket, proxy_steerable};
 pub use base::endpoint::Endpoint;
 pub use base::error::{Error, ErrorKind, Result};
 pub use base::msg::Msg;

@@ -4,6 +4,7 @@
 
 use crate::api::poller::{PollItem, poll};
 use crate::base::error::{ErrorKind, Result};
+use crate::base::msg::Msg;
 use crate::socket::{Events, Flags, Socket};
 
 /// What one direction of a proxy has moved (`ZMQ_PROXY_STATISTICS`).
@@ -69,6 +70,53 @@ pub fn proxy_steerable(
     run(frontend, backend, capture, Some(control))
 }
 
+/// [`proxy`] with one socket as both frontend and backend, as
+/// `zmq_proxy(s, s, capture)` (a ROUTER that answers every request with
+/// itself, say): every message it receives it sends back out, through its
+/// own routing. With `control`, steered as [`proxy_steerable`]; its
+/// statistics count the socket's input as the frontend's and its output
+/// as the backend's, as libzmq.
+///
+/// # Errors
+/// As [`proxy`].
+pub fn proxy_single_socket(
+    socket: &mut Socket,
+    mut capture: Option<&mut Socket>,
+    mut control: Option<&mut Socket>,
+) -> Result<()> {
+    let mut paused = false;
+    let mut stats = [Counts::default(); 4];
+    loop {
+        match command(control.as_deref_mut(), &stats, &mut paused)? {
+            Some(Steer::Terminate) => return Ok(()),
+            Some(_) => continue,
+            None => {}
+        }
+        // Readable is enough, as in libzmq: a REP (or REQ) becomes
+        // writable only once it has received, so the send after the
+        // receive is the one that may wait.
+        if !paused && socket.events()?.readable {
+            forward(
+                &mut One(&mut *socket),
+                capture.as_deref_mut(),
+                &mut stats,
+                0,
+            )?;
+            continue;
+        }
+        let wants = if paused {
+            Events::NONE
+        } else {
+            Events::READABLE
+        };
+        let mut items = vec![PollItem::socket(socket, wants)];
+        if let Some(c) = control.as_deref_mut() {
+            items.push(PollItem::socket(c, Events::READABLE));
+        }
+        poll(&mut items, None)?;
+    }
+}
+
 fn run(
     frontend: &mut Socket,
     backend: &mut Socket,
@@ -79,27 +127,23 @@ fn run(
     // [frontend in, frontend out, backend in, backend out]
     let mut stats = [Counts::default(); 4];
     loop {
-        if let Some(c) = control.as_deref_mut() {
-            if c.events()?.readable {
-                match steer(c, &stats)? {
-                    Steer::Pause => paused = true,
-                    Steer::Resume => paused = false,
-                    Steer::Terminate => return Ok(()),
-                    Steer::Other => {}
-                }
-                continue;
-            }
+        match command(control.as_deref_mut(), &stats, &mut paused)? {
+            Some(Steer::Terminate) => return Ok(()),
+            Some(_) => continue,
+            None => {}
         }
         let front = frontend.events()?;
         let back = backend.events()?;
         let mut moved = false;
         if !paused {
             if front.readable && back.writable {
-                forward(frontend, backend, capture.as_deref_mut(), &mut stats, 0)?;
+                let mut ends = Two(&mut *frontend, &mut *backend);
+                forward(&mut ends, capture.as_deref_mut(), &mut stats, 0)?;
                 moved = true;
             }
             if back.readable && front.writable {
-                forward(backend, frontend, capture.as_deref_mut(), &mut stats, 2)?;
+                let mut ends = Two(&mut *backend, &mut *frontend);
+                forward(&mut ends, capture.as_deref_mut(), &mut stats, 2)?;
                 moved = true;
             }
         }
@@ -138,25 +182,54 @@ fn wants(front: Events, back: Events) -> (Events, Events) {
     (front_wants, back_wants)
 }
 
-/// Moves one whole message from `from` to `to` (and `capture`). The first
-/// frame is known to be there and `to` to be writable; the other frames of
-/// a message arrive and are accepted with the first.
+/// Where a proxy takes a message from and sends it to.
+trait Ends {
+    fn recv(&mut self) -> Result<Msg>;
+    fn send(&mut self, frame: Msg, flags: Flags) -> Result<()>;
+}
+
+/// From one socket to another.
+struct Two<'a>(&'a mut Socket, &'a mut Socket);
+
+/// From a socket back to itself.
+struct One<'a>(&'a mut Socket);
+
+impl Ends for Two<'_> {
+    fn recv(&mut self) -> Result<Msg> {
+        self.0.recv(Flags::DONTWAIT)
+    }
+    fn send(&mut self, frame: Msg, flags: Flags) -> Result<()> {
+        self.1.send(frame, flags)
+    }
+}
+
+impl Ends for One<'_> {
+    fn recv(&mut self) -> Result<Msg> {
+        self.0.recv(Flags::DONTWAIT)
+    }
+    fn send(&mut self, frame: Msg, flags: Flags) -> Result<()> {
+        self.0.send(frame, flags)
+    }
+}
+
+/// Moves one whole message between `ends` (and to `capture`). The first
+/// frame is known to be there and the sending end to be writable; the
+/// other frames of a message arrive and are accepted with the first.
 fn forward(
-    from: &mut Socket,
-    to: &mut Socket,
+    ends: &mut impl Ends,
     mut capture: Option<&mut Socket>,
     stats: &mut [Counts; 4],
     from_index: usize,
 ) -> Result<()> {
     loop {
-        let frame = from.recv(Flags::DONTWAIT)?;
+        let frame = ends.recv()?;
         let more = frame.more();
         let len = frame.len() as u64;
         let flags = if more { Flags::SNDMORE } else { Flags::NONE };
         if let Some(c) = capture.as_deref_mut() {
             c.send(frame.clone(), flags)?;
         }
-        to.send(frame, flags)?;
+        ends.send(frame, flags)?;
         // The receiving side's "in" and the other side's "out" counters.
         let to_index = if from_index == 0 { 3 } else { 1 };
         stats[from_index].bytes += len;
@@ -167,6 +240,28 @@ fn forward(
             return Ok(());
         }
     }
+}
+
+/// Takes the command waiting on `control`, if any, and applies PAUSE /
+/// RESUME to `paused`.
+fn command(
+    control: Option<&mut Socket>,
+    stats: &[Counts; 4],
+    paused: &mut bool,
+) -> Result<Option<Steer>> {
+    let Some(c) = control else {
+        return Ok(None);
+    };
+    if !c.events()?.readable {
+        return Ok(None);
+    }
+    let s = steer(c, stats)?;
+    match s {
+        Steer::Pause => *paused = true,
+        Steer::Resume => *paused = false,
+        Steer::Terminate | Steer::Other => {}
+    }
+    Ok(Some(s))
 }
 
 enum Steer {
