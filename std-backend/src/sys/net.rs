@@ -468,12 +468,20 @@ impl Stream {
         Ok(usize::try_from(n).unwrap_or(0))
     }
 
-    /// Writes several buffers with one system call.
+    /// Writes several buffers with one system call, with `MSG_NOSIGNAL` as
+    /// std's own socket `write` does: a peer that is gone (or has shut its
+    /// reading side) is an `EPIPE`, never a SIGPIPE. std's
+    /// `write_vectored` is a `writev`, which raises SIGPIPE, and a C
+    /// program using our libzmq.so keeps its default action, which kills
+    /// the process (libzmq's I/O threads block every signal).
     pub(crate) fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        match self {
-            Stream::Tcp(s) => s.write_vectored(bufs),
-            Stream::Unix(s) => s.write_vectored(bufs),
-        }
+        let mut no_control = rustix::net::SendAncillaryBuffer::default();
+        Ok(rustix::net::sendmsg(
+            &*self,
+            bufs,
+            &mut no_control,
+            rustix::net::SendFlags::NOSIGNAL,
+        )?)
     }
 }
 

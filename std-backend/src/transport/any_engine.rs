@@ -76,10 +76,6 @@ impl AnyEngine {
         }
     }
 
-    pub(crate) fn is_active(&self) -> bool {
-        both!(self, e => e.is_active())
-    }
-
     pub(crate) fn peer_error_status(&self) -> Option<u16> {
         match self {
             AnyEngine::Zmtp(e) => e.peer_error_status(),

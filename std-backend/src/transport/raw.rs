@@ -62,11 +62,6 @@ impl RawEngine {
         }
     }
 
-    /// Whether the socket has been given this connection.
-    pub(crate) fn is_active(&self) -> bool {
-        self.started
-    }
-
     pub(crate) fn unblock_input(&mut self) {
         self.input_blocked = false;
     }

@@ -374,11 +374,6 @@ impl Engine {
         Ok(())
     }
 
-    /// Whether the handshake is over.
-    pub(crate) fn is_active(&self) -> bool {
-        self.conn.is_active()
-    }
-
     /// The ZAP status code (RFC 27: 300, 400 or 500) of the ERROR the peer
     /// sent, if its reason is one: how a PLAIN (or ZAP) server says it
     /// rejected us.

@@ -29,7 +29,10 @@ impl IoThread {
             if !matches!(failure, Failure::Done) {
                 engine.lost(&mut session.pipes);
             }
-            let handshaken = engine.is_active();
+            // Not `is_active`: a connection that failed after its
+            // handshake (heartbeat timeout, a bad frame) is not active any
+            // more, yet its handshake did not fail.
+            let handshaken = engine.handshaken();
             match &failure {
                 Failure::Done => {}
                 Failure::Protocol(e) if !handshaken => {
