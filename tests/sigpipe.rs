@@ -7,7 +7,7 @@
 
 mod common;
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 
 use common::raw;
@@ -34,7 +34,18 @@ fn a_large_frame_to_a_peer_that_stopped_reading_raises_no_sigpipe() {
     peer.write_all(&raw::ready("PULL")).unwrap();
     let e = events.recv_timeout(TIMEOUT).unwrap();
     assert_eq!(e.kind, EventKind::HandshakeSucceeded, "{e:?}");
-    // Our greeting and READY are out; every write from now on is EPIPE.
+    // Read our greeting and READY, so that they are out (the handshake
+    // completes on the peer's READY, perhaps before ours is written, and
+    // a READY written after the shutdown would fail the connection
+    // before the message is sent); every write from now on is EPIPE.
+    let mut greeting = [0u8; 64];
+    peer.read_exact(&mut greeting).unwrap();
+    let mut head = [0u8; 2];
+    peer.read_exact(&mut head).unwrap();
+    assert_eq!(head[0], 0x04, "a short command: READY");
+    let mut ready = vec![0u8; usize::from(head[1])];
+    peer.read_exact(&mut ready).unwrap();
+    assert!(ready.starts_with(b"\x05READY"));
     peer.shutdown(std::net::Shutdown::Read).unwrap();
     // Larger than the engine copies into its write buffer: written from the
     // message's own buffer, behind its header (a gather write).
