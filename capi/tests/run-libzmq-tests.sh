@@ -68,7 +68,7 @@ known_failing=" ${KNOWN_FAILING-test_stream
   test_setsockopt
   test_xpub_manual test_socks
   test_proxy_single_socket
-  test_use_fd test_fork test_hwm_pubsub
+  test_fork test_hwm_pubsub
   test_router_mandatory_hwm} "
 known_failing=${known_failing//$'\n'/ }
 ((${#names[@]})) || names=("${all[@]}")

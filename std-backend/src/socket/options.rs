@@ -3,6 +3,7 @@
 //! The socket exposes typed getters and setters (`Socket::set_sndhwm`,
 //! `Socket::sndhwm`, ...); this module holds the values and checks them.
 
+use std::os::fd::OwnedFd;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,7 +17,6 @@ use crate::base::filter::AcceptFilters;
 use crate::socket::INPROC_BUSY_WAIT;
 
 /// Every option a socket carries. Defaults are libzmq 4.3's.
-#[derive(Clone)]
 pub(crate) struct Options {
     pub sndhwm: u32,
     pub rcvhwm: u32,
@@ -67,6 +67,8 @@ pub(crate) struct Options {
     pub ipv6: bool,
     /// TCP_ACCEPT_FILTER and the IPC filters, applied by listeners.
     pub accept_filters: AcceptFilters,
+    /// USE_FD: the listening socket the next tcp or ipc bind takes.
+    pub use_fd: Option<OwnedFd>,
     pub plain_server: bool,
     pub plain_username: Option<Vec<u8>>,
     pub plain_password: Option<Vec<u8>>,
@@ -128,6 +130,7 @@ impl Default for Options {
             backlog: 100,
             ipv6: false,
             accept_filters: AcceptFilters::default(),
+            use_fd: None,
             plain_server: false,
             zap_domain: Vec::new(),
             zap_enforce_domain: false,

@@ -1,6 +1,7 @@
 //! Socket options: libzmq's `zmq_setsockopt` / `zmq_getsockopt`, one
 //! setter and one getter each.
 
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::time::Duration;
 
 use crate::base::error::{Error, ErrorKind, Result};
@@ -426,6 +427,29 @@ impl Socket {
     /// The `ZMQ_IPC_FILTER_PID`s, in increasing order.
     pub fn ipc_filter_pids(&self) -> impl Iterator<Item = i32> + '_ {
         self.options.accept_filters.pids.iter().copied()
+    }
+
+    /// Sets `ZMQ_USE_FD`: the next `tcp://` or `ipc://` [`bind`](Socket::bind)
+    /// listens on `fd`, a stream socket the application made and bound
+    /// (made listening too if it is not yet, and non-blocking), instead of
+    /// making one: a socket inherited from a supervisor such as systemd,
+    /// or bound with privileges dropped since. As in libzmq the endpoint's
+    /// address is then not bound (for tcp, `last_endpoint` is the socket's
+    /// own address; for ipc, the endpoint as given), BINDTODEVICE does not
+    /// apply, and an ipc socket file is left to the application (neither
+    /// removed before the bind nor after). The socket owns `fd` from here:
+    /// `unbind` and `close` close it. libzmq keeps the number for every
+    /// later bind; a descriptor is owned once, so here only the next bind
+    /// takes it (the C ABI passes it to its next tcp or ipc bind after
+    /// each `zmq_setsockopt`). Returns the descriptor set before, if no
+    /// bind took it.
+    pub fn set_use_fd(&mut self, fd: Option<OwnedFd>) -> Option<OwnedFd> {
+        std::mem::replace(&mut self.options.use_fd, fd)
+    }
+
+    /// `ZMQ_USE_FD`: the descriptor the next tcp or ipc bind will take.
+    pub fn use_fd(&self) -> Option<BorrowedFd<'_>> {
+        self.options.use_fd.as_ref().map(AsFd::as_fd)
     }
 
     /// `ZMQ_PLAIN_SERVER`: act as PLAIN server; `authenticator` judges each

@@ -224,6 +224,26 @@ impl Listener {
         Ok(listener)
     }
 
+    /// Listens on a socket the application made and bound (libzmq's
+    /// ZMQ_USE_FD). It is made non-blocking, and listening if it was not
+    /// yet. Its socket file, if any, stays the application's: it is not
+    /// removed when the listener goes away.
+    pub(crate) fn from_fd(fd: OwnedFd, backlog: u32) -> io::Result<Self> {
+        let unix = sockopt::socket_domain(&fd)? == AddressFamily::UNIX;
+        if sockopt::socket_type(&fd)? != SocketType::STREAM {
+            return Err(Errno::INVAL.into());
+        }
+        rustix::io::ioctl_fionbio(&fd, true)?;
+        if !sockopt::socket_acceptconn(&fd)? {
+            rustix::net::listen(&fd, i32::try_from(backlog).unwrap_or(i32::MAX))?;
+        }
+        Ok(Self {
+            fd,
+            unix,
+            path: None,
+        })
+    }
+
     /// The TCP address actually bound (with the port chosen for port 0).
     pub(crate) fn local_tcp_addr(&self) -> io::Result<SocketAddr> {
         let any = rustix::net::getsockname(&self.fd)?;
@@ -570,6 +590,31 @@ mod tests {
         }
         assert_eq!(peers, [source, source]);
         drop((first, second));
+    }
+
+    #[test]
+    fn a_bound_socket_of_the_application_is_listened_on() {
+        // Bound, blocking, not listening yet: from_fd makes it listen and
+        // non-blocking (an accept with nothing pending must not block).
+        let fd = rustix::net::socket(AddressFamily::INET, SocketType::STREAM, None).unwrap();
+        let any = SocketAddr::from(([127, 0, 0, 1], 0));
+        rustix::net::bind(&fd, &SocketAddrAny::from(any)).unwrap();
+        let l = Listener::from_fd(fd, 10).unwrap();
+        assert!(l.accept().unwrap().is_none());
+        let addr = l.local_tcp_addr().unwrap();
+        let _c = Connecting::start(&Addr::Tcp(addr), None).unwrap();
+        let mut accepted = None;
+        for _ in 0..1000 {
+            accepted = l.accept().unwrap();
+            if accepted.is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        assert!(matches!(accepted, Some(Stream::Tcp(_))));
+        // Not a stream socket.
+        let udp = rustix::net::socket(AddressFamily::INET, SocketType::DGRAM, None).unwrap();
+        assert!(Listener::from_fd(udp, 10).is_err());
     }
 
     #[test]
