@@ -1,7 +1,8 @@
 //! What acts on the OS sockets under a socket's connections, as libzmq
 //! 4.3: source addresses (`tcp://source;host:port`), accept filters
 //! (ZMQ_TCP_ACCEPT_FILTER, ZMQ_IPC_FILTER_UID / GID / PID), listening
-//! sockets made by the application (ZMQ_USE_FD).
+//! sockets made by the application (ZMQ_USE_FD), network devices
+//! (ZMQ_BINDTODEVICE).
 
 mod common;
 
@@ -348,4 +349,51 @@ fn use_fd_binds_listen_on_the_applications_socket() {
     ctx.terminate();
     assert!(path.exists(), "left to the application");
     std::fs::remove_file(&path).unwrap();
+}
+
+#[test]
+fn bindtodevice_binds_tcp_sockets_to_the_device() {
+    use std::error::Error as _;
+    let ctx = Context::new();
+    let mut s = socket(&ctx, SocketType::Rep);
+    assert_eq!(s.bindtodevice(), None);
+    for bad in ["", "seventeen-bytes-x", "a\0b"] {
+        assert_eq!(
+            s.set_bindtodevice(Some(bad)).unwrap_err().kind(),
+            ErrorKind::InvalidArgument,
+            "{bad:?}"
+        );
+    }
+    // A device that does not exist: the bind fails with ENODEV, and a
+    // connect never connects (each attempt fails and is retried).
+    s.set_bindtodevice(Some("no-such-dev0")).unwrap();
+    assert_eq!(s.bindtodevice(), Some("no-such-dev0"));
+    let err = s.bind("tcp://127.0.0.1:*").unwrap_err();
+    let os = err
+        .source()
+        .and_then(|e| e.downcast_ref::<std::io::Error>());
+    assert_eq!(
+        os.and_then(std::io::Error::raw_os_error),
+        Some(19),
+        "ENODEV: {err}"
+    );
+    s.bind("ipc://*").unwrap(); // not a tcp socket: no device
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut c = socket(&ctx, SocketType::Dealer);
+    c.set_bindtodevice(Some("no-such-dev0")).unwrap();
+    c.connect(&format!("tcp://{}", listener.local_addr().unwrap()))
+        .unwrap();
+    listener.set_nonblocking(true).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(listener.accept().is_err(), "no connection was made");
+
+    // The loopback device: both ends bound to it talk.
+    s.set_bindtodevice(Some("lo")).unwrap();
+    let ep = bind(&mut s, Transport::Tcp);
+    let mut req = socket(&ctx, SocketType::Req);
+    req.set_bindtodevice(Some("lo")).unwrap();
+    req.connect(&ep).unwrap();
+    bounce(&mut s, &mut req);
+    s.set_bindtodevice(None).unwrap();
+    assert_eq!(s.bindtodevice(), None);
 }

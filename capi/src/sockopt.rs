@@ -84,6 +84,7 @@ const ZMQ_TCP_MAXRT: c_int = 80;
 const ZMQ_THREAD_SAFE: c_int = 81;
 const ZMQ_MULTICAST_MAXTPDU: c_int = 84;
 const ZMQ_USE_FD: c_int = 89;
+const ZMQ_BINDTODEVICE: c_int = 92;
 
 const ZMQ_POLLIN: c_int = 1;
 const ZMQ_POLLOUT: c_int = 2;
@@ -365,6 +366,16 @@ fn set(sock: &mut CSocket, option: c_int, v: &[u8]) -> Result<(), Errno> {
             x.use_fd = int_at_least(v, -1)?;
             x.use_fd_taken = false;
         }
+        ZMQ_BINDTODEVICE => {
+            // At most IFNAMSIZ bytes, as libzmq; empty: none. A C string's
+            // NUL ends the name.
+            if v.len() > 16 {
+                return einval();
+            }
+            let name = v.strip_suffix(&[0]).unwrap_or(v);
+            let name = std::str::from_utf8(name).map_err(|_| Errno(libc::EINVAL))?;
+            s.set_bindtodevice(Some(name).filter(|n| !n.is_empty()))?;
+        }
         ZMQ_BACKLOG => s.set_backlog(int_at_least(v, 0)? as u32),
         ZMQ_IPV6 => s.set_ipv6(flag(v)?),
         ZMQ_IPV4ONLY => {
@@ -506,6 +517,7 @@ fn get(sock: &mut CSocket, option: c_int) -> Result<Value, Errno> {
         ZMQ_ZAP_ENFORCE_DOMAIN => b(s.zap_enforce_domain()),
         ZMQ_THREAD_SAFE => Int(0),
         ZMQ_USE_FD => Int(x.use_fd),
+        ZMQ_BINDTODEVICE => Str(s.bindtodevice().unwrap_or_default().as_bytes().to_vec()),
         ZMQ_AFFINITY => U64(x.affinity),
         ZMQ_RATE => Int(x.rate),
         ZMQ_RECOVERY_IVL => Int(x.recovery_ivl),

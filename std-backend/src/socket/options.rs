@@ -69,6 +69,8 @@ pub(crate) struct Options {
     pub accept_filters: AcceptFilters,
     /// USE_FD: the listening socket the next tcp or ipc bind takes.
     pub use_fd: Option<OwnedFd>,
+    /// BINDTODEVICE: the network device of tcp sockets (SO_BINDTODEVICE).
+    pub bindtodevice: Option<String>,
     pub plain_server: bool,
     pub plain_username: Option<Vec<u8>>,
     pub plain_password: Option<Vec<u8>>,
@@ -131,6 +133,7 @@ impl Default for Options {
             ipv6: false,
             accept_filters: AcceptFilters::default(),
             use_fd: None,
+            bindtodevice: None,
             plain_server: false,
             zap_domain: Vec::new(),
             zap_enforce_domain: false,

@@ -452,6 +452,34 @@ impl Socket {
         self.options.use_fd.as_ref().map(AsFd::as_fd)
     }
 
+    /// Sets `ZMQ_BINDTODEVICE`: the tcp sockets of later binds and
+    /// connects are bound to this network device (`SO_BINDTODEVICE`), so
+    /// that they send and receive through it only, as with VRF devices
+    /// (`None`: any device). A bind fails, and a connection attempt fails
+    /// and is retried, if the device does not exist (ENODEV) or the
+    /// process may not use it (EPERM: before Linux 5.7 it needs
+    /// CAP_NET_RAW). Not applied to a [`set_use_fd`](Socket::set_use_fd)
+    /// socket, as libzmq.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidArgument`] for a name longer than libzmq's 16
+    /// bytes (IFNAMSIZ), empty, or with a zero byte.
+    pub fn set_bindtodevice(&mut self, device: Option<&str>) -> Result<()> {
+        if device.is_some_and(|d| d.is_empty() || d.len() > 16 || d.contains('\0')) {
+            return Err(Error::with_text(
+                ErrorKind::InvalidArgument,
+                "a device name has 1 to 16 bytes, none of them zero",
+            ));
+        }
+        self.options.bindtodevice = device.map(str::to_owned);
+        Ok(())
+    }
+
+    /// `ZMQ_BINDTODEVICE`.
+    pub fn bindtodevice(&self) -> Option<&str> {
+        self.options.bindtodevice.as_deref()
+    }
+
     /// `ZMQ_PLAIN_SERVER`: act as PLAIN server; `authenticator` judges each
     /// client's user name and password (`None` accepts every client, as
     /// libzmq does without a ZAP handler).
