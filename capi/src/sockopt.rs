@@ -72,6 +72,7 @@ const ZMQ_IPC_FILTER_GID: c_int = 60;
 const ZMQ_CONNECT_ROUTING_ID: c_int = 61;
 const ZMQ_HANDSHAKE_IVL: c_int = 66;
 const ZMQ_XPUB_NODROP: c_int = 69;
+const ZMQ_XPUB_MANUAL: c_int = 71;
 const ZMQ_XPUB_WELCOME_MSG: c_int = 72;
 const ZMQ_STREAM_NOTIFY: c_int = 73;
 const ZMQ_INVERT_MATCHING: c_int = 74;
@@ -281,6 +282,8 @@ fn set(sock: &mut CSocket, option: c_int, v: &[u8]) -> Result<(), Errno> {
         ZMQ_XPUB_VERBOSE => s.set_xpub_verbose(flag(v)?),
         ZMQ_XPUB_VERBOSER => s.set_xpub_verboser(flag(v)?),
         ZMQ_XPUB_NODROP => s.set_xpub_nodrop(flag(v)?),
+        // Set only, as libzmq (its getsockopt does not know it).
+        ZMQ_XPUB_MANUAL => s.set_xpub_manual(flag(v)?)?,
         ZMQ_INVERT_MATCHING => s.set_invert_matching(flag(v)?),
         ZMQ_CONFLATE => s.set_conflate(flag(v)?),
         ZMQ_IMMEDIATE => s.set_immediate(flag(v)?),

@@ -41,6 +41,8 @@ pub(crate) struct Options {
     pub xpub_verbose: bool,
     pub xpub_verboser: bool,
     pub xpub_nodrop: bool,
+    /// XPUB_MANUAL: the application applies the peers' subscriptions.
+    pub xpub_manual: bool,
     pub invert_matching: bool,
     pub req_correlate: bool,
     pub req_relaxed: bool,
@@ -110,6 +112,7 @@ impl Default for Options {
             xpub_verbose: false,
             xpub_verboser: false,
             xpub_nodrop: false,
+            xpub_manual: false,
             invert_matching: false,
             req_correlate: false,
             req_relaxed: false,

@@ -241,6 +241,36 @@ impl Socket {
         self.set_routing_flag(|o| o.xpub_nodrop = on);
     }
 
+    /// `ZMQ_XPUB_MANUAL`: an XPUB shows the application every subscription
+    /// and cancellation of its peers (duplicates included) and applies
+    /// none of them; the application decides what the peer of the last
+    /// one it received gets, with [`subscribe`](Socket::subscribe) and
+    /// [`unsubscribe`](Socket::unsubscribe) on the XPUB itself: a proxy
+    /// confirming a subscription upstream first, a last-value cache
+    /// sending the current value first. A peer that leaves cancels every
+    /// topic it asked for (one cancellation per peer and topic). As in
+    /// libzmq, a message an XSUB peer sends upstream is not a
+    /// subscription; unlike libzmq's, receiving one does not change whose
+    /// subscription `subscribe` then applies to.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidArgument`] on other socket types.
+    pub fn set_xpub_manual(&mut self, on: bool) -> Result<()> {
+        if self.kind != SocketType::XPub {
+            return Err(Error::with_text(
+                ErrorKind::InvalidArgument,
+                "XPUB_MANUAL is an XPUB option",
+            ));
+        }
+        self.set_routing_flag(|o| o.xpub_manual = on);
+        Ok(())
+    }
+
+    /// `ZMQ_XPUB_MANUAL`.
+    pub fn xpub_manual(&self) -> bool {
+        self.options.xpub_manual
+    }
+
     /// `ZMQ_INVERT_MATCHING`: PUB / XPUB / SUB deliver what does *not*
     /// match the subscriptions.
     pub fn set_invert_matching(&mut self, on: bool) {
