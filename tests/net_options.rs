@@ -1,6 +1,8 @@
 //! What acts on the OS sockets under a socket's connections, as libzmq
 //! 4.3: source addresses (`tcp://source;host:port`), accept filters
-//! (ZMQ_TCP_ACCEPT_FILTER, ZMQ_IPC_FILTER_UID / GID / PID).
+//! (ZMQ_TCP_ACCEPT_FILTER, ZMQ_IPC_FILTER_UID / GID / PID), listening
+//! sockets made by the application (ZMQ_USE_FD), network devices
+//! (ZMQ_BINDTODEVICE).
 
 mod common;
 
@@ -300,4 +302,98 @@ fn ipc_filters_keep_only_the_listed_credentials() {
     assert_eq!(s.ipc_filter_uids().collect::<Vec<_>>(), [3, 7]);
     assert_eq!(s.ipc_filter_pids().collect::<Vec<_>>(), [-1]);
     assert_eq!(s.ipc_filter_gids().count(), 0);
+}
+
+#[test]
+fn use_fd_binds_listen_on_the_applications_socket() {
+    use std::os::fd::{AsRawFd, OwnedFd};
+    let ctx = Context::new();
+
+    // TCP: the endpoint's address is not bound; the socket's own is the
+    // endpoint.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let fd = OwnedFd::from(listener);
+    let raw = fd.as_raw_fd();
+    let mut rep = socket(&ctx, SocketType::Rep);
+    assert!(rep.set_use_fd(Some(fd)).is_none());
+    assert_eq!(rep.use_fd().map(|f| f.as_raw_fd()), Some(raw));
+    rep.bind("tcp://127.0.0.1:1").unwrap();
+    assert!(rep.use_fd().is_none(), "taken by the bind");
+    let ep = format!("tcp://{addr}");
+    assert_eq!(rep.last_endpoint(), Some(ep.as_str()));
+    let mut req = socket(&ctx, SocketType::Req);
+    req.connect(&ep).unwrap();
+    bounce(&mut rep, &mut req);
+    // The next bind makes its own socket.
+    rep.bind("tcp://127.0.0.1:*").unwrap();
+    assert_ne!(rep.last_endpoint(), Some(ep.as_str()));
+    // Unbinding closes the descriptor: nothing listens there any more.
+    rep.unbind(&ep).unwrap();
+    assert!(TcpStream::connect(addr).is_err());
+    drop((rep, req));
+
+    // IPC: the socket file is the application's, before and after.
+    let path = std::env::temp_dir().join(format!("zlink-use-fd-{}.ipc", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+    let ep = format!("ipc://{}", path.display());
+    let mut rep = socket(&ctx, SocketType::Rep);
+    rep.set_use_fd(Some(OwnedFd::from(listener)));
+    rep.bind(&ep).unwrap();
+    assert_eq!(rep.last_endpoint(), Some(ep.as_str()));
+    let mut req = socket(&ctx, SocketType::Req);
+    req.connect(&ep).unwrap();
+    bounce(&mut rep, &mut req);
+    drop((rep, req));
+    ctx.terminate();
+    assert!(path.exists(), "left to the application");
+    std::fs::remove_file(&path).unwrap();
+}
+
+#[test]
+fn bindtodevice_binds_tcp_sockets_to_the_device() {
+    use std::error::Error as _;
+    let ctx = Context::new();
+    let mut s = socket(&ctx, SocketType::Rep);
+    assert_eq!(s.bindtodevice(), None);
+    for bad in ["", "seventeen-bytes-x", "a\0b"] {
+        assert_eq!(
+            s.set_bindtodevice(Some(bad)).unwrap_err().kind(),
+            ErrorKind::InvalidArgument,
+            "{bad:?}"
+        );
+    }
+    // A device that does not exist: the bind fails with ENODEV, and a
+    // connect never connects (each attempt fails and is retried).
+    s.set_bindtodevice(Some("no-such-dev0")).unwrap();
+    assert_eq!(s.bindtodevice(), Some("no-such-dev0"));
+    let err = s.bind("tcp://127.0.0.1:*").unwrap_err();
+    let os = err
+        .source()
+        .and_then(|e| e.downcast_ref::<std::io::Error>());
+    assert_eq!(
+        os.and_then(std::io::Error::raw_os_error),
+        Some(19),
+        "ENODEV: {err}"
+    );
+    s.bind("ipc://*").unwrap(); // not a tcp socket: no device
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut c = socket(&ctx, SocketType::Dealer);
+    c.set_bindtodevice(Some("no-such-dev0")).unwrap();
+    c.connect(&format!("tcp://{}", listener.local_addr().unwrap()))
+        .unwrap();
+    listener.set_nonblocking(true).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(listener.accept().is_err(), "no connection was made");
+
+    // The loopback device: both ends bound to it talk.
+    s.set_bindtodevice(Some("lo")).unwrap();
+    let ep = bind(&mut s, Transport::Tcp);
+    let mut req = socket(&ctx, SocketType::Req);
+    req.set_bindtodevice(Some("lo")).unwrap();
+    req.connect(&ep).unwrap();
+    bounce(&mut s, &mut req);
+    s.set_bindtodevice(None).unwrap();
+    assert_eq!(s.bindtodevice(), None);
 }

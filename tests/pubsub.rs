@@ -359,3 +359,56 @@ fn xpub_welcome_msg_greets_each_new_subscriber() {
         ErrorKind::InvalidArgument
     );
 }
+
+#[test]
+fn xpub_manual_applies_only_the_subscriptions_the_application_makes() {
+    // libzmq's test_xpub_manual (test_basic, test_unsubscribe_manual,
+    // test_xpub_proxy_unsubscribe_on_disconnect), on every transport.
+    for t in ALL {
+        let ctx = Context::new();
+        let mut xpub = socket(&ctx, SocketType::XPub);
+        xpub.set_xpub_manual(true).unwrap();
+        assert!(xpub.xpub_manual());
+        let ep = bind(&mut xpub, t);
+        // XSUBs: a SUB would drop what it did not subscribe to itself.
+        let mut subs: Vec<_> = (0..2).map(|_| socket(&ctx, SocketType::XSub)).collect();
+        for s in &mut subs {
+            s.connect(&ep).unwrap();
+            s.send(&b"\x01A"[..], Flags::NONE).unwrap();
+        }
+        // Both subscriptions are shown (the topic is the same); the first
+        // subscriber gets XA instead, the second A as asked.
+        assert_eq!(&xpub.recv(Flags::NONE).unwrap()[..], b"\x01A", "{t:?}");
+        xpub.subscribe(b"XA").unwrap();
+        assert_eq!(&xpub.recv(Flags::NONE).unwrap()[..], b"\x01A", "{t:?}");
+        xpub.subscribe(b"A").unwrap();
+        // Which subscriber came first is up to the transport: tell them
+        // apart by what they get.
+        for topic in ["A", "XA"] {
+            xpub.send(topic, Flags::NONE).unwrap();
+        }
+        let mut got: Vec<String> = subs.iter_mut().map(recv_str).collect();
+        got.sort();
+        assert_eq!(got, ["A", "XA"], "{t:?}");
+        for s in &mut subs {
+            assert_nothing(s);
+        }
+        // Leaving, each cancels what it asked for, the same topic twice.
+        drop(subs);
+        assert_eq!(&xpub.recv(Flags::NONE).unwrap()[..], b"\x00A", "{t:?}");
+        assert_eq!(&xpub.recv(Flags::NONE).unwrap()[..], b"\x00A", "{t:?}");
+        assert_nothing(&mut xpub);
+    }
+    let ctx = Context::new();
+    let mut sub = socket(&ctx, SocketType::Sub);
+    assert_eq!(
+        sub.set_xpub_manual(true).unwrap_err().kind(),
+        ErrorKind::InvalidArgument
+    );
+    // Without XPUB_MANUAL an XPUB does not subscribe.
+    let mut xpub = socket(&ctx, SocketType::XPub);
+    assert_eq!(
+        xpub.subscribe(b"A").unwrap_err().kind(),
+        ErrorKind::NotSupported
+    );
+}

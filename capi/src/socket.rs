@@ -161,7 +161,7 @@ pub(crate) unsafe fn c_str<'a>(p: *const c_char) -> Result<&'a str, Errno> {
 fn endpoint_call(
     s: *mut c_void,
     addr: *const c_char,
-    call: impl FnOnce(&mut Socket, &str) -> zlink_mq_std::Result<()>,
+    call: impl FnOnce(&mut CSocket, &str) -> zlink_mq_std::Result<()>,
 ) -> c_int {
     ffi(-1, || {
         // SAFETY: the C caller passes a socket handle (checked).
@@ -171,7 +171,7 @@ fn endpoint_call(
         if sock.ctx.is_terminated() {
             return Err(Errno(ETERM));
         }
-        call(&mut sock.socket, endpoint)?;
+        call(sock, endpoint)?;
         Ok(0)
     })
 }
@@ -185,19 +185,19 @@ pub extern "C" fn zmq_bind(s: *mut c_void, addr: *const c_char) -> c_int {
 /// Connects to `addr`.
 #[unsafe(no_mangle)]
 pub extern "C" fn zmq_connect(s: *mut c_void, addr: *const c_char) -> c_int {
-    endpoint_call(s, addr, |sock, e| sock.connect(e))
+    endpoint_call(s, addr, |sock, e| sock.socket.connect(e))
 }
 
 /// Stops accepting on `addr` (as bound, or as ZMQ_LAST_ENDPOINT resolved).
 #[unsafe(no_mangle)]
 pub extern "C" fn zmq_unbind(s: *mut c_void, addr: *const c_char) -> c_int {
-    endpoint_call(s, addr, |sock, e| sock.unbind(e))
+    endpoint_call(s, addr, |sock, e| sock.socket.unbind(e))
 }
 
 /// Drops the connection to `addr`.
 #[unsafe(no_mangle)]
 pub extern "C" fn zmq_disconnect(s: *mut c_void, addr: *const c_char) -> c_int {
-    endpoint_call(s, addr, |sock, e| sock.disconnect(e))
+    endpoint_call(s, addr, |sock, e| sock.socket.disconnect(e))
 }
 
 /// Sends `len` bytes at `buf` as one frame (copied). Returns `len`.

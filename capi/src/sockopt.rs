@@ -8,7 +8,7 @@
 //! change nothing; docs/CAPI.md lists them.
 
 use std::ffi::{c_int, c_void};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd};
 use std::time::Duration;
 
 use crate::error::Errno;
@@ -74,6 +74,7 @@ const ZMQ_IPC_FILTER_GID: c_int = 60;
 const ZMQ_CONNECT_ROUTING_ID: c_int = 61;
 const ZMQ_HANDSHAKE_IVL: c_int = 66;
 const ZMQ_XPUB_NODROP: c_int = 69;
+const ZMQ_XPUB_MANUAL: c_int = 71;
 const ZMQ_XPUB_WELCOME_MSG: c_int = 72;
 const ZMQ_STREAM_NOTIFY: c_int = 73;
 const ZMQ_INVERT_MATCHING: c_int = 74;
@@ -85,6 +86,8 @@ const ZMQ_CONNECT_TIMEOUT: c_int = 79;
 const ZMQ_TCP_MAXRT: c_int = 80;
 const ZMQ_THREAD_SAFE: c_int = 81;
 const ZMQ_MULTICAST_MAXTPDU: c_int = 84;
+const ZMQ_USE_FD: c_int = 89;
+const ZMQ_BINDTODEVICE: c_int = 92;
 
 const ZMQ_POLLIN: c_int = 1;
 const ZMQ_POLLOUT: c_int = 2;
@@ -116,6 +119,9 @@ pub(crate) struct Extra {
     /// CURVE_SECRETKEY as set, for getsockopt (the socket keeps no way to
     /// read its secret back); wiped on drop.
     curve_secretkey: Option<zeroize::Zeroizing<[u8; 32]>>,
+    /// USE_FD as set (-1: none), and whether a bind took it since.
+    use_fd: c_int,
+    use_fd_taken: bool,
 }
 
 impl Default for Extra {
@@ -139,7 +145,39 @@ impl Default for Extra {
             plain_username: Vec::new(),
             plain_password: Vec::new(),
             curve_secretkey: None,
+            use_fd: -1,
+            use_fd_taken: false,
         }
+    }
+}
+
+impl CSocket {
+    /// `zmq_bind`, with ZMQ_USE_FD: the descriptor last set is handed to
+    /// the first tcp or ipc bind after it was set, for that call only.
+    /// libzmq's listener takes the descriptor as its own (it closes it at
+    /// unbind and close) and does so at each bind; a descriptor can be
+    /// owned once, so later binds make their own sockets. A bind that
+    /// fails before taking it gives it back, open, as libzmq's would.
+    pub(crate) fn bind(&mut self, endpoint: &str) -> zlink_mq_std::Result<()> {
+        let x = &mut self.extra;
+        let stream = endpoint.starts_with("tcp://") || endpoint.starts_with("ipc://");
+        if x.use_fd < 0 || x.use_fd_taken || !stream {
+            return self.socket.bind(endpoint);
+        }
+        // SAFETY: ZMQ_USE_FD's contract (libzmq's documentation): the
+        // application gives the socket this descriptor, a bound socket,
+        // for the bind to listen on and close; it is wrapped once (and
+        // unwrapped below if the bind does not take it).
+        let fd = unsafe { OwnedFd::from_raw_fd(x.use_fd) };
+        self.socket.set_use_fd(Some(fd));
+        let result = self.socket.bind(endpoint);
+        match self.socket.set_use_fd(None) {
+            Some(untaken) => {
+                let _ = untaken.into_raw_fd();
+            }
+            None => self.extra.use_fd_taken = true,
+        }
+        result
     }
 }
 
@@ -252,6 +290,8 @@ fn set(sock: &mut CSocket, option: c_int, v: &[u8]) -> Result<(), Errno> {
         ZMQ_XPUB_VERBOSE => s.set_xpub_verbose(flag(v)?),
         ZMQ_XPUB_VERBOSER => s.set_xpub_verboser(flag(v)?),
         ZMQ_XPUB_NODROP => s.set_xpub_nodrop(flag(v)?),
+        // Set only, as libzmq (its getsockopt does not know it).
+        ZMQ_XPUB_MANUAL => s.set_xpub_manual(flag(v)?)?,
         ZMQ_INVERT_MATCHING => s.set_invert_matching(flag(v)?),
         ZMQ_CONFLATE => s.set_conflate(flag(v)?),
         ZMQ_IMMEDIATE => s.set_immediate(flag(v)?),
@@ -330,6 +370,23 @@ fn set(sock: &mut CSocket, option: c_int, v: &[u8]) -> Result<(), Errno> {
         ZMQ_IPC_FILTER_UID => s.add_ipc_filter_uid(int(v)? as libc::uid_t),
         ZMQ_IPC_FILTER_GID => s.add_ipc_filter_gid(int(v)? as libc::gid_t),
         ZMQ_IPC_FILTER_PID => s.add_ipc_filter_pid(int(v)? as libc::pid_t),
+        ZMQ_USE_FD => {
+            // Only a number here: the descriptor is taken at the next
+            // tcp or ipc bind (`Extra::take_use_fd`), as libzmq's listener
+            // takes it, so a socket closed without binding leaves it open.
+            x.use_fd = int_at_least(v, -1)?;
+            x.use_fd_taken = false;
+        }
+        ZMQ_BINDTODEVICE => {
+            // At most IFNAMSIZ bytes, as libzmq; empty: none. A C string's
+            // NUL ends the name.
+            if v.len() > 16 {
+                return einval();
+            }
+            let name = v.strip_suffix(&[0]).unwrap_or(v);
+            let name = std::str::from_utf8(name).map_err(|_| Errno(libc::EINVAL))?;
+            s.set_bindtodevice(Some(name).filter(|n| !n.is_empty()))?;
+        }
         ZMQ_BACKLOG => s.set_backlog(int_at_least(v, 0)? as u32),
         ZMQ_IPV6 => s.set_ipv6(flag(v)?),
         ZMQ_IPV4ONLY => {
@@ -473,6 +530,8 @@ fn get(sock: &mut CSocket, option: c_int) -> Result<Value, Errno> {
         ZMQ_ZAP_DOMAIN => Str(s.zap_domain().to_vec()),
         ZMQ_ZAP_ENFORCE_DOMAIN => b(s.zap_enforce_domain()),
         ZMQ_THREAD_SAFE => Int(0),
+        ZMQ_USE_FD => Int(x.use_fd),
+        ZMQ_BINDTODEVICE => Str(s.bindtodevice().unwrap_or_default().as_bytes().to_vec()),
         ZMQ_AFFINITY => U64(x.affinity),
         ZMQ_RATE => Int(x.rate),
         ZMQ_LOOPBACK_FASTPATH => b(x.loopback_fastpath),

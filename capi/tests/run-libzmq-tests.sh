@@ -65,9 +65,8 @@ all=(
 # Tests that fail for a reason docs/CAPI.md gives (a feature not built, or
 # a known bug of the std backend); CI fails on any other failure.
 known_failing=" ${KNOWN_FAILING-test_stream
-  test_setsockopt
-  test_xpub_manual test_socks
-  test_use_fd test_fork test_hwm_pubsub
+  test_socks
+  test_fork test_hwm_pubsub
   test_router_mandatory_hwm} "
 known_failing=${known_failing//$'\n'/ }
 ((${#names[@]})) || names=("${all[@]}")

@@ -2,7 +2,7 @@
 
 use core::fmt;
 
-use super::xpub::PubCore;
+use super::xpub::{Origin, PubCore};
 use super::{AttachError, Attached, PeerIdentity, PeerKey, Pipes, RecvError, Routing, SendError};
 use crate::storage::Storage;
 
@@ -88,7 +88,8 @@ where
         _identity: PeerIdentity<'_>,
     ) -> Result<Attached<K>, AttachError> {
         self.core.attach(peer)?;
-        self.core.process::<P, S::Queue<P::Msg>>(pipes, None);
+        self.core
+            .process::<P, S::Queue<(P::Msg, Origin<K>)>>(pipes, None);
         Ok(Attached::default())
     }
 
@@ -98,7 +99,8 @@ where
 
     fn read_activated(&mut self, pipes: &mut P, peer: K) {
         self.core.read_activated(peer);
-        self.core.process::<P, S::Queue<P::Msg>>(pipes, None);
+        self.core
+            .process::<P, S::Queue<(P::Msg, Origin<K>)>>(pipes, None);
     }
 
     fn write_activated(&mut self, _pipes: &mut P, peer: K) {

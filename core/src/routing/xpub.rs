@@ -29,6 +29,25 @@ pub(crate) struct PubCore<S: Storage, K: PeerKey> {
     process_subscribe: bool,
     /// Subscriptions refused because the store was full.
     rejected: usize,
+    /// XPUB_MANUAL: the peers' subscriptions are shown, all of them, but
+    /// not applied; the application applies what it decides.
+    manual: bool,
+    /// With XPUB_MANUAL, what each peer asked for (libzmq's
+    /// `_manual_subscriptions`): cancelled on the application's behalf
+    /// when the peer leaves.
+    manual_subs: Subscribers<S, K>,
+}
+
+/// Where a message waiting for an XPUB's application came from: what
+/// XPUB_MANUAL's SUBSCRIBE applies to once the application received it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Origin<K> {
+    /// A subscription or cancellation of this peer.
+    Subscriber(K),
+    /// The cancellation of a departed peer's topic.
+    Departed,
+    /// A message an XSUB sent upstream.
+    Upstream,
 }
 
 impl<S: Storage, K: PeerKey> PubCore<S, K> {
@@ -46,6 +65,8 @@ impl<S: Storage, K: PeerKey> PubCore<S, K> {
             more_recv: false,
             process_subscribe: false,
             rejected: 0,
+            manual: false,
+            manual_subs: Subscribers::new(),
         }
     }
 
@@ -86,14 +107,22 @@ impl<S: Storage, K: PeerKey> PubCore<S, K> {
 
     /// Removes `peer` and its subscriptions; calls `cancelled` with each
     /// topic nobody subscribes to any more (every topic the peer had, with
-    /// XPUB_VERBOSER).
+    /// XPUB_VERBOSER; with XPUB_MANUAL, every topic the peer had asked
+    /// for, as libzmq, while what the application subscribed it to goes
+    /// silently).
     pub(crate) fn detach(&mut self, peer: K, mut cancelled: impl FnMut(&[u8])) {
-        let verbose = self.verbose_unsubs;
-        self.subscribers.remove_peer(peer, |topic, last| {
-            if last || verbose {
-                cancelled(topic);
-            }
-        });
+        if self.manual {
+            self.manual_subs
+                .remove_peer(peer, |topic, _| cancelled(topic));
+            self.subscribers.remove_peer(peer, |_, _| {});
+        } else {
+            let verbose = self.verbose_unsubs;
+            self.subscribers.remove_peer(peer, |topic, last| {
+                if last || verbose {
+                    cancelled(topic);
+                }
+            });
+        }
         self.input.detach(peer);
         self.out.detach(peer);
     }
@@ -108,14 +137,15 @@ impl<S: Storage, K: PeerKey> PubCore<S, K> {
 
     /// Reads what the peers sent and applies their subscriptions. With a
     /// `queue` (XPUB), new subscriptions and cancellations (all of them
-    /// with XPUB_VERBOSE / XPUB_VERBOSER) and the peers' other messages
-    /// are queued for the application, and reading stops while the queue
-    /// is full; without one (PUB) everything but the subscriptions is
-    /// discarded.
+    /// with XPUB_VERBOSE / XPUB_VERBOSER / XPUB_MANUAL, which applies
+    /// none) and the peers' other messages are queued for the
+    /// application with their [`Origin`], and reading stops while the
+    /// queue is full; without one (PUB) everything but the subscriptions
+    /// is discarded.
     pub(crate) fn process<P, Q>(&mut self, pipes: &mut P, mut queue: Option<&mut Q>)
     where
         P: Pipes<Peer = K>,
-        Q: Queue<P::Msg>,
+        Q: Queue<(P::Msg, Origin<K>)>,
     {
         loop {
             if queue.as_ref().is_some_and(|q| !q.has_room()) {
@@ -139,28 +169,36 @@ impl<S: Storage, K: PeerKey> PubCore<S, K> {
             if first_part {
                 self.process_subscribe = !self.only_first_subscribe || subscription.is_some();
             }
+            let store = if self.manual {
+                &mut self.manual_subs
+            } else {
+                &mut self.subscribers
+            };
             let deliver = match subscription {
-                Some(Subscription::Subscribe(topic)) => match self.subscribers.add(topic, peer) {
-                    Ok(first_added) => first_added || self.verbose_subs,
+                Some(Subscription::Subscribe(topic)) => match store.add(topic, peer) {
+                    Ok(first_added) => first_added || self.verbose_subs || self.manual,
                     Err(_) => {
                         self.rejected += 1;
-                        false
+                        self.manual
                     }
                 },
                 Some(Subscription::Cancel(topic)) => {
-                    let removed = self.subscribers.remove(topic, peer);
-                    removed != Removed::SubscribersRemain || self.verbose_unsubs
+                    let removed = store.remove(topic, peer);
+                    removed != Removed::SubscribersRemain || self.verbose_unsubs || self.manual
                 }
                 // Not a subscription: a message an XSUB sent upstream.
                 None => true,
             };
-            if subscription.is_some() {
+            let origin = if subscription.is_some() {
                 // Notifications stand alone, whatever frame carried them.
                 msg.set_more(false);
-            }
+                Origin::Subscriber(peer)
+            } else {
+                Origin::Upstream
+            };
             if let (true, Some(q)) = (deliver, queue.as_deref_mut()) {
                 // Room was checked before reading.
-                let _ = q.push_back(msg);
+                let _ = q.push_back((msg, origin));
             }
         }
     }
@@ -231,10 +269,14 @@ impl<S: Storage, K: PeerKey> fmt::Debug for PubCore<S, K> {
 ///   then wait too) until the application receives.
 pub struct XPub<S: Storage, K: PeerKey, M> {
     core: PubCore<S, K>,
-    pending: S::Queue<M>,
+    pending: S::Queue<(M, Origin<K>)>,
     /// Cancellations of departed peers' topics that did not fit the queue
     /// or the message type.
     lost_notifications: usize,
+    /// XPUB_MANUAL: the peer of the last subscription or cancellation the
+    /// application received (libzmq's `_last_pipe`), whom
+    /// [`subscribe`](XPub::subscribe) subscribes.
+    last_peer: Option<K>,
 }
 
 impl<S: Storage, K: PeerKey, M: Message> XPub<S, K, M> {
@@ -247,6 +289,47 @@ impl<S: Storage, K: PeerKey, M: Message> XPub<S, K, M> {
             core: PubCore::new(),
             pending: Default::default(),
             lost_notifications: 0,
+            last_peer: None,
+        }
+    }
+
+    /// XPUB_MANUAL: the peers' subscriptions and cancellations are all
+    /// shown to the application and none is applied; the application
+    /// decides what the peer of the last one it received gets, with
+    /// [`subscribe`](XPub::subscribe) and [`unsubscribe`](XPub::unsubscribe)
+    /// (a proxy confirming subscriptions upstream first, a last-value
+    /// cache sending the current value to a new subscriber first). A peer
+    /// that leaves cancels every topic it had asked for.
+    pub fn set_manual(&mut self, on: bool) {
+        self.core.manual = on;
+    }
+
+    /// Whether XPUB_MANUAL is on.
+    pub fn manual(&self) -> bool {
+        self.core.manual
+    }
+
+    /// XPUB_MANUAL's SUBSCRIBE: subscribes the peer of the last
+    /// subscription or cancellation the application received to `topic`
+    /// (nobody if there is none, it was a departed peer's, or XPUB_MANUAL
+    /// is off, as in libzmq).
+    ///
+    /// # Errors
+    /// [`SubscribeError::SubscriptionsFull`](super::SubscribeError) when
+    /// the store has no room.
+    pub fn subscribe(&mut self, topic: &[u8]) -> Result<(), super::SubscribeError> {
+        if let (true, Some(peer)) = (self.core.manual, self.last_peer) {
+            self.core.subscribers.add(topic, peer)?;
+        }
+        Ok(())
+    }
+
+    /// XPUB_MANUAL's UNSUBSCRIBE: the peer of the last subscription or
+    /// cancellation received no longer gets `topic` (see
+    /// [`subscribe`](XPub::subscribe)).
+    pub fn unsubscribe(&mut self, topic: &[u8]) {
+        if let (true, Some(peer)) = (self.core.manual, self.last_peer) {
+            self.core.subscribers.remove(topic, peer);
         }
     }
 
@@ -316,7 +399,7 @@ impl<S: Storage, K: PeerKey, M> fmt::Debug for XPub<S, K, M> {
         f.debug_struct("XPub")
             .field("core", &self.core)
             .field("pending", &self.pending.len())
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
@@ -339,17 +422,38 @@ where
     }
 
     fn detach(&mut self, _pipes: &mut P, peer: K) {
+        // The peer's notifications still queued name nobody now (its key
+        // may come back for another peer): XPUB_MANUAL's SUBSCRIBE after
+        // them must not reach whoever gets it.
+        for _ in 0..self.pending.len() {
+            if let Some((msg, origin)) = self.pending.pop_front() {
+                let origin = match origin {
+                    Origin::Subscriber(p) if p == peer => Origin::Departed,
+                    o => o,
+                };
+                let _ = self.pending.push_back((msg, origin));
+            }
+        }
+        if self.last_peer == Some(peer) {
+            self.last_peer = None;
+        }
         let Self {
             core,
             pending,
             lost_notifications,
+            last_peer,
         } = self;
+        let manual = core.manual;
         core.detach(peer, |topic| {
             let queued = Subscription::Cancel(topic)
                 .to_message::<P::Msg>()
-                .map(|m| pending.push_back(m));
+                .map(|m| pending.push_back((m, Origin::Departed)));
             if !matches!(queued, Ok(Ok(()))) {
                 *lost_notifications += 1;
+            }
+            if manual {
+                // As libzmq's `send_unsubscription`.
+                *last_peer = None;
             }
         });
     }
@@ -369,7 +473,17 @@ where
 
     fn recv(&mut self, pipes: &mut P) -> Result<P::Msg, RecvError> {
         self.core.process(pipes, Some(&mut self.pending));
-        let msg = self.pending.pop_front().ok_or(RecvError::WouldBlock)?;
+        let (msg, origin) = self.pending.pop_front().ok_or(RecvError::WouldBlock)?;
+        if self.core.manual {
+            // libzmq pops one pipe per message received, whatever it is,
+            // so that an XSUB's own message shifts which peer the next
+            // SUBSCRIBE reaches; here such a message leaves it alone.
+            match origin {
+                Origin::Subscriber(peer) => self.last_peer = Some(peer),
+                Origin::Departed => self.last_peer = None,
+                Origin::Upstream => {}
+            }
+        }
         // A full queue may have left subscriptions in the pipes: apply
         // them now that there is room, not at the next receive.
         self.core.process(pipes, Some(&mut self.pending));

@@ -49,16 +49,36 @@ impl Socket {
                 ));
             }
             Endpoint::Tcp { host, port, .. } => {
-                let result = resolve_local(&host, port.unwrap_or(0), self.options.ipv6)
-                    .and_then(|addrs| Listener::bind(&Addr::Tcp(addrs[0]), self.options.backlog))
-                    .and_then(|l| {
-                        let local = l.local_tcp_addr()?;
-                        Ok((l, local))
-                    });
+                let backlog = self.options.backlog;
+                let result = match self.options.use_fd.take() {
+                    // As libzmq, the endpoint's address is not used then:
+                    // the socket is bound already.
+                    Some(fd) => Listener::from_fd(fd, backlog),
+                    None => resolve_local(&host, port.unwrap_or(0), self.options.ipv6).and_then(
+                        |addrs| {
+                            let device = self.options.bindtodevice.as_deref();
+                            Listener::bind(&Addr::Tcp(addrs[0]), backlog, device)
+                        },
+                    ),
+                }
+                .and_then(|l| {
+                    let local = l.local_tcp_addr()?;
+                    Ok((l, local))
+                });
                 let (listener, local) = self.bind_result(endpoint, result)?;
                 let resolved = format!("tcp://{local}");
                 io = Some(self.listen(listener, &resolved)?);
                 resolved
+            }
+            Endpoint::Ipc(_) if self.options.use_fd.is_some() => {
+                // The application's socket, bound to the path already: the
+                // file is neither removed first nor at the end (libzmq
+                // leaves it to the application).
+                let fd = self.options.use_fd.take().expect("checked by the guard");
+                let result = Listener::from_fd(fd, self.options.backlog);
+                let listener = self.bind_result(endpoint, result)?;
+                io = Some(self.listen(listener, endpoint)?);
+                endpoint.to_owned()
             }
             Endpoint::Ipc(addr) => {
                 let (addr, resolved) = match addr {
@@ -75,7 +95,7 @@ impl Socket {
                         (Addr::Path(path), resolved)
                     }
                 };
-                let result = Listener::bind(&addr, self.options.backlog);
+                let result = Listener::bind(&addr, self.options.backlog, None);
                 let listener = self.bind_result(endpoint, result)?;
                 io = Some(self.listen(listener, &resolved)?);
                 resolved
@@ -103,6 +123,11 @@ impl Socket {
                 .because(&e),
             );
             let kind = Error::from(e);
+            if kind.kind() == ErrorKind::Io {
+                // The OS error itself, whose number the C ABI gives
+                // (ENODEV, EACCES, ...).
+                return kind;
+            }
             let text = format!("{endpoint}: {kind}");
             Error::with_text(kind.kind(), text)
         })
@@ -226,6 +251,7 @@ impl Socket {
                     port,
                     ipv6: self.options.ipv6,
                     source,
+                    device: self.options.bindtodevice.clone(),
                 })
             }
             Endpoint::Ipc(IpcAddr::Path(p)) => Some(Target::Ipc(Addr::Path(p))),

@@ -499,7 +499,9 @@ impl Socket {
 
     /// `ZMQ_SUBSCRIBE` on a SUB socket: receive messages starting with
     /// `topic` (empty: everything). Subscribing twice needs two
-    /// unsubscribes.
+    /// unsubscribes. On an XPUB with
+    /// [`set_xpub_manual`](Socket::set_xpub_manual): the peer of the last
+    /// subscription received gets messages starting with `topic`.
     ///
     /// # Errors
     /// [`ErrorKind::NotSupported`] on other socket types (an XSUB
@@ -508,7 +510,8 @@ impl Socket {
         self.subscription(topic, true)
     }
 
-    /// `ZMQ_UNSUBSCRIBE` on a SUB socket: drops one reference to `topic`.
+    /// `ZMQ_UNSUBSCRIBE` on a SUB socket: drops one reference to `topic`
+    /// (on an XPUB with XPUB_MANUAL: see [`subscribe`](Socket::subscribe)).
     ///
     /// # Errors
     /// [`ErrorKind::NotSupported`] on other socket types.
@@ -523,7 +526,10 @@ impl Socket {
             .routing
             .subscription(&mut self.peers, topic, subscribe)
             .ok_or_else(|| {
-                Error::with_text(ErrorKind::NotSupported, "only SUB sockets subscribe")
+                Error::with_text(
+                    ErrorKind::NotSupported,
+                    "only SUB sockets (and XPUB sockets with XPUB_MANUAL) subscribe",
+                )
             })?;
         self.reap();
         self.update_fd();

@@ -3,6 +3,7 @@
 //! The socket exposes typed getters and setters (`Socket::set_sndhwm`,
 //! `Socket::sndhwm`, ...); this module holds the values and checks them.
 
+use std::os::fd::OwnedFd;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,7 +17,6 @@ use crate::base::filter::AcceptFilters;
 use crate::socket::INPROC_BUSY_WAIT;
 
 /// Every option a socket carries. Defaults are libzmq 4.3's.
-#[derive(Clone)]
 pub(crate) struct Options {
     pub sndhwm: u32,
     pub rcvhwm: u32,
@@ -41,6 +41,8 @@ pub(crate) struct Options {
     pub xpub_verbose: bool,
     pub xpub_verboser: bool,
     pub xpub_nodrop: bool,
+    /// XPUB_MANUAL: the application applies the peers' subscriptions.
+    pub xpub_manual: bool,
     pub invert_matching: bool,
     pub req_correlate: bool,
     pub req_relaxed: bool,
@@ -67,6 +69,10 @@ pub(crate) struct Options {
     pub ipv6: bool,
     /// TCP_ACCEPT_FILTER and the IPC filters, applied by listeners.
     pub accept_filters: AcceptFilters,
+    /// USE_FD: the listening socket the next tcp or ipc bind takes.
+    pub use_fd: Option<OwnedFd>,
+    /// BINDTODEVICE: the network device of tcp sockets (SO_BINDTODEVICE).
+    pub bindtodevice: Option<String>,
     pub plain_server: bool,
     pub plain_username: Option<Vec<u8>>,
     pub plain_password: Option<Vec<u8>>,
@@ -106,6 +112,7 @@ impl Default for Options {
             xpub_verbose: false,
             xpub_verboser: false,
             xpub_nodrop: false,
+            xpub_manual: false,
             invert_matching: false,
             req_correlate: false,
             req_relaxed: false,
@@ -128,6 +135,8 @@ impl Default for Options {
             backlog: 100,
             ipv6: false,
             accept_filters: AcceptFilters::default(),
+            use_fd: None,
+            bindtodevice: None,
             plain_server: false,
             zap_domain: Vec::new(),
             zap_enforce_domain: false,

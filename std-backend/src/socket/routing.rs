@@ -104,6 +104,7 @@ impl AnyRouting {
                 }
                 r.set_nodrop(o.xpub_nodrop);
                 r.set_invert_matching(o.invert_matching);
+                r.set_manual(o.xpub_manual);
             }
             AnyRouting::Sub(r) => r.set_invert_matching(o.invert_matching),
             _ => {}
@@ -118,8 +119,8 @@ impl AnyRouting {
         }
     }
 
-    /// SUBSCRIBE / UNSUBSCRIBE on a SUB socket. `None` if the type has no
-    /// such option.
+    /// SUBSCRIBE / UNSUBSCRIBE on a SUB socket, or an XPUB with
+    /// XPUB_MANUAL. `None` if the socket has no such option.
     pub(crate) fn subscription(
         &mut self,
         peers: &mut Peers,
@@ -131,6 +132,12 @@ impl AnyRouting {
                 s.subscribe(peers, topic)
             } else {
                 s.unsubscribe(peers, topic)
+            }),
+            AnyRouting::XPub(x) if x.manual() => Some(if subscribe {
+                x.subscribe(topic)
+            } else {
+                x.unsubscribe(topic);
+                Ok(())
             }),
             _ => None,
         }

@@ -1,6 +1,7 @@
 //! Socket options: libzmq's `zmq_setsockopt` / `zmq_getsockopt`, one
 //! setter and one getter each.
 
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::time::Duration;
 
 use crate::base::error::{Error, ErrorKind, Result};
@@ -244,6 +245,36 @@ impl Socket {
         self.set_routing_flag(|o| o.xpub_nodrop = on);
     }
 
+    /// `ZMQ_XPUB_MANUAL`: an XPUB shows the application every subscription
+    /// and cancellation of its peers (duplicates included) and applies
+    /// none of them; the application decides what the peer of the last
+    /// one it received gets, with [`subscribe`](Socket::subscribe) and
+    /// [`unsubscribe`](Socket::unsubscribe) on the XPUB itself: a proxy
+    /// confirming a subscription upstream first, a last-value cache
+    /// sending the current value first. A peer that leaves cancels every
+    /// topic it asked for (one cancellation per peer and topic). As in
+    /// libzmq, a message an XSUB peer sends upstream is not a
+    /// subscription; unlike libzmq's, receiving one does not change whose
+    /// subscription `subscribe` then applies to.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidArgument`] on other socket types.
+    pub fn set_xpub_manual(&mut self, on: bool) -> Result<()> {
+        if self.kind != SocketType::XPub {
+            return Err(Error::with_text(
+                ErrorKind::InvalidArgument,
+                "XPUB_MANUAL is an XPUB option",
+            ));
+        }
+        self.set_routing_flag(|o| o.xpub_manual = on);
+        Ok(())
+    }
+
+    /// `ZMQ_XPUB_MANUAL`.
+    pub fn xpub_manual(&self) -> bool {
+        self.options.xpub_manual
+    }
+
     /// `ZMQ_INVERT_MATCHING`: PUB / XPUB / SUB deliver what does *not*
     /// match the subscriptions.
     pub fn set_invert_matching(&mut self, on: bool) {
@@ -430,6 +461,57 @@ impl Socket {
     /// The `ZMQ_IPC_FILTER_PID`s, in increasing order.
     pub fn ipc_filter_pids(&self) -> impl Iterator<Item = i32> + '_ {
         self.options.accept_filters.pids.iter().copied()
+    }
+
+    /// Sets `ZMQ_USE_FD`: the next `tcp://` or `ipc://` [`bind`](Socket::bind)
+    /// listens on `fd`, a stream socket the application made and bound
+    /// (made listening too if it is not yet, and non-blocking), instead of
+    /// making one: a socket inherited from a supervisor such as systemd,
+    /// or bound with privileges dropped since. As in libzmq the endpoint's
+    /// address is then not bound (for tcp, `last_endpoint` is the socket's
+    /// own address; for ipc, the endpoint as given), BINDTODEVICE does not
+    /// apply, and an ipc socket file is left to the application (neither
+    /// removed before the bind nor after). The socket owns `fd` from here:
+    /// `unbind` and `close` close it. libzmq keeps the number for every
+    /// later bind; a descriptor is owned once, so here only the next bind
+    /// takes it (the C ABI passes it to its next tcp or ipc bind after
+    /// each `zmq_setsockopt`). Returns the descriptor set before, if no
+    /// bind took it.
+    pub fn set_use_fd(&mut self, fd: Option<OwnedFd>) -> Option<OwnedFd> {
+        std::mem::replace(&mut self.options.use_fd, fd)
+    }
+
+    /// `ZMQ_USE_FD`: the descriptor the next tcp or ipc bind will take.
+    pub fn use_fd(&self) -> Option<BorrowedFd<'_>> {
+        self.options.use_fd.as_ref().map(AsFd::as_fd)
+    }
+
+    /// Sets `ZMQ_BINDTODEVICE`: the tcp sockets of later binds and
+    /// connects are bound to this network device (`SO_BINDTODEVICE`), so
+    /// that they send and receive through it only, as with VRF devices
+    /// (`None`: any device). A bind fails, and a connection attempt fails
+    /// and is retried, if the device does not exist (ENODEV) or the
+    /// process may not use it (EPERM: before Linux 5.7 it needs
+    /// CAP_NET_RAW). Not applied to a [`set_use_fd`](Socket::set_use_fd)
+    /// socket, as libzmq.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidArgument`] for a name longer than libzmq's 16
+    /// bytes (IFNAMSIZ), empty, or with a zero byte.
+    pub fn set_bindtodevice(&mut self, device: Option<&str>) -> Result<()> {
+        if device.is_some_and(|d| d.is_empty() || d.len() > 16 || d.contains('\0')) {
+            return Err(Error::with_text(
+                ErrorKind::InvalidArgument,
+                "a device name has 1 to 16 bytes, none of them zero",
+            ));
+        }
+        self.options.bindtodevice = device.map(str::to_owned);
+        Ok(())
+    }
+
+    /// `ZMQ_BINDTODEVICE`.
+    pub fn bindtodevice(&self) -> Option<&str> {
+        self.options.bindtodevice.as_deref()
     }
 
     /// `ZMQ_PLAIN_SERVER`: act as PLAIN server; `authenticator` judges each

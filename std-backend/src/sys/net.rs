@@ -168,6 +168,30 @@ pub(crate) fn interface_addr(name: &str, ipv6: bool) -> io::Result<Option<Socket
     Ok(found)
 }
 
+/// Binds the socket to a network device (`SO_BINDTODEVICE`, libzmq's
+/// ZMQ_BINDTODEVICE): it sends and receives through that device only.
+/// Needs CAP_NET_RAW; an unknown device is ENODEV.
+#[allow(unsafe_code)] // the OS layer: a socket option rustix does not wrap
+fn bind_to_device(fd: BorrowedFd<'_>, device: &str) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: the option's value is `device`'s bytes, read for the length
+    // given; the descriptor is a socket borrowed for the call.
+    let rc = unsafe {
+        libc::setsockopt(
+            fd.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_BINDTODEVICE,
+            device.as_ptr().cast(),
+            device.len() as libc::socklen_t,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
 fn stream_socket(family: AddressFamily) -> io::Result<OwnedFd> {
     Ok(rustix::net::socket_with(
         family,
@@ -199,10 +223,14 @@ pub(crate) struct Listener {
 }
 
 impl Listener {
-    /// Listens on `addr`. For TCP, a port of 0 picks an ephemeral one.
-    pub(crate) fn bind(addr: &Addr, backlog: u32) -> io::Result<Self> {
+    /// Listens on `addr`. For TCP, a port of 0 picks an ephemeral one, and
+    /// `device` binds the socket to a network device first.
+    pub(crate) fn bind(addr: &Addr, backlog: u32, device: Option<&str>) -> io::Result<Self> {
         let fd = stream_socket(addr.family())?;
         if let Addr::Tcp(a) = addr {
+            if let Some(dev) = device {
+                bind_to_device(fd.as_fd(), dev)?;
+            }
             sockopt::set_socket_reuseaddr(&fd, true)?;
             if a.is_ipv6() {
                 // Dual-stack, as libzmq with ZMQ_IPV6.
@@ -222,6 +250,26 @@ impl Listener {
         // From here a failure drops the listener, which removes the file.
         rustix::net::listen(&listener.fd, i32::try_from(backlog).unwrap_or(i32::MAX))?;
         Ok(listener)
+    }
+
+    /// Listens on a socket the application made and bound (libzmq's
+    /// ZMQ_USE_FD). It is made non-blocking, and listening if it was not
+    /// yet. Its socket file, if any, stays the application's: it is not
+    /// removed when the listener goes away.
+    pub(crate) fn from_fd(fd: OwnedFd, backlog: u32) -> io::Result<Self> {
+        let unix = sockopt::socket_domain(&fd)? == AddressFamily::UNIX;
+        if sockopt::socket_type(&fd)? != SocketType::STREAM {
+            return Err(Errno::INVAL.into());
+        }
+        rustix::io::ioctl_fionbio(&fd, true)?;
+        if !sockopt::socket_acceptconn(&fd)? {
+            rustix::net::listen(&fd, i32::try_from(backlog).unwrap_or(i32::MAX))?;
+        }
+        Ok(Self {
+            fd,
+            unix,
+            path: None,
+        })
     }
 
     /// The TCP address actually bound (with the port chosen for port 0).
@@ -287,13 +335,23 @@ pub(crate) struct Connecting {
 impl Connecting {
     /// Starts connecting to `addr`. Completion is signalled by the socket
     /// becoming writable; then call [`finish`](Self::finish). For TCP,
-    /// `source` is bound first (with SO_REUSEADDR, as libzmq, so that
-    /// several connections to different peers share one source port).
-    pub(crate) fn start(addr: &Addr, source: Option<SocketAddr>) -> io::Result<Self> {
+    /// `device` binds the socket to a network device and `source` to a
+    /// local address first (with SO_REUSEADDR, as libzmq, so that several
+    /// connections to different peers share one source port).
+    pub(crate) fn start(
+        addr: &Addr,
+        source: Option<SocketAddr>,
+        device: Option<&str>,
+    ) -> io::Result<Self> {
         let fd = stream_socket(addr.family())?;
-        if let (Addr::Tcp(_), Some(src)) = (addr, source) {
-            sockopt::set_socket_reuseaddr(&fd, true)?;
-            rustix::net::bind(&fd, &SocketAddrAny::from(src))?;
+        if matches!(addr, Addr::Tcp(_)) {
+            if let Some(dev) = device {
+                bind_to_device(fd.as_fd(), dev)?;
+            }
+            if let Some(src) = source {
+                sockopt::set_socket_reuseaddr(&fd, true)?;
+                rustix::net::bind(&fd, &SocketAddrAny::from(src))?;
+            }
         }
         match rustix::net::connect(&fd, &addr.to_rustix()?) {
             // Unix sockets connect at once; TCP reports progress.
@@ -564,19 +622,20 @@ mod tests {
 
     #[test]
     fn a_connection_leaves_from_its_source_address_and_port() {
-        let l = Listener::bind(&Addr::Tcp("127.0.0.1:0".parse().unwrap()), 10).unwrap();
+        let l = Listener::bind(&Addr::Tcp("127.0.0.1:0".parse().unwrap()), 10, None).unwrap();
         let dest = l.local_tcp_addr().unwrap();
         // Port 0: the OS picks one; then the same source port for two
         // connections to different listeners, as SO_REUSEADDR allows.
-        let first =
-            Connecting::start(&Addr::Tcp(dest), Some("127.0.0.1:0".parse().unwrap())).unwrap();
+        let first = Connecting::start(&Addr::Tcp(dest), Some("127.0.0.1:0".parse().unwrap()), None)
+            .unwrap();
         let port = SocketAddr::try_from(rustix::net::getsockname(&first.fd).unwrap())
             .unwrap()
             .port();
-        let l2 = Listener::bind(&Addr::Tcp("127.0.0.1:0".parse().unwrap()), 10).unwrap();
+        let l2 = Listener::bind(&Addr::Tcp("127.0.0.1:0".parse().unwrap()), 10, None).unwrap();
         let source = SocketAddr::from(([127, 0, 0, 1], port));
         let second =
-            Connecting::start(&Addr::Tcp(l2.local_tcp_addr().unwrap()), Some(source)).unwrap();
+            Connecting::start(&Addr::Tcp(l2.local_tcp_addr().unwrap()), Some(source), None)
+                .unwrap();
         let mut peers = Vec::new();
         for listener in [&l, &l2] {
             let stream = loop {
@@ -595,12 +654,61 @@ mod tests {
     }
 
     #[test]
+    fn a_bound_socket_of_the_application_is_listened_on() {
+        // Bound, blocking, not listening yet: from_fd makes it listen and
+        // non-blocking (an accept with nothing pending must not block).
+        let fd = rustix::net::socket(AddressFamily::INET, SocketType::STREAM, None).unwrap();
+        let any = SocketAddr::from(([127, 0, 0, 1], 0));
+        rustix::net::bind(&fd, &SocketAddrAny::from(any)).unwrap();
+        let l = Listener::from_fd(fd, 10).unwrap();
+        assert!(l.accept().unwrap().is_none());
+        let addr = l.local_tcp_addr().unwrap();
+        let _c = Connecting::start(&Addr::Tcp(addr), None, None).unwrap();
+        let mut accepted = None;
+        for _ in 0..1000 {
+            accepted = l.accept().unwrap();
+            if accepted.is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        assert!(matches!(accepted, Some(Stream::Tcp(_))));
+        // Not a stream socket.
+        let udp = rustix::net::socket(AddressFamily::INET, SocketType::DGRAM, None).unwrap();
+        assert!(Listener::from_fd(udp, 10).is_err());
+    }
+
+    #[test]
+    fn sockets_are_bound_to_the_device_asked_for() {
+        // SO_BINDTODEVICE needs CAP_NET_RAW before Linux 5.7 (the tests
+        // run as root here).
+        let any = Addr::Tcp("127.0.0.1:0".parse().unwrap());
+        let l = Listener::bind(&any, 10, Some("lo")).unwrap();
+        let _c =
+            Connecting::start(&Addr::Tcp(l.local_tcp_addr().unwrap()), None, Some("lo")).unwrap();
+        for err in [
+            Listener::bind(&any, 10, Some("no-such-dev0")).unwrap_err(),
+            Connecting::start(&any, None, Some("no-such-dev0")).unwrap_err(),
+        ] {
+            assert_eq!(
+                err.raw_os_error(),
+                Some(Errno::NODEV.raw_os_error()),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
     fn listen_accept_connect_over_tcp_and_unix() {
-        let l = Listener::bind(&Addr::Tcp("127.0.0.1:0".parse().unwrap()), 10).unwrap();
+        let l = Listener::bind(&Addr::Tcp("127.0.0.1:0".parse().unwrap()), 10, None).unwrap();
         let port = l.local_tcp_addr().unwrap().port();
         assert_ne!(port, 0);
-        let c =
-            Connecting::start(&Addr::Tcp(SocketAddr::from(([127, 0, 0, 1], port))), None).unwrap();
+        let c = Connecting::start(
+            &Addr::Tcp(SocketAddr::from(([127, 0, 0, 1], port))),
+            None,
+            None,
+        )
+        .unwrap();
         let mut accepted = None;
         for _ in 0..100 {
             if let Some(s) = l.accept().unwrap() {
@@ -635,8 +743,8 @@ mod tests {
 
         let path = std::env::temp_dir().join(format!("zlink-net-test-{}", std::process::id()));
         let _ = std::fs::remove_file(&path);
-        let l = Listener::bind(&Addr::Path(path.clone()), 10).unwrap();
-        let c = Connecting::start(&Addr::Path(path.clone()), None)
+        let l = Listener::bind(&Addr::Path(path.clone()), 10, None).unwrap();
+        let c = Connecting::start(&Addr::Path(path.clone()), None, None)
             .unwrap()
             .finish()
             .unwrap();
@@ -646,9 +754,9 @@ mod tests {
         assert!(!path.exists(), "the socket file goes with the listener");
 
         // A listener whose path was taken over leaves the new file alone.
-        let old = Listener::bind(&Addr::Path(path.clone()), 10).unwrap();
+        let old = Listener::bind(&Addr::Path(path.clone()), 10, None).unwrap();
         std::fs::remove_file(&path).unwrap();
-        let new = Listener::bind(&Addr::Path(path.clone()), 10).unwrap();
+        let new = Listener::bind(&Addr::Path(path.clone()), 10, None).unwrap();
         drop(old);
         assert!(path.exists(), "the new listener's file stays");
         drop(new);

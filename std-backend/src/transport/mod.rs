@@ -114,6 +114,8 @@ pub(crate) enum Target {
         port: u16,
         ipv6: bool,
         source: Option<TcpSource>,
+        /// BINDTODEVICE.
+        device: Option<String>,
     },
     Ipc(Addr),
 }

@@ -279,3 +279,100 @@ fn xpub_and_xsub_talk_through_the_pipes() {
     send_msg(&mut xpub, &mut down, &[&data[0]]).unwrap();
     assert_eq!(down.take_all(0), [frames(&[b"T1"])]);
 }
+
+#[test]
+fn xpub_manual_shows_every_subscription_and_applies_only_the_applications() {
+    // test_xpub_manual's test_basic and test_unsubscribe_manual.
+    let mut pipes = TestPipes::<Msg>::new();
+    let mut xpub = TXPub::new();
+    xpub.set_manual(true);
+    attach_all(&mut xpub, &mut pipes, &[0, 1], 0);
+    deliver_sub(&mut xpub, &mut pipes, 0, b"\x01A");
+    deliver_sub(&mut xpub, &mut pipes, 0, b"\x01A");
+    deliver_sub(&mut xpub, &mut pipes, 1, b"\x01B");
+    // Nothing applied, nobody subscribed yet.
+    xpub.subscribe(b"none").unwrap();
+    send_msg(&mut xpub, &mut pipes, &[b"A"]).unwrap();
+    assert!(pipes.take_all(0).is_empty());
+    // Every notification, duplicates included; each SUBSCRIBE is for the
+    // peer of the notification received last.
+    for _ in 0..2 {
+        assert_eq!(
+            recv_msg(&mut xpub, &mut pipes).unwrap(),
+            frames(&[b"\x01A"])
+        );
+    }
+    xpub.subscribe(b"XA").unwrap();
+    assert_eq!(
+        recv_msg(&mut xpub, &mut pipes).unwrap(),
+        frames(&[b"\x01B"])
+    );
+    xpub.subscribe(b"XB").unwrap();
+    for topic in [&b"A"[..], b"B", b"XA", b"XB"] {
+        send_msg(&mut xpub, &mut pipes, &[topic]).unwrap();
+    }
+    assert_eq!(pipes.take_all(0), [frames(&[b"XA"])]);
+    assert_eq!(pipes.take_all(1), [frames(&[b"XB"])]);
+    assert_eq!(xpub.topic_count(), 2);
+    // A cancellation is shown and not applied either; UNSUBSCRIBE is.
+    deliver_sub(&mut xpub, &mut pipes, 0, b"\x00A");
+    assert_eq!(
+        recv_msg(&mut xpub, &mut pipes).unwrap(),
+        frames(&[b"\x00A"])
+    );
+    send_msg(&mut xpub, &mut pipes, &[b"XA"]).unwrap();
+    assert_eq!(pipes.take_all(0), [frames(&[b"XA"])]);
+    xpub.unsubscribe(b"XA");
+    send_msg(&mut xpub, &mut pipes, &[b"XA"]).unwrap();
+    assert!(pipes.take_all(0).is_empty());
+}
+
+#[test]
+fn a_departing_peer_cancels_what_it_asked_for_under_xpub_manual() {
+    // test_xpub_manual's test_xpub_proxy_unsubscribe_on_disconnect: two
+    // peers with the same topic each cancel it.
+    let mut pipes = TestPipes::<Msg>::new();
+    let mut xpub = TXPub::new();
+    xpub.set_manual(true);
+    attach_all(&mut xpub, &mut pipes, &[0, 1], 0);
+    for peer in [0, 1] {
+        deliver_sub(&mut xpub, &mut pipes, peer, b"\x011");
+        assert_eq!(
+            recv_msg(&mut xpub, &mut pipes).unwrap(),
+            frames(&[b"\x011"])
+        );
+        xpub.subscribe(b"1").unwrap();
+    }
+    // A notification of peer 1 still queued when it leaves.
+    deliver_sub(&mut xpub, &mut pipes, 1, b"\x012");
+    xpub.detach(&mut pipes, 0);
+    xpub.detach(&mut pipes, 1);
+    assert_eq!(
+        xpub.topic_count(),
+        0,
+        "the application's subscriptions go too"
+    );
+    assert_eq!(
+        recv_msg(&mut xpub, &mut pipes).unwrap(),
+        frames(&[b"\x012"])
+    );
+    let mut cancels: Vec<_> = (0..3)
+        .map(|_| recv_msg(&mut xpub, &mut pipes).unwrap())
+        .collect();
+    cancels.sort();
+    assert_eq!(
+        cancels,
+        [
+            frames(&[b"\x001"]),
+            frames(&[b"\x001"]),
+            frames(&[b"\x002"])
+        ]
+    );
+    // Peer 1's key comes back for another peer: the SUBSCRIBE after the
+    // departed peer's notification reaches nobody.
+    attach_all(&mut xpub, &mut pipes, &[1], 0);
+    xpub.subscribe(b"1").unwrap();
+    send_msg(&mut xpub, &mut pipes, &[b"1"]).unwrap();
+    assert!(pipes.take_all(1).is_empty());
+    assert_eq!(xpub.recv(&mut pipes), Err(RecvError::WouldBlock));
+}

@@ -497,26 +497,31 @@ impl IoThread {
         let Role::Connecter { target, .. } = &session.role else {
             return;
         };
+        let mut device = None;
         let addr = match target {
             Target::Tcp {
                 host,
                 port,
                 ipv6,
                 source,
-            } => resolve_tcp(host, *port, *ipv6).and_then(|a| {
-                let dest = a[0];
-                let source = source
-                    .as_ref()
-                    .map(|s| resolve_source(&s.host, s.port.unwrap_or(0), &dest))
-                    .transpose()?;
-                Ok((Addr::Tcp(dest), source))
-            }),
+                device: dev,
+            } => {
+                device = dev.as_deref();
+                resolve_tcp(host, *port, *ipv6).and_then(|a| {
+                    let dest = a[0];
+                    let source = source
+                        .as_ref()
+                        .map(|s| resolve_source(&s.host, s.port.unwrap_or(0), &dest))
+                        .transpose()?;
+                    Ok((Addr::Tcp(dest), source))
+                })
+            }
             Target::Ipc(addr) => Ok((addr.clone(), None)),
         };
         // A source that cannot be bound now (an interface without an
         // address yet, a port in use) fails this attempt only, as in
         // libzmq: the session retries.
-        let attempt = addr.and_then(|(a, source)| Connecting::start(&a, source));
+        let attempt = addr.and_then(|(a, source)| Connecting::start(&a, source, device));
         match attempt {
             Ok(c) => {
                 let owner = session.owner.clone();
