@@ -35,6 +35,10 @@
 //!   thread) over the timed span, divided by the messages (a latency round
 //!   trip is two). The runs take turns in this one process and each joins
 //!   its threads before the next, so the time is the run's own;
+//! - `tcp+curve` (not in the default run): tcp with the binding socket (the
+//!   receiver, or REP) a CURVE server and the other its client, the same
+//!   key pairs for both libraries; a libzmq built without CURVE
+//!   (`zmq_has("curve")` is 0) has no figure there, and its cell says so;
 //! - zlink-mq's inproc sockets busy-wait before they sleep
 //!   (`set_inproc_busy_wait`; libzmq never does): the inproc rows show
 //!   zlink-mq with each `--busy-wait` setting, against the same libzmq runs;
@@ -42,6 +46,10 @@
 //!   median over libzmq's (above 1 is faster for throughput; below 1 is
 //!   faster for latency).
 #![allow(unsafe_code)]
+
+mod common;
+
+use common::{process_cpu, today};
 
 use std::error::Error;
 use std::fmt::Write as _;
@@ -113,22 +121,51 @@ enum Kind {
     Rep,
 }
 
+/// A transport, or tcp with CURVE: the security mechanism changes the
+/// work per message as much as a transport does, so it is measured as one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Transport {
     Inproc,
     Ipc,
     Tcp,
+    /// tcp, the binding (receiving, or REP) socket a CURVE server, the
+    /// other its client.
+    TcpCurve,
 }
 
 impl Transport {
-    const ALL: [Transport; 3] = [Transport::Inproc, Transport::Ipc, Transport::Tcp];
+    /// Every transport `--transports` accepts.
+    const ALL: [Transport; 4] = [
+        Transport::Inproc,
+        Transport::Ipc,
+        Transport::Tcp,
+        Transport::TcpCurve,
+    ];
+    /// The default run: the three transports, without CURVE (its cost is
+    /// the ciphers', libsodium's against RustCrypto's, more than the
+    /// messaging's; and a libzmq built without libsodium has no CURVE).
+    const DEFAULT: [Transport; 3] = [Transport::Inproc, Transport::Ipc, Transport::Tcp];
 
+    /// The name `--transports` and the JSON use.
     fn name(self) -> &'static str {
         match self {
             Transport::Inproc => "inproc",
             Transport::Ipc => "ipc",
             Transport::Tcp => "tcp",
+            Transport::TcpCurve => "tcp+curve",
         }
+    }
+
+    /// The name in the table.
+    fn label(self) -> &'static str {
+        match self {
+            Transport::TcpCurve => "tcp, CURVE",
+            t => t.name(),
+        }
+    }
+
+    fn curve(self) -> bool {
+        self == Transport::TcpCurve
     }
 
     /// Where the receiver binds (each run has a fresh context, so one
@@ -137,8 +174,43 @@ impl Transport {
         match self {
             Transport::Inproc => "inproc://compare",
             Transport::Ipc => "ipc://*",
-            Transport::Tcp => "tcp://127.0.0.1:*",
+            Transport::Tcp | Transport::TcpCurve => "tcp://127.0.0.1:*",
         }
+    }
+}
+
+/// The CURVE key pairs of every `tcp+curve` run (both libraries get the
+/// same), raw 32-byte keys.
+#[derive(Debug, Clone, Copy)]
+struct CurveKeys {
+    server_public: [u8; 32],
+    server_secret: [u8; 32],
+    client_public: [u8; 32],
+    client_secret: [u8; 32],
+}
+
+impl CurveKeys {
+    /// The keys, made once (from the OS generator, by zlink-mq's
+    /// `curve::keypair`).
+    fn get() -> &'static CurveKeys {
+        static KEYS: std::sync::OnceLock<CurveKeys> = std::sync::OnceLock::new();
+        KEYS.get_or_init(|| {
+            let pair = || {
+                let (public, secret) = zlink_mq::curve::keypair().expect("OS random generator");
+                (
+                    zlink_mq::curve::raw_key(&public).expect("a Z85 key"),
+                    zlink_mq::curve::raw_key(&secret).expect("a Z85 key"),
+                )
+            };
+            let (server_public, server_secret) = pair();
+            let (client_public, client_secret) = pair();
+            CurveKeys {
+                server_public,
+                server_secret,
+                client_public,
+                client_secret,
+            }
+        })
     }
 }
 
@@ -179,23 +251,6 @@ struct Sample {
     cpu_ns: f64,
 }
 
-/// Process CPU time so far (user + system, every thread), from
-/// getrusage(RUSAGE_SELF). Both libraries run in this process one after
-/// the other, each run's threads joined before the next starts, so the
-/// difference over a run is that run's.
-fn process_cpu() -> Duration {
-    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
-    // SAFETY: getrusage writes a `rusage` into the pointed-to memory.
-    let rc = unsafe { libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr()) };
-    assert_eq!(rc, 0, "getrusage(RUSAGE_SELF)");
-    // SAFETY: zero-initialised, then written by getrusage.
-    let usage = unsafe { usage.assume_init() };
-    let tv = |t: libc::timeval| {
-        Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
-    };
-    tv(usage.ru_utime) + tv(usage.ru_stime)
-}
-
 // ----- the two libraries behind one small interface -------------------------
 
 /// What the harness does with a socket; implemented over both libraries so
@@ -219,6 +274,11 @@ trait Sock: Send + 'static {
     fn send_held(&mut self) -> Result<()>;
     /// Sets the held message to `data`.
     fn hold(&mut self, data: &[u8]);
+    /// Makes this (binding) socket a CURVE server with the server's keys.
+    fn curve_server(&mut self, keys: &CurveKeys) -> Result<()>;
+    /// Makes this (connecting) socket a CURVE client of that server, with
+    /// the client's keys.
+    fn curve_client(&mut self, keys: &CurveKeys) -> Result<()>;
 }
 
 /// A library: how to make a context and sockets with the shared settings.
@@ -335,276 +395,32 @@ mod zlink {
         fn hold(&mut self, data: &[u8]) {
             self.held = Some(Msg::copy_from_slice(data));
         }
+
+        fn curve_server(&mut self, keys: &CurveKeys) -> Result<()> {
+            self.socket.set_curve_server(true);
+            self.socket.set_curve_publickey(&keys.server_public)?;
+            Ok(self.socket.set_curve_secretkey(&keys.server_secret)?)
+        }
+
+        fn curve_client(&mut self, keys: &CurveKeys) -> Result<()> {
+            self.socket.set_curve_serverkey(&keys.server_public)?;
+            self.socket.set_curve_publickey(&keys.client_public)?;
+            Ok(self.socket.set_curve_secretkey(&keys.client_secret)?)
+        }
     }
 }
 
 mod libzmq {
-    //! libzmq through its C API, loaded at run time with `dlopen`: the
-    //! system's `libzmq.so.5` when there is one (the libzmq users run), else
-    //! the vendored 4.3.4 sources built as distributions configure them
-    //! (the `compare-libzmq` crate). RTLD_LOCAL keeps its symbols apart
-    //! from the static libzmq the `zmq` crate links for the tests.
+    //! The harness over libzmq's C API (loaded by `common::libzmq`).
     use super::*;
-    use std::ffi::{CStr, CString, c_char, c_int, c_void};
-    use std::sync::OnceLock;
-
-    const ZMQ_IO_THREADS: c_int = 1;
-    const ZMQ_SUBSCRIBE: c_int = 6;
-    const ZMQ_LINGER: c_int = 17;
-    const ZMQ_SNDHWM: c_int = 23;
-    const ZMQ_RCVHWM: c_int = 24;
-    const ZMQ_RCVTIMEO: c_int = 27;
-    const ZMQ_SNDTIMEO: c_int = 28;
-    const ZMQ_LAST_ENDPOINT: c_int = 32;
-    const ZMQ_XPUB_NODROP: c_int = 69;
-    const ZMQ_DONTWAIT: c_int = 1;
-    const ZMQ_SNDMORE: c_int = 2;
-
-    /// `zmq_msg_t`: 64 opaque bytes, pointer-aligned (zmq.h).
-    #[repr(C, align(8))]
-    struct ZmqMsg([u8; 64]);
-
-    /// The loaded library and what the table header says about it.
-    pub struct Loaded {
-        fns: Fns,
-        /// Where it came from: "system, /usr/lib/.../libzmq.so.5.2.4" or
-        /// "vendored, configured as distributions build it".
-        pub origin: String,
-        /// Its file.
-        pub path: String,
-        /// `zmq_version`.
-        pub version: (i32, i32, i32),
-        /// The wake-up a context's mailbox uses, seen from the descriptors
-        /// `zmq_ctx_new` opens: "eventfd" or "socketpair".
-        pub signaler: String,
-    }
-
-    static LOADED: OnceLock<Loaded> = OnceLock::new();
-
-    /// Which libzmq `--libzmq` asks for.
-    #[derive(Debug, Clone, PartialEq, Eq)]
-    pub enum Choice {
-        /// The system's, else the configured vendored build.
-        Auto,
-        System,
-        Vendored,
-        Path(String),
-    }
-
-    fn dl_error() -> String {
-        // SAFETY: dlerror returns NULL or a NUL-terminated string owned by
-        // the loader, valid until the next dl* call on this thread.
-        let e = unsafe { libc::dlerror() };
-        if e.is_null() {
-            "unknown dlopen error".into()
-        } else {
-            // SAFETY: as above; copied out at once.
-            unsafe { CStr::from_ptr(e) }.to_string_lossy().into_owned()
-        }
-    }
-
-    fn open(name: &str) -> std::result::Result<*mut c_void, String> {
-        let c = CString::new(name).map_err(|e| e.to_string())?;
-        // SAFETY: `c` is NUL-terminated; RTLD_LOCAL keeps the library's
-        // symbols out of the global namespace (the tests' static libzmq
-        // uses the same names).
-        let handle = unsafe { libc::dlopen(c.as_ptr(), libc::RTLD_NOW | libc::RTLD_LOCAL) };
-        if handle.is_null() {
-            Err(format!("{name}: {}", dl_error()))
-        } else {
-            Ok(handle)
-        }
-    }
-
-    fn sym(handle: *mut c_void, name: &str) -> Result<*mut c_void> {
-        let c = CString::new(name)?;
-        // SAFETY: `handle` is a live dlopen handle (never closed), `c` is
-        // NUL-terminated.
-        let p = unsafe { libc::dlsym(handle, c.as_ptr()) };
-        if p.is_null() {
-            Err(format!("libzmq has no {name}: {}", dl_error()).into())
-        } else {
-            Ok(p)
-        }
-    }
-
-    /// Declares `Fns`, the C functions the harness calls, and `fns`, which
-    /// looks them up: each symbol's address becomes a function pointer of
-    /// the signature zmq.h (the 4.x stable API) declares for it.
-    macro_rules! c_functions {
-        ($($field:ident = $symbol:literal: $ty:ty;)*) => {
-            struct Fns {
-                $($field: $ty,)*
-            }
-
-            fn fns(handle: *mut c_void) -> Result<Fns> {
-                Ok(Fns {
-                    $(
-                        // SAFETY: the symbol is the libzmq function of that
-                        // name, whose C signature is the field's type.
-                        $field: unsafe {
-                            std::mem::transmute::<*mut c_void, $ty>(sym(handle, $symbol)?)
-                        },
-                    )*
-                })
-            }
-        };
-    }
-
-    c_functions! {
-        version = "zmq_version": unsafe extern "C" fn(*mut c_int, *mut c_int, *mut c_int);
-        errno = "zmq_errno": unsafe extern "C" fn() -> c_int;
-        strerror = "zmq_strerror": unsafe extern "C" fn(c_int) -> *const c_char;
-        ctx_new = "zmq_ctx_new": unsafe extern "C" fn() -> *mut c_void;
-        ctx_set = "zmq_ctx_set": unsafe extern "C" fn(*mut c_void, c_int, c_int) -> c_int;
-        ctx_term = "zmq_ctx_term": unsafe extern "C" fn(*mut c_void) -> c_int;
-        socket = "zmq_socket": unsafe extern "C" fn(*mut c_void, c_int) -> *mut c_void;
-        close = "zmq_close": unsafe extern "C" fn(*mut c_void) -> c_int;
-        setsockopt = "zmq_setsockopt": unsafe extern "C" fn(*mut c_void, c_int, *const c_void, usize) -> c_int;
-        getsockopt = "zmq_getsockopt": unsafe extern "C" fn(*mut c_void, c_int, *mut c_void, *mut usize) -> c_int;
-        bind = "zmq_bind": unsafe extern "C" fn(*mut c_void, *const c_char) -> c_int;
-        connect = "zmq_connect": unsafe extern "C" fn(*mut c_void, *const c_char) -> c_int;
-        send = "zmq_send": unsafe extern "C" fn(*mut c_void, *const c_void, usize, c_int) -> c_int;
-        msg_init = "zmq_msg_init": unsafe extern "C" fn(*mut ZmqMsg) -> c_int;
-        msg_init_size = "zmq_msg_init_size": unsafe extern "C" fn(*mut ZmqMsg, usize) -> c_int;
-        msg_data = "zmq_msg_data": unsafe extern "C" fn(*mut ZmqMsg) -> *mut c_void;
-        msg_size = "zmq_msg_size": unsafe extern "C" fn(*const ZmqMsg) -> usize;
-        msg_more = "zmq_msg_more": unsafe extern "C" fn(*const ZmqMsg) -> c_int;
-        msg_recv = "zmq_msg_recv": unsafe extern "C" fn(*mut ZmqMsg, *mut c_void, c_int) -> c_int;
-        msg_send = "zmq_msg_send": unsafe extern "C" fn(*mut ZmqMsg, *mut c_void, c_int) -> c_int;
-        msg_close = "zmq_msg_close": unsafe extern "C" fn(*mut ZmqMsg) -> c_int;
-    }
-
-    /// The file a loaded symbol lives in.
-    fn file_of(p: *mut c_void) -> String {
-        let mut info = std::mem::MaybeUninit::<libc::Dl_info>::zeroed();
-        // SAFETY: `p` is a symbol address inside a loaded object; dladdr
-        // fills `info` (zeroed, so a failure leaves NULL pointers).
-        let ok = unsafe { libc::dladdr(p, info.as_mut_ptr()) };
-        // SAFETY: zero-initialised, then written by dladdr.
-        let info = unsafe { info.assume_init() };
-        if ok == 0 || info.dli_fname.is_null() {
-            return "?".into();
-        }
-        // SAFETY: dli_fname is a NUL-terminated path owned by the loader.
-        let name = unsafe { CStr::from_ptr(info.dli_fname) }.to_string_lossy();
-        std::fs::canonicalize(&*name).map_or(name.to_string(), |p| p.display().to_string())
-    }
-
-    /// The link targets of this process's open descriptors.
-    fn open_fds() -> Vec<String> {
-        std::fs::read_dir("/proc/self/fd")
-            .map(|d| {
-                d.flatten()
-                    .filter_map(|e| std::fs::read_link(e.path()).ok())
-                    .map(|l| l.display().to_string())
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-
-    /// The signaler behind the descriptors that appeared between `before`
-    /// and `after`: "eventfd" if one is an eventfd, else "socketpair" if
-    /// one is a socket.
-    fn signaler_of(before: &[String], mut after: Vec<String>) -> String {
-        for b in before {
-            if let Some(i) = after.iter().position(|n| n == b) {
-                after.swap_remove(i);
-            }
-        }
-        if after.iter().any(|l| l.contains("eventfd")) {
-            "eventfd".into()
-        } else if after.iter().any(|l| l.starts_with("socket:")) {
-            "socketpair".into()
-        } else {
-            format!("unknown (new descriptors: {})", after.join(", "))
-        }
-    }
-
-    /// Loads the libzmq `choice` names; call once, before any run.
-    pub fn load(choice: &Choice) -> Result<&'static Loaded> {
-        let vendored = compare_libzmq::SHARED_LIBRARY;
-        let (handle, origin) = match choice {
-            Choice::Path(p) => (open(p)?, "given with --libzmq"),
-            Choice::System => (open("libzmq.so.5")?, "system"),
-            Choice::Vendored if vendored.is_empty() => {
-                return Err("no configured libzmq was built for this target".into());
-            }
-            Choice::Vendored => (
-                open(vendored)?,
-                "vendored 4.3.4 sources, configured as distributions build them",
-            ),
-            Choice::Auto => match open("libzmq.so.5") {
-                Ok(h) => (h, "system"),
-                Err(system) if vendored.is_empty() => return Err(system.into()),
-                Err(_) => (
-                    open(vendored)?,
-                    "vendored 4.3.4 sources, configured as distributions build them \
-                     (no system libzmq.so.5)",
-                ),
-            },
-        };
-        let fns = fns(handle)?;
-        let path = file_of(sym(handle, "zmq_ctx_new")?);
-        let mut v = (0, 0, 0);
-        // SAFETY: zmq_version writes three ints.
-        unsafe { (fns.version)(&mut v.0, &mut v.1, &mut v.2) };
-        // A context's mailbox opens its signaler's descriptors at once;
-        // nothing else runs yet to open others.
-        let before = open_fds();
-        // SAFETY: plain constructor; NULL on failure.
-        let ctx = unsafe { (fns.ctx_new)() };
-        if ctx.is_null() {
-            return Err("zmq_ctx_new failed".into());
-        }
-        let signaler = signaler_of(&before, open_fds());
-        // SAFETY: a live context without sockets, terminated once.
-        unsafe { (fns.ctx_term)(ctx) };
-        let loaded = Loaded {
-            fns,
-            origin: origin.into(),
-            path,
-            version: v,
-            signaler,
-        };
-        LOADED.set(loaded).map_err(|_| "libzmq is already loaded")?;
-        Ok(api())
-    }
-
-    fn api() -> &'static Loaded {
-        LOADED
-            .get()
-            .expect("libzmq::load runs before any measurement")
-    }
-
-    fn fail(what: &str) -> Box<dyn Error + Send + Sync> {
-        let f = &api().fns;
-        // SAFETY: zmq_strerror returns a static NUL-terminated string.
-        let text = unsafe { CStr::from_ptr((f.strerror)((f.errno)())) };
-        format!("{what}: {}", text.to_string_lossy()).into()
-    }
-
-    fn would_block() -> bool {
-        // SAFETY: zmq_errno reads this thread's errno.
-        unsafe { (api().fns.errno)() == libc::EAGAIN }
-    }
-
-    /// A context, terminated when the last clone goes (after its sockets:
-    /// the harness drops them first).
-    pub struct CtxPtr(*mut c_void);
-
-    // SAFETY: a libzmq context is thread-safe (zmq_ctx_* may be called from
-    // any thread).
-    unsafe impl Send for CtxPtr {}
-    // SAFETY: as above.
-    unsafe impl Sync for CtxPtr {}
-
-    impl Drop for CtxPtr {
-        fn drop(&mut self) {
-            // SAFETY: the context is live, and this is its only termination.
-            unsafe { (api().fns.ctx_term)(self.0) };
-        }
-    }
+    pub use crate::common::libzmq::{Choice, Loaded, load};
+    use crate::common::libzmq::{
+        CtxPtr, ZMQ_CURVE_PUBLICKEY, ZMQ_CURVE_SECRETKEY, ZMQ_CURVE_SERVER, ZMQ_CURVE_SERVERKEY,
+        ZMQ_DONTWAIT, ZMQ_IO_THREADS, ZMQ_LAST_ENDPOINT, ZMQ_LINGER, ZMQ_RCVHWM, ZMQ_RCVTIMEO,
+        ZMQ_SNDHWM, ZMQ_SNDMORE, ZMQ_SNDTIMEO, ZMQ_SUBSCRIBE, ZMQ_XPUB_NODROP, ZmqMsg, api, fail,
+        would_block,
+    };
+    use std::ffi::{CStr, CString, c_int, c_void};
 
     pub struct Libzmq;
 
@@ -648,6 +464,24 @@ mod libzmq {
                 Err(fail(&format!("zmq_setsockopt({option})")))
             }
         }
+
+        fn set_bytes(&mut self, option: c_int, value: &[u8]) -> Result<()> {
+            // SAFETY: a live socket; libzmq copies the bytes before
+            // returning.
+            let rc = unsafe {
+                (api().fns.setsockopt)(self.socket, option, value.as_ptr().cast(), value.len())
+            };
+            if rc == 0 {
+                Ok(())
+            } else {
+                Err(fail(&format!("zmq_setsockopt({option})")))
+            }
+        }
+    }
+
+    /// Whether the loaded libzmq has CURVE.
+    pub fn has_curve() -> bool {
+        api().curve
     }
 
     impl Lib for Libzmq {
@@ -824,6 +658,18 @@ mod libzmq {
                 );
             }
         }
+
+        fn curve_server(&mut self, keys: &CurveKeys) -> Result<()> {
+            self.set_int(ZMQ_CURVE_SERVER, 1)?;
+            self.set_bytes(ZMQ_CURVE_PUBLICKEY, &keys.server_public)?;
+            self.set_bytes(ZMQ_CURVE_SECRETKEY, &keys.server_secret)
+        }
+
+        fn curve_client(&mut self, keys: &CurveKeys) -> Result<()> {
+            self.set_bytes(ZMQ_CURVE_SERVERKEY, &keys.server_public)?;
+            self.set_bytes(ZMQ_CURVE_PUBLICKEY, &keys.client_public)?;
+            self.set_bytes(ZMQ_CURVE_SECRETKEY, &keys.client_secret)
+        }
     }
 }
 
@@ -844,11 +690,17 @@ fn throughput<L: Lib>(
     let ctx = L::context(lib)?;
     let (send_kind, recv_kind) = pattern.kinds();
     let mut rx = L::socket(&ctx, recv_kind, hwm)?;
+    if transport.curve() {
+        rx.curve_server(CurveKeys::get())?;
+    }
     let endpoint = rx.bind(transport.bind_endpoint())?;
     if recv_kind == Kind::Sub {
         rx.subscribe_all()?;
     }
     let mut tx = L::socket(&ctx, send_kind, hwm)?;
+    if transport.curve() {
+        tx.curve_client(CurveKeys::get())?;
+    }
     let subscribed = Arc::new(AtomicBool::new(pattern != Pattern::PubSub));
     let sender = {
         let subscribed = subscribed.clone();
@@ -938,6 +790,9 @@ fn latency<L: Lib>(
 ) -> Result<Sample> {
     let ctx = L::context(lib)?;
     let mut rep = L::socket(&ctx, Kind::Rep, hwm)?;
+    if transport.curve() {
+        rep.curve_server(CurveKeys::get())?;
+    }
     let endpoint = rep.bind(transport.bind_endpoint())?;
     let echo = std::thread::spawn(move || -> Result<()> {
         for _ in 0..roundtrips {
@@ -948,6 +803,9 @@ fn latency<L: Lib>(
     });
     let result = (|| -> Result<Sample> {
         let mut req = L::socket(&ctx, Kind::Req, hwm)?;
+        if transport.curve() {
+            req.curve_client(CurveKeys::get())?;
+        }
         req.connect(&endpoint)?;
         req.hold(&vec![0u8; size]);
         let cpu = process_cpu();
@@ -1021,7 +879,9 @@ Measures zlink-mq against libzmq in one run, alternating the two, with the
 process CPU time per message of each.
 
   --patterns LIST    PAIR,PUBSUB,DEALER_DEALER,DEALER_ROUTER,PUSH_PULL (default: all)
-  --transports LIST  inproc,ipc,tcp (default: all)
+  --transports LIST  inproc,ipc,tcp,tcp+curve (default: inproc,ipc,tcp; tcp+curve
+                     is tcp with the receiver a CURVE server, the sender its
+                     client)
   --sizes LIST       message sizes in bytes (default: 64)
   --count N          messages per throughput run (default: 1000000)
   --roundtrips N     round trips per latency run (default: 20000)
@@ -1065,7 +925,7 @@ fn parse_args() -> Result<Config> {
     };
     let mut cfg = Config {
         patterns: Pattern::ALL.to_vec(),
-        transports: Transport::ALL.to_vec(),
+        transports: Transport::DEFAULT.to_vec(),
         sizes: vec![64],
         count: 1_000_000,
         roundtrips: 20_000,
@@ -1187,7 +1047,9 @@ fn libraries(cfg: &Config, job: &Job) -> Vec<Library> {
             libs.push(Library::Zlink { busy_wait });
         }
     }
-    if cfg.libzmq {
+    // A libzmq without CURVE (built without libsodium) has no tcp+curve
+    // runs; its cell says so.
+    if cfg.libzmq && (!job.transport().curve() || libzmq::has_curve()) {
         libs.push(Library::Libzmq);
     }
     libs
@@ -1306,12 +1168,22 @@ fn run(cfg: &Config) -> Vec<Cell> {
 }
 
 /// A cell's text: median (min-max), "failed" if every run failed, "not
-/// run" if the library was left out.
+/// run" if the library was left out (or has no CURVE, for a CURVE row).
 fn fmt_cell(samples: &[Option<Sample>], one: impl Fn(f64) -> String) -> String {
     match stats(samples, value) {
         Some((m, lo, hi)) => format!("{} ({}-{})", one(m), one(lo), one(hi)),
         None if samples.is_empty() => "not run".into(),
         None => "failed".into(),
+    }
+}
+
+/// libzmq's cell of a row: as `fmt_cell`, but a CURVE row of a libzmq
+/// without CURVE says why it has no figure.
+fn libzmq_cell(cfg: &Config, job: &Job, text: String) -> String {
+    if cfg.libzmq && job.transport().curve() && !libzmq::has_curve() {
+        "no CURVE in this libzmq (zmq_has)".into()
+    } else {
+        text
     }
 }
 
@@ -1378,14 +1250,15 @@ fn table(cfg: &Config, cells: &[Cell]) -> String {
                 let rc = fmt_ratio(ratio(stats(z, cpu), stats(l, cpu)));
                 let transport = match busy_wait {
                     Some(d) if inproc && cfg.zlink => {
-                        format!("{}, {}", c.job.transport().name(), busy_wait_text(d))
+                        format!("{}, {}", c.job.transport().label(), busy_wait_text(d))
                     }
-                    _ => c.job.transport().name().to_owned(),
+                    _ => c.job.transport().label().to_owned(),
                 };
                 let (pattern, zf, lf) = match c.job {
                     Job::Thr(p, _, _) => (p.name(), fmt_rate(z), fmt_rate(l)),
                     Job::Lat(..) => ("REQ_REP one-way latency", fmt_us(z), fmt_us(l)),
                 };
+                let lf = libzmq_cell(cfg, &c.job, lf);
                 let _ = writeln!(
                     out,
                     "| {pattern} | {transport} | {zf} | {} | {lf} | {} | {r} | {rc} |",
@@ -1402,24 +1275,6 @@ fn table(cfg: &Config, cells: &[Cell]) -> String {
         );
     }
     out
-}
-
-/// Today's date (UTC) as YYYY-MM-DD, without a date crate.
-fn today() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    // Howard Hinnant's days-to-civil algorithm.
-    let z = (secs / 86_400) as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
 }
 
 fn json(cfg: &Config, cells: &[Cell], loaded: &libzmq::Loaded) -> serde_json::Value {
@@ -1472,6 +1327,7 @@ fn json(cfg: &Config, cells: &[Cell], loaded: &libzmq::Loaded) -> serde_json::Va
             "origin": loaded.origin,
             "path": loaded.path,
             "signaler": loaded.signaler,
+            "curve": loaded.curve,
         },
         "count": cfg.count,
         "roundtrips": cfg.roundtrips,
@@ -1523,7 +1379,7 @@ fn svg(cfg: &Config, cells: &[Cell], loaded: &libzmq::Loaded, path: &str) -> Res
     let panels = root.split_evenly((1, cfg.transports.len()));
     for (panel, &t) in panels.iter().zip(&cfg.transports) {
         let mut chart = ChartBuilder::on(panel)
-            .caption(t.name(), ("sans-serif", 16))
+            .caption(t.label(), ("sans-serif", 16))
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(60)
@@ -1606,10 +1462,11 @@ fn main() {
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     let (a, b, c) = loaded.version;
     println!(
-        "zlink-mq vs libzmq {a}.{b}.{c} ({}: {}; signaler: {}), {}, {cores} cores, {:.0} s\n",
+        "zlink-mq vs libzmq {a}.{b}.{c} ({}: {}; signaler: {}; CURVE: {}), {}, {cores} cores, {:.0} s\n",
         loaded.origin,
         loaded.path,
         loaded.signaler,
+        if loaded.curve { "yes" } else { "no" },
         today(),
         started.elapsed().as_secs_f64()
     );
