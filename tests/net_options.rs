@@ -2,11 +2,12 @@
 //! 4.3: source addresses (`tcp://source;host:port`), accept filters
 //! (ZMQ_TCP_ACCEPT_FILTER, ZMQ_IPC_FILTER_UID / GID / PID), listening
 //! sockets made by the application (ZMQ_USE_FD), network devices
-//! (ZMQ_BINDTODEVICE).
+//! (ZMQ_BINDTODEVICE), SOCKS5 proxies (ZMQ_SOCKS_PROXY, _USERNAME,
+//! _PASSWORD).
 
 mod common;
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::time::Duration;
 
@@ -396,4 +397,194 @@ fn bindtodevice_binds_tcp_sockets_to_the_device() {
     bounce(&mut s, &mut req);
     s.set_bindtodevice(None).unwrap();
     assert_eq!(s.bindtodevice(), None);
+}
+
+/// What a connection asked of [`socks_proxy`]: the user name and password
+/// (if it authenticated) and the host it asked for, as text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct SocksAsk {
+    credentials: Option<(String, String)>,
+    host: String,
+}
+
+/// A SOCKS5 proxy on 127.0.0.1 for one connection, as libzmq's test_socks
+/// has: it wants user / password authentication with `password` when
+/// given, maps the name `somedomainname.org` and the address ::1 to
+/// 127.0.0.1, connects and relays both ways. Returns its address and what
+/// the client asked for.
+fn socks_proxy(password: Option<&'static str>) -> (SocketAddr, std::thread::JoinHandle<SocksAsk>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let serve = std::thread::spawn(move || {
+        let (mut c, _) = listener.accept().unwrap();
+        let read = |n: usize, c: &mut TcpStream| {
+            let mut b = vec![0u8; n];
+            c.read_exact(&mut b).unwrap();
+            b
+        };
+        let hello = read(2, &mut c);
+        assert_eq!(hello[0], 5);
+        let methods = read(usize::from(hello[1]), &mut c);
+        let method = if password.is_some() { 2 } else { 0 };
+        assert!(methods.contains(&method), "offered {methods:?}");
+        c.write_all(&[5, method]).unwrap();
+        let mut credentials = None;
+        if let Some(want) = password {
+            assert_eq!(read(1, &mut c), [1]);
+            let n = read(1, &mut c)[0];
+            let user = String::from_utf8(read(usize::from(n), &mut c)).unwrap();
+            let n = read(1, &mut c)[0];
+            let pass = String::from_utf8(read(usize::from(n), &mut c)).unwrap();
+            let ok = pass == want;
+            credentials = Some((user, pass));
+            c.write_all(&[1, u8::from(!ok)]).unwrap();
+            if !ok {
+                return SocksAsk {
+                    credentials,
+                    host: String::new(),
+                };
+            }
+        }
+        let head = read(4, &mut c);
+        assert_eq!(&head[..3], [5, 1, 0]);
+        let host = match head[3] {
+            1 => {
+                std::net::Ipv4Addr::from(<[u8; 4]>::try_from(read(4, &mut c)).unwrap()).to_string()
+            }
+            4 => std::net::Ipv6Addr::from(<[u8; 16]>::try_from(read(16, &mut c)).unwrap())
+                .to_string(),
+            _ => {
+                let n = read(1, &mut c)[0];
+                String::from_utf8(read(usize::from(n), &mut c)).unwrap()
+            }
+        };
+        let port = u16::from_be_bytes(read(2, &mut c).try_into().unwrap());
+        let ip = if host == "somedomainname.org" || host == "::1" {
+            "127.0.0.1"
+        } else {
+            &host
+        };
+        let remote = TcpStream::connect((ip, port)).unwrap();
+        let local = remote.local_addr().unwrap();
+        let mut reply = vec![5, 0, 0, 1];
+        if let SocketAddr::V4(a) = local {
+            reply.extend_from_slice(&a.ip().octets());
+        }
+        reply.extend_from_slice(&local.port().to_be_bytes());
+        c.write_all(&reply).unwrap();
+        let (mut c2, mut r2) = (c.try_clone().unwrap(), remote.try_clone().unwrap());
+        let mut r = remote;
+        std::thread::spawn(move || std::io::copy(&mut r2, &mut c2));
+        std::thread::spawn(move || std::io::copy(&mut c, &mut r));
+        SocksAsk { credentials, host }
+    });
+    (addr, serve)
+}
+
+#[test]
+fn connects_go_through_a_socks5_proxy() {
+    let ctx = Context::new();
+    let cases = [
+        ("tcp://127.0.0.1", "127.0.0.1"),
+        // A name goes to the proxy as a name: it is not looked up here.
+        ("tcp://somedomainname.org", "somedomainname.org"),
+        ("tcp://[::1]", "::1"),
+        ("tcp://::1", "::1"),
+    ];
+    for (prefix, host) in cases {
+        // One PUSH per PULL: a PUSH shares its messages between its peers.
+        let mut push = socket(&ctx, SocketType::Push);
+        let ep = bind(&mut push, Transport::Tcp);
+        let endpoint = format!("{prefix}:{}", ep.rsplit(':').next().unwrap());
+        let (proxy, asked) = socks_proxy(None);
+        let mut pull = socket(&ctx, SocketType::Pull);
+        pull.set_socks_proxy(Some(&proxy.to_string())).unwrap();
+        pull.connect(&endpoint).unwrap();
+        push.send("ABC", Flags::NONE).unwrap();
+        assert_eq!(recv_str(&mut pull), "ABC", "{endpoint}");
+        let ask = asked.join().unwrap();
+        assert_eq!(ask.host, host);
+        assert_eq!(ask.credentials, None);
+    }
+
+    // With a source address for the connection to the proxy.
+    let mut push = socket(&ctx, SocketType::Push);
+    let ep = bind(&mut push, Transport::Tcp);
+    let (proxy, asked) = socks_proxy(None);
+    let mut pull = socket(&ctx, SocketType::Pull);
+    pull.set_socks_proxy(Some(&format!("127.0.0.1:0;{proxy}")))
+        .unwrap();
+    pull.connect(&ep).unwrap();
+    push.send("DEF", Flags::NONE).unwrap();
+    assert_eq!(recv_str(&mut pull), "DEF");
+    asked.join().unwrap();
+}
+
+#[test]
+fn a_socks_proxy_is_authenticated_with_user_and_password() {
+    let ctx = Context::new();
+    let mut push = socket(&ctx, SocketType::Push);
+    let ep = bind(&mut push, Transport::Tcp);
+    let (proxy, asked) = socks_proxy(Some("somepass"));
+    let mut pull = socket(&ctx, SocketType::Pull);
+    pull.set_socks_proxy(Some(&proxy.to_string())).unwrap();
+    pull.set_socks_username(b"someuser").unwrap();
+    pull.set_socks_password(b"somepass").unwrap();
+    pull.connect(&ep).unwrap();
+    push.send("ABC", Flags::NONE).unwrap();
+    assert_eq!(recv_str(&mut pull), "ABC");
+    let ask = asked.join().unwrap();
+    assert_eq!(
+        ask.credentials,
+        Some(("someuser".into(), "somepass".into()))
+    );
+
+    // Refused credentials: no connection to the peer.
+    let (proxy, asked) = socks_proxy(Some("somepass"));
+    let mut pull = socket(&ctx, SocketType::Pull);
+    pull.set_reconnect_ivl(None);
+    pull.set_socks_proxy(Some(&proxy.to_string())).unwrap();
+    pull.set_socks_username(b"someuser").unwrap();
+    pull.set_socks_password(b"wrong").unwrap();
+    pull.connect(&ep).unwrap();
+    let ask = asked.join().unwrap();
+    assert_eq!(ask.credentials, Some(("someuser".into(), "wrong".into())));
+    assert_eq!(ask.host, "", "asked for nothing");
+    pull.set_rcvtimeo(Some(Duration::from_millis(200)));
+    assert_eq!(
+        pull.recv(Flags::NONE).unwrap_err().kind(),
+        ErrorKind::WouldBlock
+    );
+}
+
+#[test]
+fn socks_options_are_checked_and_read_back() {
+    let ctx = Context::new();
+    let mut s = socket(&ctx, SocketType::Sub);
+    assert_eq!(s.socks_proxy(), None);
+    s.set_socks_proxy(Some("somehost:1080")).unwrap();
+    assert_eq!(s.socks_proxy(), Some("somehost:1080"));
+    for bad in ["", "somehost", "somehost:0", "*:1080", "a b:1"] {
+        assert_eq!(
+            s.set_socks_proxy(Some(bad)).unwrap_err().kind(),
+            ErrorKind::InvalidArgument,
+            "{bad:?}"
+        );
+    }
+    s.set_socks_proxy(None).unwrap();
+    assert_eq!(s.socks_proxy(), None);
+    s.set_socks_username(&[b'a'; 255]).unwrap();
+    assert_eq!(s.socks_username().len(), 255);
+    assert!(s.set_socks_username(&[b'a'; 256]).is_err());
+    assert!(s.set_socks_password(&[b'a'; 256]).is_err());
+    s.set_socks_password(b"p").unwrap();
+    assert_eq!(s.socks_password(), b"p");
+    // A source address belongs to the proxy's address.
+    s.set_socks_proxy(Some("somehost:1080")).unwrap();
+    assert_eq!(
+        s.connect("tcp://127.0.0.1:1;127.0.0.1:2")
+            .unwrap_err()
+            .kind(),
+        ErrorKind::InvalidEndpoint
+    );
 }

@@ -66,6 +66,21 @@ const ZMQ_ZAP_ENFORCE_DOMAIN: c_int = 93;
 const ZMQ_LOOPBACK_FASTPATH: c_int = 94;
 const ZMQ_METADATA: c_int = 95;
 const ZMQ_MULTICAST_LOOP: c_int = 96;
+/// Draft options of libzmq 4.3, here always (as ZAP_ENFORCE_DOMAIN).
+const ZMQ_SOCKS_USERNAME: c_int = 99;
+const ZMQ_SOCKS_PASSWORD: c_int = 100;
+
+/// The options libzmq clears only with a NULL value: a non-NULL empty
+/// one is EINVAL (its `do_setsockopt_string_allow_empty_strict` and
+/// `do_setsockopt_set`).
+const CLEARED_BY_NULL: [c_int; 6] = [
+    ZMQ_TCP_ACCEPT_FILTER,
+    ZMQ_IPC_FILTER_PID,
+    ZMQ_IPC_FILTER_UID,
+    ZMQ_IPC_FILTER_GID,
+    ZMQ_BINDTODEVICE,
+    ZMQ_SOCKS_PROXY,
+];
 const ZMQ_ROUTER_HANDOVER: c_int = 56;
 const ZMQ_TOS: c_int = 57;
 const ZMQ_IPC_FILTER_PID: c_int = 58;
@@ -73,6 +88,7 @@ const ZMQ_IPC_FILTER_UID: c_int = 59;
 const ZMQ_IPC_FILTER_GID: c_int = 60;
 const ZMQ_CONNECT_ROUTING_ID: c_int = 61;
 const ZMQ_HANDSHAKE_IVL: c_int = 66;
+const ZMQ_SOCKS_PROXY: c_int = 68;
 const ZMQ_XPUB_NODROP: c_int = 69;
 const ZMQ_XPUB_MANUAL: c_int = 71;
 const ZMQ_XPUB_WELCOME_MSG: c_int = 72;
@@ -344,9 +360,8 @@ fn set(sock: &mut CSocket, option: c_int, v: &[u8]) -> Result<(), Errno> {
             );
         }
         ZMQ_TCP_ACCEPT_FILTER => {
-            // Empty clears (libzmq wants NULL for that and refuses a
-            // non-NULL empty value; both clear here). A C string's NUL
-            // ends the text, as it does for libzmq's parser.
+            // Empty (NULL) clears. A C string's NUL ends the text, as it
+            // does for libzmq's parser.
             if v.len() > 255 {
                 return einval();
             }
@@ -358,8 +373,7 @@ fn set(sock: &mut CSocket, option: c_int, v: &[u8]) -> Result<(), Errno> {
                 s.add_tcp_accept_filter(text)?;
             }
         }
-        // An id of exactly its C type's size adds; an empty value clears
-        // (libzmq: NULL and 0).
+        // An id of exactly its C type's size adds; NULL clears.
         ZMQ_IPC_FILTER_UID | ZMQ_IPC_FILTER_GID | ZMQ_IPC_FILTER_PID if v.is_empty() => {
             match option {
                 ZMQ_IPC_FILTER_UID => s.clear_ipc_filter_uids(),
@@ -387,6 +401,15 @@ fn set(sock: &mut CSocket, option: c_int, v: &[u8]) -> Result<(), Errno> {
             let name = std::str::from_utf8(name).map_err(|_| Errno(libc::EINVAL))?;
             s.set_bindtodevice(Some(name).filter(|n| !n.is_empty()))?;
         }
+        ZMQ_SOCKS_PROXY => {
+            // Empty (NULL): none. A C string's NUL ends the address.
+            let text = v.strip_suffix(&[0]).unwrap_or(v);
+            let text = std::str::from_utf8(text).map_err(|_| Errno(libc::EINVAL))?;
+            s.set_socks_proxy(Some(text).filter(|t| !t.is_empty()))?;
+        }
+        // NULL or empty: none (libzmq makes them equivalent).
+        ZMQ_SOCKS_USERNAME => s.set_socks_username(v)?,
+        ZMQ_SOCKS_PASSWORD => s.set_socks_password(v)?,
         ZMQ_BACKLOG => s.set_backlog(int_at_least(v, 0)? as u32),
         ZMQ_IPV6 => s.set_ipv6(flag(v)?),
         ZMQ_IPV4ONLY => {
@@ -531,6 +554,9 @@ fn get(sock: &mut CSocket, option: c_int) -> Result<Value, Errno> {
         ZMQ_ZAP_ENFORCE_DOMAIN => b(s.zap_enforce_domain()),
         ZMQ_THREAD_SAFE => Int(0),
         ZMQ_USE_FD => Int(x.use_fd),
+        ZMQ_SOCKS_PROXY => Str(s.socks_proxy().unwrap_or_default().as_bytes().to_vec()),
+        ZMQ_SOCKS_USERNAME => Str(s.socks_username().to_vec()),
+        ZMQ_SOCKS_PASSWORD => Str(s.socks_password().to_vec()),
         ZMQ_BINDTODEVICE => Str(s.bindtodevice().unwrap_or_default().as_bytes().to_vec()),
         ZMQ_AFFINITY => U64(x.affinity),
         ZMQ_RATE => Int(x.rate),
@@ -560,6 +586,9 @@ pub extern "C" fn zmq_setsockopt(
         // SAFETY: the C caller passes a socket handle (checked).
         let sock = unsafe { sock_mut(s) }?;
         let v: &[u8] = if optvallen == 0 {
+            if !optval.is_null() && CLEARED_BY_NULL.contains(&option) {
+                return einval();
+            }
             &[]
         } else if optval.is_null() {
             return einval();

@@ -65,7 +65,6 @@ all=(
 # Tests that fail for a reason docs/CAPI.md gives (a feature not built, or
 # a known bug of the std backend); CI fails on any other failure.
 known_failing=" ${KNOWN_FAILING-test_stream
-  test_socks
   test_fork test_hwm_pubsub
   test_router_mandatory_hwm} "
 known_failing=${known_failing//$'\n'/ }

@@ -17,7 +17,7 @@ use crate::pipe::handle::NewPeer;
 use crate::sys::net::{Addr, KeepAlive, Listener, resolve_local};
 use crate::transport::inproc::InprocSide;
 use crate::transport::monitor::{Event, EventKind};
-use crate::transport::{IoCommand, IoShared, Owner, Security, Target, wait_done};
+use crate::transport::{IoCommand, IoShared, Owner, Security, SocksProxy, Target, wait_done};
 
 impl Socket {
     /// Accepts connections on `endpoint`.
@@ -234,6 +234,7 @@ impl Socket {
                 None
             }
             Endpoint::Tcp { host, port, source } => {
+                let proxy = self.socks_target(endpoint, source.is_some())?;
                 let Some(port) = port else {
                     return Err(Error::with_text(
                         ErrorKind::InvalidEndpoint,
@@ -252,6 +253,7 @@ impl Socket {
                     ipv6: self.options.ipv6,
                     source,
                     device: self.options.bindtodevice.clone(),
+                    proxy,
                 })
             }
             Endpoint::Ipc(IpcAddr::Path(p)) => Some(Target::Ipc(Addr::Path(p))),
@@ -403,6 +405,31 @@ impl Socket {
         Ok(())
     }
 
+    /// The SOCKS proxy a tcp connect goes through, if one is set. A source
+    /// address belongs in the proxy's address then (`source;host:port`):
+    /// the connection is to the proxy.
+    fn socks_target(&self, endpoint: &str, has_source: bool) -> Result<Option<Box<SocksProxy>>> {
+        let Some(proxy) = &self.options.socks_proxy else {
+            return Ok(None);
+        };
+        if has_source {
+            return Err(Error::with_text(
+                ErrorKind::InvalidEndpoint,
+                format!(
+                    "{endpoint}: with SOCKS_PROXY, a source address goes in the proxy's address"
+                ),
+            ));
+        }
+        let (host, port, source) = parse_socks_proxy(proxy)?;
+        Ok(Some(Box::new(SocksProxy {
+            host,
+            port,
+            source,
+            username: self.options.socks_username.clone(),
+            password: self.options.socks_password.clone(),
+        })))
+    }
+
     fn inproc_side(&self) -> InprocSide<'_> {
         InprocSide {
             socket: &self.shared,
@@ -423,6 +450,27 @@ impl Socket {
             ));
         }
         Ok(())
+    }
+}
+
+/// Parses a SOCKS_PROXY address, `host:port` or `source;host:port` (the
+/// local address of the connection to the proxy), as a tcp endpoint's.
+pub(super) fn parse_socks_proxy(
+    proxy: &str,
+) -> Result<(String, u16, Option<crate::base::endpoint::TcpSource>)> {
+    let invalid = || {
+        Error::with_text(
+            ErrorKind::InvalidArgument,
+            format!("{proxy:?}: a SOCKS proxy is [source;]host:port"),
+        )
+    };
+    match Endpoint::parse(&format!("tcp://{proxy}")) {
+        Ok(Endpoint::Tcp {
+            host,
+            port: Some(port),
+            source,
+        }) if host != "*" => Ok((host, port, source)),
+        _ => Err(invalid()),
     }
 }
 

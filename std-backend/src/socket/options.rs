@@ -73,6 +73,11 @@ pub(crate) struct Options {
     pub use_fd: Option<OwnedFd>,
     /// BINDTODEVICE: the network device of tcp sockets (SO_BINDTODEVICE).
     pub bindtodevice: Option<String>,
+    /// SOCKS_PROXY (`[source;]host:port`, checked), SOCKS_USERNAME and
+    /// SOCKS_PASSWORD.
+    pub socks_proxy: Option<String>,
+    pub socks_username: Vec<u8>,
+    pub socks_password: Vec<u8>,
     pub plain_server: bool,
     pub plain_username: Option<Vec<u8>>,
     pub plain_password: Option<Vec<u8>>,
@@ -137,6 +142,9 @@ impl Default for Options {
             accept_filters: AcceptFilters::default(),
             use_fd: None,
             bindtodevice: None,
+            socks_proxy: None,
+            socks_username: Vec::new(),
+            socks_password: Vec::new(),
             plain_server: false,
             zap_domain: Vec::new(),
             zap_enforce_domain: false,

@@ -514,6 +514,65 @@ impl Socket {
         self.options.bindtodevice.as_deref()
     }
 
+    /// Sets `ZMQ_SOCKS_PROXY`: tcp connects made afterwards go through
+    /// this SOCKS5 proxy, `host:port`, or `source;host:port` to connect to
+    /// it from a local address (`None`: directly). Once connected to the
+    /// proxy, the socket asks it to connect to the endpoint's host and
+    /// port: an IP address as one, a host name as a name for the proxy to
+    /// resolve (it is not looked up here), as libzmq. Authentication as
+    /// [`set_socks_username`](Socket::set_socks_username) says. A proxy
+    /// that refuses makes the attempt fail and the connection retry.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidArgument`] for an address that is not
+    /// `[source;]host:port` (libzmq takes any text and fails at each
+    /// connection attempt).
+    pub fn set_socks_proxy(&mut self, proxy: Option<&str>) -> Result<()> {
+        if let Some(p) = proxy {
+            crate::socket::endpoints::parse_socks_proxy(p)?;
+        }
+        self.options.socks_proxy = proxy.map(str::to_owned);
+        Ok(())
+    }
+
+    /// `ZMQ_SOCKS_PROXY`.
+    pub fn socks_proxy(&self) -> Option<&str> {
+        self.options.socks_proxy.as_deref()
+    }
+
+    /// Sets `ZMQ_SOCKS_USERNAME` (a draft option of libzmq 4.3): with a
+    /// user name, the SOCKS handshake offers the username / password
+    /// method (RFC 1929) with it and
+    /// [`set_socks_password`](Socket::set_socks_password)'s password;
+    /// empty (the default), no authentication.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidArgument`] beyond 255 bytes.
+    pub fn set_socks_username(&mut self, username: &[u8]) -> Result<()> {
+        self.options.socks_username = socks_credential(username)?;
+        Ok(())
+    }
+
+    /// `ZMQ_SOCKS_USERNAME`.
+    pub fn socks_username(&self) -> &[u8] {
+        &self.options.socks_username
+    }
+
+    /// Sets `ZMQ_SOCKS_PASSWORD` (a draft option of libzmq 4.3; see
+    /// [`set_socks_username`](Socket::set_socks_username)).
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidArgument`] beyond 255 bytes.
+    pub fn set_socks_password(&mut self, password: &[u8]) -> Result<()> {
+        self.options.socks_password = socks_credential(password)?;
+        Ok(())
+    }
+
+    /// `ZMQ_SOCKS_PASSWORD`.
+    pub fn socks_password(&self) -> &[u8] {
+        &self.options.socks_password
+    }
+
     /// `ZMQ_PLAIN_SERVER`: act as PLAIN server; `authenticator` judges each
     /// client's user name and password (`None` accepts every client, as
     /// libzmq does without a ZAP handler).
@@ -783,4 +842,15 @@ impl Socket {
     pub fn curve_serverkey(&self) -> Option<[u8; 32]> {
         self.options.curve_serverkey
     }
+}
+
+/// A SOCKS user name or password: at most 255 bytes (RFC 1929).
+fn socks_credential(value: &[u8]) -> Result<Vec<u8>> {
+    if value.len() > 255 {
+        return Err(Error::with_text(
+            ErrorKind::InvalidArgument,
+            "SOCKS user names and passwords have at most 255 bytes",
+        ));
+    }
+    Ok(value.to_vec())
 }

@@ -17,6 +17,7 @@ pub(crate) mod inproc;
 pub mod monitor;
 pub(crate) mod pool;
 mod raw;
+mod socks;
 mod thread;
 pub(crate) mod zap;
 
@@ -116,8 +117,24 @@ pub(crate) enum Target {
         source: Option<TcpSource>,
         /// BINDTODEVICE.
         device: Option<String>,
+        /// SOCKS_PROXY: connect through this proxy, which resolves
+        /// `host` and connects to it.
+        proxy: Option<Box<SocksProxy>>,
     },
     Ipc(Addr),
+}
+
+/// A SOCKS5 proxy (ZMQ_SOCKS_PROXY) and the credentials for it
+/// (ZMQ_SOCKS_USERNAME / PASSWORD; an empty user name: no
+/// authentication, as libzmq).
+#[derive(Debug, Clone)]
+pub(crate) struct SocksProxy {
+    pub host: String,
+    pub port: u16,
+    /// The local address of the connection to the proxy.
+    pub source: Option<TcpSource>,
+    pub username: Vec<u8>,
+    pub password: Vec<u8>,
 }
 
 /// How a connection secures itself.

@@ -12,6 +12,7 @@ use zlink_mq_core::time::Instant;
 
 use super::any_engine::AnyEngine;
 use super::engine::{Failure, Pipes, Progress};
+use super::socks::{Socks, SocksClient};
 use super::{IoCommand, IoShared, Owner, Target};
 use crate::base::slab::Slab;
 use crate::pipe::handle::NewPeer;
@@ -22,6 +23,7 @@ use crate::sys::{Interest, Selector};
 use crate::transport::monitor::{Event, EventKind};
 
 mod closing;
+mod proxy;
 mod timers;
 
 const MAILBOX: u64 = 0;
@@ -83,6 +85,8 @@ enum Link {
     /// Waiting to (re)connect.
     Idle,
     Connecting(Connecting),
+    /// Connected to a SOCKS proxy, asking it for the peer.
+    Socks(Box<Socks>),
     Up(Box<AnyEngine>),
     /// Everything queued was written and our direction of the stream is
     /// shut; see [`Drain`].
@@ -372,7 +376,7 @@ impl IoThread {
                     // nothing to linger for.
                     let deliverable = match &mut session.link {
                         Link::Up(_) | Link::Draining(..) => true,
-                        Link::Connecting(_) | Link::Idle => session
+                        Link::Connecting(_) | Link::Socks(_) | Link::Idle => session
                             .pipes
                             .as_mut()
                             .is_some_and(|p| p.rx.check_read() && !p.rx.at_end()),
@@ -505,8 +509,15 @@ impl IoThread {
                 ipv6,
                 source,
                 device: dev,
+                proxy,
             } => {
                 device = dev.as_deref();
+                // Through a proxy, the TCP connection goes to the proxy,
+                // which is asked for the peer once it is up.
+                let (host, port, source) = match proxy {
+                    Some(p) => (&p.host, &p.port, &p.source),
+                    None => (host, port, source),
+                };
                 resolve_tcp(host, *port, *ipv6).and_then(|a| {
                     let dest = a[0];
                     let source = source
@@ -615,6 +626,7 @@ impl IoThread {
         let fd = match &session.link {
             Link::Idle => None,
             Link::Connecting(c) => Some(c.as_fd()),
+            Link::Socks(s) => Some(s.stream.as_fd()),
             Link::Up(e) | Link::Draining(e, _) => Some(e.stream().as_fd()),
         };
         let token = SESSION | key as u64;
@@ -644,8 +656,20 @@ impl IoThread {
                 // The fd leaves epoll with the connecting socket.
                 let _ = self.selector.delete(c.as_fd());
                 session.interest = None;
-                match c.finish() {
-                    Ok(stream) => {
+                let finished = c.finish().map(|s| {
+                    let socks = socks_client(&session.role);
+                    (s, socks)
+                });
+                match finished {
+                    Ok((stream, Some(socks))) => match socks {
+                        Ok(client) => {
+                            session.link = Link::Socks(Box::new(Socks::new(stream, client)));
+                            self.socks_ready(key);
+                        }
+                        // A host name too long to ask for: libzmq asserts.
+                        Err(_) => self.retry_later(key),
+                    },
+                    Ok((stream, None)) => {
                         let owner = session.owner.clone();
                         owner.event(Event::new(
                             EventKind::Connected,
@@ -666,6 +690,7 @@ impl IoThread {
                     self.drain(key);
                 }
             }
+            Link::Socks(_) => self.socks_ready(key),
             Link::Up(_) => {
                 if readable {
                     self.pump_input(key);
@@ -827,6 +852,27 @@ impl IoThread {
         session.pipe_id = Some(id);
         self.by_pipe.insert(id, key);
     }
+}
+
+/// The SOCKS handshake a connecter's connection needs, if it goes
+/// through a proxy.
+fn socks_client(role: &Role) -> Option<Result<SocksClient, super::socks::SocksError>> {
+    let Role::Connecter {
+        target:
+            Target::Tcp {
+                host,
+                port,
+                proxy: Some(proxy),
+                ..
+            },
+        ..
+    } = role
+    else {
+        return None;
+    };
+    let credentials =
+        (!proxy.username.is_empty()).then(|| (proxy.username.clone(), proxy.password.clone()));
+    Some(SocksClient::new(host, *port, credentials))
 }
 
 fn raw_fd(stream: &Stream) -> u32 {

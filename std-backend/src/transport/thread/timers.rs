@@ -79,7 +79,7 @@ impl IoThread {
                         self.pump_output(key);
                     }
                 }
-                Link::Connecting(_) => {}
+                Link::Connecting(_) | Link::Socks(_) => {}
             }
         }
     }
