@@ -38,6 +38,7 @@ impl From<&Error> for Errno {
             ErrorKind::HostUnreachable => libc::EHOSTUNREACH,
             ErrorKind::MessageTooLarge => libc::EMSGSIZE,
             ErrorKind::Protocol => libc::EPROTO,
+            ErrorKind::Interrupted => libc::EINTR,
             // An OS error keeps its own number (ECONNREFUSED, EACCES, ...).
             _ => std::error::Error::source(e)
                 .and_then(|s| s.downcast_ref::<std::io::Error>())

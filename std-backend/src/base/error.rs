@@ -42,6 +42,10 @@ pub enum ErrorKind {
     MessageTooLarge,
     /// The peer violated the protocol (`EPROTO`).
     Protocol,
+    /// A signal interrupted a blocking send, receive or poll (`EINTR`), as
+    /// in libzmq, so that the program's signal handlers run (a Python
+    /// program's Ctrl-C, say); call again to go on waiting.
+    Interrupted,
     /// An operating-system error not covered above.
     Io,
 }
@@ -109,6 +113,7 @@ impl From<io::Error> for Error {
             io::ErrorKind::AddrNotAvailable => ErrorKind::AddrNotAvailable,
             io::ErrorKind::NotFound => ErrorKind::NotFound,
             io::ErrorKind::InvalidInput => ErrorKind::InvalidArgument,
+            io::ErrorKind::Interrupted => ErrorKind::Interrupted,
             _ => ErrorKind::Io,
         };
         Self {
@@ -135,6 +140,7 @@ impl fmt::Display for ErrorKind {
             ErrorKind::HostUnreachable => "no peer with that routing id",
             ErrorKind::MessageTooLarge => "message too large",
             ErrorKind::Protocol => "protocol error",
+            ErrorKind::Interrupted => "interrupted by a signal",
             ErrorKind::Io => "I/O error",
         })
     }

@@ -73,13 +73,9 @@ impl Signaler {
     pub fn wait(&self, timeout: Option<Duration>) -> io::Result<bool> {
         let ts = super::timespec(timeout);
         let mut fds = [PollFd::new(&self.read, PollFlags::IN)];
-        loop {
-            match poll(&mut fds, ts.as_ref()) {
-                Ok(n) => return Ok(n > 0),
-                Err(Errno::INTR) => continue,
-                Err(e) => return Err(e.into()),
-            }
-        }
+        // A signal ends the wait (EINTR), as libzmq's blocking calls end,
+        // so that the caller's signal handlers get to run.
+        Ok(poll(&mut fds, ts.as_ref())? > 0)
     }
 
     /// Makes the descriptor unreadable again (consumes every signal so far).
