@@ -833,10 +833,10 @@ fn latency<L: Lib>(
 fn measure(lib: Library, job: &Job, cfg: &Config) -> Result<Sample> {
     match (lib, job) {
         (Library::Zlink { .. }, Job::Thr(p, t, s)) => {
-            throughput::<zlink::Zlink>(lib, *p, *t, *s, cfg.count, cfg.hwm)
+            throughput::<zlink::Zlink>(lib, *p, *t, *s, cfg.count(*s), cfg.hwm)
         }
         (Library::Libzmq, Job::Thr(p, t, s)) => {
-            throughput::<libzmq::Libzmq>(lib, *p, *t, *s, cfg.count, cfg.hwm)
+            throughput::<libzmq::Libzmq>(lib, *p, *t, *s, cfg.count(*s), cfg.hwm)
         }
         (Library::Zlink { .. }, Job::Lat(t, s)) => {
             latency::<zlink::Zlink>(lib, *t, *s, cfg.roundtrips, cfg.hwm)
@@ -854,7 +854,9 @@ struct Config {
     patterns: Vec<Pattern>,
     transports: Vec<Transport>,
     sizes: Vec<usize>,
-    count: u64,
+    /// Messages per throughput run: one for every size, or one per size
+    /// (16 MiB messages cannot take as many as 64 B ones in a second).
+    counts: Vec<u64>,
     roundtrips: u64,
     reps: usize,
     hwm: u32,
@@ -872,6 +874,16 @@ struct Config {
     svg: Option<String>,
 }
 
+impl Config {
+    /// Messages per throughput run of `size`-byte messages.
+    fn count(&self, size: usize) -> u64 {
+        match self.sizes.iter().position(|&s| s == size) {
+            Some(i) if self.counts.len() == self.sizes.len() => self.counts[i],
+            _ => self.counts[0],
+        }
+    }
+}
+
 const USAGE: &str = "\
 usage: compare [options]
 
@@ -883,7 +895,8 @@ process CPU time per message of each.
                      is tcp with the receiver a CURVE server, the sender its
                      client)
   --sizes LIST       message sizes in bytes (default: 64)
-  --count N          messages per throughput run (default: 1000000)
+  --count N          messages per throughput run (default: 1000000); or a list,
+                     one per size of --sizes
   --roundtrips N     round trips per latency run (default: 20000)
   --reps N           repetitions per library (default: 5)
   --hwm N            SNDHWM and RCVHWM on both (default: 1000)
@@ -927,7 +940,7 @@ fn parse_args() -> Result<Config> {
         patterns: Pattern::ALL.to_vec(),
         transports: Transport::DEFAULT.to_vec(),
         sizes: vec![64],
-        count: 1_000_000,
+        counts: vec![1_000_000],
         roundtrips: 20_000,
         reps: 5,
         hwm: 1000,
@@ -959,12 +972,12 @@ fn parse_args() -> Result<Config> {
                 })?
             }
             "--sizes" => cfg.sizes = parse_list(&value()?, |s| s.parse().ok())?,
-            "--count" => cfg.count = value()?.parse()?,
+            "--count" => cfg.counts = parse_list(&value()?, |s| s.parse().ok())?,
             "--roundtrips" => cfg.roundtrips = value()?.parse()?,
             "--reps" => cfg.reps = value()?.parse()?,
             "--hwm" => cfg.hwm = value()?.parse()?,
             "--quick" => {
-                cfg.count = 20_000;
+                cfg.counts = vec![20_000];
                 cfg.roundtrips = 500;
                 cfg.reps = 2;
             }
@@ -1000,8 +1013,11 @@ fn parse_args() -> Result<Config> {
             other => return Err(format!("unknown argument: {other}\n\n{USAGE}").into()),
         }
     }
-    if cfg.count == 0 || cfg.roundtrips == 0 || cfg.reps == 0 {
+    if cfg.counts.contains(&0) || cfg.roundtrips == 0 || cfg.reps == 0 {
         return Err("--count, --roundtrips and --reps must be at least 1".into());
+    }
+    if cfg.counts.len() != 1 && cfg.counts.len() != cfg.sizes.len() {
+        return Err("--count takes one number, or one per size of --sizes".into());
     }
     if cfg.busy_waits.is_empty() {
         return Err("--busy-wait needs at least one setting".into());
@@ -1220,7 +1236,7 @@ fn table(cfg: &Config, cells: &[Cell]) -> String {
         }
         let mut what = Vec::new();
         if cfg.throughput {
-            what.push(format!("throughput: {} messages per run", cfg.count));
+            what.push(format!("throughput: {} messages per run", cfg.count(size)));
         }
         if cfg.latency {
             what.push(format!("latency: {} round trips per run", cfg.roundtrips));
@@ -1329,7 +1345,7 @@ fn json(cfg: &Config, cells: &[Cell], loaded: &libzmq::Loaded) -> serde_json::Va
             "signaler": loaded.signaler,
             "curve": loaded.curve,
         },
-        "count": cfg.count,
+        "count": if cfg.counts.len() == 1 { json!(cfg.counts[0]) } else { json!(cfg.counts) },
         "roundtrips": cfg.roundtrips,
         "reps": cfg.reps,
         "hwm": cfg.hwm,
@@ -1372,7 +1388,11 @@ fn svg(cfg: &Config, cells: &[Cell], loaded: &libzmq::Loaded, path: &str) -> Res
     let root = root.titled(
         &format!(
             "zlink-mq (solid) vs libzmq {}.{}.{} (dashed): throughput by message size, {} msgs, median of {}",
-            loaded.version.0, loaded.version.1, loaded.version.2, cfg.count, cfg.reps
+            loaded.version.0,
+            loaded.version.1,
+            loaded.version.2,
+            cfg.counts.iter().map(u64::to_string).collect::<Vec<_>>().join("/"),
+            cfg.reps
         ),
         ("sans-serif", 18),
     )?;
