@@ -1203,8 +1203,14 @@ fn libzmq_cell(cfg: &Config, job: &Job, text: String) -> String {
     }
 }
 
+/// msg/s in M, or in k below 100 000 (large messages), with the median's
+/// unit for the whole cell.
 fn fmt_rate(samples: &[Option<Sample>]) -> String {
-    fmt_cell(samples, |v| format!("{:.3}", v / 1e6)).replacen(" (", " M (", 1)
+    let (div, unit) = match stats(samples, value) {
+        Some((m, _, _)) if m < 1e5 => (1e3, " k ("),
+        _ => (1e6, " M ("),
+    };
+    fmt_cell(samples, |v| format!("{:.3}", v / div)).replacen(" (", unit, 1)
 }
 
 fn fmt_us(samples: &[Option<Sample>]) -> String {
