@@ -42,7 +42,7 @@ pub enum ErrorKind {
     MessageTooLarge,
     /// The peer violated the protocol (`EPROTO`).
     Protocol,
-    /// A signal interrupted a blocking send, receive or poll (`EINTR`), as
+    /// A signal interrupted a blocking send or receive (`EINTR`), as
     /// in libzmq, so that the program's signal handlers run (a Python
     /// program's Ctrl-C, say); call again to go on waiting.
     Interrupted,

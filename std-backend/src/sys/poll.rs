@@ -6,6 +6,7 @@ use std::os::fd::BorrowedFd;
 use std::time::Duration;
 
 use rustix::event::{PollFd, PollFlags};
+use rustix::io::Errno;
 
 use super::Interest;
 
@@ -21,8 +22,7 @@ pub(crate) struct Revents {
 /// Waits until one of `fds` is ready as its interest says, or `timeout`
 /// passes (`None`: forever; zero: just look), and writes what each is
 /// ready for into `out` (same order). Returns the number of ready
-/// descriptors. A signal ends the wait with `Interrupted` (EINTR), as
-/// libzmq's `zmq_poll`.
+/// descriptors. Interrupted waits are resumed with the time left.
 pub(crate) fn poll(
     fds: &[(BorrowedFd<'_>, Interest)],
     timeout: Option<Duration>,
@@ -41,8 +41,17 @@ pub(crate) fn poll(
             PollFd::from_borrowed_fd(*fd, flags)
         })
         .collect();
-    let ts = super::timespec(timeout);
-    let n = rustix::event::poll(&mut pollfds, ts.as_ref())?;
+    // A timeout too long to add to `now` is no deadline at all.
+    let deadline = timeout.and_then(|t| std::time::Instant::now().checked_add(t));
+    let n = loop {
+        let left = deadline.map(|d| d.saturating_duration_since(std::time::Instant::now()));
+        let ts = super::timespec(left);
+        match rustix::event::poll(&mut pollfds, ts.as_ref()) {
+            Ok(n) => break n,
+            Err(Errno::INTR) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    };
     out.clear();
     out.extend(pollfds.iter().map(|p| {
         let r = p.revents();
