@@ -218,6 +218,13 @@ impl Raw {
         raw
     }
 
+    fn set_nonblocking(&self, on: bool) {
+        match self {
+            Raw::Tcp(s) => s.set_nonblocking(on).unwrap(),
+            Raw::Unix(s) => s.set_nonblocking(on).unwrap(),
+        }
+    }
+
     fn set_timeouts(&self, d: Duration) {
         match self {
             Raw::Tcp(s) => {
@@ -300,15 +307,19 @@ impl Hostile {
         self.out.clear();
     }
 
-    /// Reads what our side wrote, for a while.
+    /// Reads what our side has written so far, without waiting for more
+    /// (PINGs every millisecond would keep a waiting read busy: inputs
+    /// made of many such reads took a minute).
     fn drain(&mut self) {
         let mut buf = [0u8; 16 * 1024];
+        self.raw.set_nonblocking(true);
         for _ in 0..64 {
             match self.raw.read(&mut buf) {
                 Ok(n) if n > 0 => {}
-                _ => return,
+                _ => break,
             }
         }
+        self.raw.set_nonblocking(false);
     }
 
     /// A data frame; sealed on a CURVE connection (then only its MORE flag
